@@ -1,0 +1,108 @@
+# xnv: userspace network virtualization for Xen.
+#
+#   make              build libraries, programs and tests (-Wall -Wextra -Werror)
+#   make check        everything: unit + simulated tests, the same under
+#                     ASan/UBSan, then the real-Xen rig scenarios (check-xen)
+#   make check-unit   the fast tests only (no rig)
+#   make check-san    the fast tests built with ASan + UBSan (build/san)
+#   make SAN=1 ...    any target, built with ASan + UBSan
+#   make check-xen    boot Xen 4.17 under QEMU and run every rig scenario
+#   make demo         the real-Xen demo: guests on the emulated host, with a
+#                     comparison table against the stock kernel path
+#   make deps         install all dependencies from Debian's packages (root)
+
+include xen-config.mk
+
+SAN ?= 0
+ifeq ($(SAN),1)
+  B := build/san
+  SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+  B := build
+  SANFLAGS :=
+endif
+
+CC ?= gcc
+OPT ?= -O2
+CFLAGS_ALL := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -D_GNU_SOURCE \
+              -Ilibxnv/include $(XEN_CFLAGS) $(SANFLAGS) $(CFLAGS)
+LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
+LIBS := $(XEN_LIBS) -lpthread
+
+# The library: libxnv (hypervisor interface + protocol core) and the engines.
+LIB_SRCS := $(sort $(wildcard libxnv/*/*.c netback/*.c netfront/*.c interdomain/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+LIBXNV   := $(B)/lib/libxnv.a
+
+# Programs: every tools/<name>/ holding C sources becomes $(B)/bin/<name>.
+TOOL_NAMES := $(sort $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c))))
+TOOL_BINS  := $(TOOL_NAMES:%=$(B)/bin/%)
+
+# Unit and simulated-hypervisor tests: one Check runner; each tests/unit/test_<x>.c
+# defines `Suite *xnv_suite_<x>(void)`, collected into a generated list.
+TEST_SRCS   := $(sort $(wildcard tests/unit/*.c))
+TEST_OBJS   := $(TEST_SRCS:%.c=$(B)/obj/%.o)
+TEST_SUITES := $(patsubst tests/unit/test_%.c,%,$(filter tests/unit/test_%.c,$(TEST_SRCS)))
+TEST_BIN    := $(B)/tests/xnv-unit-tests
+
+.PHONY: all deps check check-unit check-san check-xen demo clean help
+all: $(LIBXNV) $(TOOL_BINS) $(TEST_BIN)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(LIBXNV): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+define tool_rule
+$(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard tools/$(1)/*.c)) $(LIBXNV)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(LIBS)
+endef
+$(foreach t,$(TOOL_NAMES),$(eval $(call tool_rule,$(t))))
+
+$(B)/tests/suites.h: $(TEST_SRCS) Makefile
+	@mkdir -p $(dir $@)
+	@for s in $(TEST_SUITES); do echo "XNV_SUITE($$s)"; done > $@.tmp && mv $@.tmp $@
+$(B)/obj/tests/unit/main.o: $(B)/tests/suites.h
+$(B)/obj/tests/unit/%.o: CFLAGS_ALL += $(CHECK_CFLAGS) -I$(B)/tests -Itests/unit
+$(TEST_BIN): $(TEST_OBJS) $(LIBXNV)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CHECK_LIBS) $(LIBS)
+
+deps:
+	@tools/install-deps.sh
+
+# The fast tests.  CK_DEFAULT_TIMEOUT bounds each test; the runner prints
+# "N passed, N failed" as its last line.
+check-unit: $(TEST_BIN)
+	CK_DEFAULT_TIMEOUT=60 $(TEST_BIN)
+
+check-san:
+	@$(MAKE) --no-print-directory SAN=1 check-unit
+
+check-xen: all
+	tools/rig/run-scenarios.sh
+
+# `check` and `demo` install missing dependencies first (as root), then
+# re-enter make so that xen-config.mk sees them.
+check:
+	@tools/install-deps.sh
+	@$(MAKE) --no-print-directory check-unit
+	@$(MAKE) --no-print-directory check-san
+	@$(MAKE) --no-print-directory check-xen
+
+demo:
+	@tools/install-deps.sh
+	@$(MAKE) --no-print-directory all
+	tools/rig/demo.sh
+
+clean:
+	rm -rf build/obj build/lib build/bin build/tests build/san
+
+help:
+	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
+
+-include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(wildcard $(B)/obj/tools/*/*.d)

@@ -1,0 +1,60 @@
+/* The simulated hypervisor: several domains in one process, behind the same
+ * API as real Xen (hv.h).  Domain 0 exists from the start and is privileged
+ * (it may read and write every xenstore node, like a toolstack domain).
+ *
+ * Semantics follow Xen and Linux where callers can observe them:
+ *   - grant tables per domain: a grant names one grantee domid, may be
+ *     read-only, bounds every copy to its page, reports per-segment GNTST_*
+ *     codes, and cannot be ended while another domain has it mapped or a
+ *     copy on it is in flight;
+ *   - grant copy between any two domains' grants, including grant-to-grant;
+ *   - event channels with a pollable fd per handle and mask-on-delivery;
+ *   - a xenstore with owners and permissions, watches with tokens (fired once
+ *     on registration), @introduceDomain/@releaseDomain, and transactions
+ *     that fail with -EAGAIN on conflict;
+ *   - domain creation and destruction (grants revoked, event channels closed,
+ *     /local/domain/<id> removed, @releaseDomain fired). */
+#ifndef XNV_SIM_H
+#define XNV_SIM_H
+
+#include "xnv/hv.h"
+
+struct xnv_sim;
+
+struct xnv_sim *xnv_sim_new(void);
+void xnv_sim_free(struct xnv_sim *sim);
+
+/* Create a domain with /local/domain/<id>/{name,domid} owned by it.
+ * Returns the new domid (>= 1) or -errno. */
+int xnv_sim_domain_create(struct xnv_sim *sim, const char *name);
+int xnv_sim_domain_destroy(struct xnv_sim *sim, xnv_domid_t dom);
+/* A handle that acts as domain dom (close it with xnv_hv_close()). */
+struct xnv_hv *xnv_sim_hv_open(struct xnv_sim *sim, xnv_domid_t dom);
+
+/* gntalloc's limit on shared pages per domain (default 1024, as Linux). */
+void xnv_sim_set_share_limit(struct xnv_sim *sim, xnv_domid_t dom, unsigned pages);
+
+/* ---- hooks for hostile-input tests ------------------------------------- */
+
+/* The granting domain ends access to ref behind everybody's back, as a
+ * hostile guest would (later copies and maps of it fail). */
+int xnv_sim_gnt_revoke(struct xnv_sim *sim, xnv_domid_t owner, xnv_gref_t ref);
+/* Called inside xnv_gnt_copy() after the segments were validated and before
+ * data moves (for "grant revoked during the copy"); NULL to remove. */
+typedef void (*xnv_sim_copy_hook)(void *arg);
+void xnv_sim_set_copy_hook(struct xnv_sim *sim, xnv_sim_copy_hook hook, void *arg);
+
+/* ---- counters (for tests and benchmarks) -------------------------------- */
+
+struct xnv_sim_counters {
+    uint64_t copy_calls;        /* xnv_gnt_copy() calls */
+    uint64_t copy_hypercalls;   /* as gntdev would issue them: ceil(n / 16) */
+    uint64_t copy_segments;
+    uint64_t copy_bytes;
+    uint64_t maps;
+    uint64_t notifies;          /* event notifications sent */
+};
+/* Counters of what domain dom did (as the caller of those operations). */
+void xnv_sim_counters(struct xnv_sim *sim, xnv_domid_t dom, struct xnv_sim_counters *out);
+
+#endif
