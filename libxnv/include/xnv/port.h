@@ -1,0 +1,83 @@
+/* The host side of a virtual interface: where frames leave to and come from.
+ * Either a TAP device (multi-queue, with a virtio-net header so that GSO and
+ * checksum offload cross it) or an in-memory port for tests and benchmarks.
+ * Each queue has its own pollable fd; queue q is used by one thread. */
+#ifndef XNV_PORT_H
+#define XNV_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include <linux/virtio_net.h>
+
+#define XNV_PORT_MAX_QUEUES 16u
+
+struct xnv_port;
+
+struct xnv_port_ops {
+    /* Hand one frame (vh describes its offloads) to the host side.
+     * 0, -EAGAIN when the host side cannot take it now, or -errno. */
+    int (*send)(struct xnv_port *p, unsigned q, const struct virtio_net_hdr *vh,
+                const struct iovec *iov, unsigned iovcnt);
+    /* Take one frame from the host side into buf: its length, -EAGAIN when
+     * none is waiting, or -errno. */
+    int (*recv)(struct xnv_port *p, unsigned q, struct virtio_net_hdr *vh,
+                uint8_t *buf, uint32_t cap);
+    int (*fd)(struct xnv_port *p, unsigned q);          /* POLLIN: a frame waits */
+    int (*set_queues)(struct xnv_port *p, unsigned n);  /* 1..XNV_PORT_MAX_QUEUES */
+    /* The offloads the guest side can take (XNV_F_* of features.h): frames
+     * handed over by recv() will only use these. */
+    int (*set_offload)(struct xnv_port *p, uint32_t xnv_flags);
+    int (*set_carrier)(struct xnv_port *p, bool up);
+    void (*close)(struct xnv_port *p);
+};
+
+struct xnv_port {
+    const struct xnv_port_ops *ops;
+    char name[16];          /* interface name (IFNAMSIZ) */
+    unsigned nqueues;
+};
+
+static inline int xnv_port_send(struct xnv_port *p, unsigned q, const struct virtio_net_hdr *vh,
+                                const struct iovec *iov, unsigned iovcnt)
+{
+    return p->ops->send(p, q, vh, iov, iovcnt);
+}
+static inline int xnv_port_recv(struct xnv_port *p, unsigned q, struct virtio_net_hdr *vh,
+                                uint8_t *buf, uint32_t cap)
+{
+    return p->ops->recv(p, q, vh, buf, cap);
+}
+static inline int xnv_port_fd(struct xnv_port *p, unsigned q) { return p->ops->fd(p, q); }
+static inline int xnv_port_set_queues(struct xnv_port *p, unsigned n) { return p->ops->set_queues(p, n); }
+static inline int xnv_port_set_offload(struct xnv_port *p, uint32_t f) { return p->ops->set_offload(p, f); }
+static inline int xnv_port_set_carrier(struct xnv_port *p, bool up) { return p->ops->set_carrier(p, up); }
+static inline void xnv_port_close(struct xnv_port *p) { if (p) p->ops->close(p); }
+
+/* A TAP device named `name` (created if absent, removed when closed), one
+ * queue to start with.  NULL with a reason in err on failure. */
+struct xnv_port *xnv_tap_open(const char *name, char *err, size_t errlen);
+
+/* ---- in-memory port ------------------------------------------------------ */
+
+/* Frames the engine sends are kept (up to `depth` per queue) for the test to
+ * take, or counted and discarded in sink mode; frames the test injects are
+ * what recv() returns. */
+struct xnv_port *xnv_memport_open(const char *name, unsigned depth);
+/* Test side: a frame for the guest (0, or -EAGAIN when the queue is full). */
+int xnv_memport_inject(struct xnv_port *p, unsigned q, const struct virtio_net_hdr *vh,
+                       const uint8_t *frame, uint32_t len);
+/* Test side: the next frame the engine sent (length, or -EAGAIN). */
+int xnv_memport_take(struct xnv_port *p, unsigned q, struct virtio_net_hdr *vh,
+                     uint8_t *buf, uint32_t cap);
+/* Sink mode: sent frames are only counted. */
+void xnv_memport_set_sink(struct xnv_port *p, bool sink);
+/* Source mode: recv() on every queue returns copies of this frame until
+ * `count` frames were handed out in all (benchmarks). */
+void xnv_memport_set_source(struct xnv_port *p, const struct virtio_net_hdr *vh,
+                            const uint8_t *frame, uint32_t len, uint64_t count);
+struct xnv_memport_stats { uint64_t sent, sent_bytes, received; uint32_t offload; bool carrier; };
+void xnv_memport_stats(struct xnv_port *p, struct xnv_memport_stats *out);
+
+#endif
