@@ -154,6 +154,13 @@ static int mp_set_carrier(struct xnv_port *p, bool up)
     return 0;
 }
 
+static int mp_set_persist(struct xnv_port *p, bool on)
+{
+    (void)p;
+    (void)on;
+    return 0;
+}
+
 static void mp_close(struct xnv_port *p)
 {
     struct memport *m = (struct memport *)p;
@@ -173,7 +180,8 @@ static void mp_close(struct xnv_port *p)
 
 static const struct xnv_port_ops memport_ops = {
     .send = mp_send, .recv = mp_recv, .fd = mp_fd, .set_queues = mp_set_queues,
-    .set_offload = mp_set_offload, .set_carrier = mp_set_carrier, .close = mp_close,
+    .set_offload = mp_set_offload, .set_carrier = mp_set_carrier, .set_persist = mp_set_persist,
+    .close = mp_close,
 };
 
 struct xnv_port *xnv_memport_open(const char *name, unsigned depth)

@@ -74,6 +74,9 @@ static int tap_set_queues(struct xnv_port *p, unsigned n)
     char err[128];
     if (n < 1 || n > XNV_PORT_MAX_QUEUES)
         return -EINVAL;
+    struct ifreq ifr;
+    if (ioctl(t->fd[0], TUNGETIFF, &ifr) == 0)
+        snprintf(p->name, sizeof p->name, "%s", ifr.ifr_name);
     for (unsigned q = p->nqueues; q < n; q++) {
         t->fd[q] = open_queue(p->name, err, sizeof err);
         if (t->fd[q] < 0) {
@@ -115,6 +118,12 @@ static int tap_set_carrier(struct xnv_port *p, bool up)
     return ioctl(t->fd[0], TUNSETCARRIER, &on) < 0 ? -errno : 0;
 }
 
+static int tap_set_persist(struct xnv_port *p, bool on)
+{
+    struct tap *t = (struct tap *)p;
+    return ioctl(t->fd[0], TUNSETPERSIST, on ? 1 : 0) < 0 ? -errno : 0;
+}
+
 static void tap_close(struct xnv_port *p)
 {
     struct tap *t = (struct tap *)p;
@@ -125,7 +134,8 @@ static void tap_close(struct xnv_port *p)
 
 static const struct xnv_port_ops tap_ops = {
     .send = tap_send, .recv = tap_recv, .fd = tap_fd, .set_queues = tap_set_queues,
-    .set_offload = tap_set_offload, .set_carrier = tap_set_carrier, .close = tap_close,
+    .set_offload = tap_set_offload, .set_carrier = tap_set_carrier,
+    .set_persist = tap_set_persist, .close = tap_close,
 };
 
 struct xnv_port *xnv_tap_open(const char *name, char *err, size_t errlen)

@@ -30,6 +30,9 @@ struct xnv_port_ops {
      * handed over by recv() will only use these. */
     int (*set_offload)(struct xnv_port *p, uint32_t xnv_flags);
     int (*set_carrier)(struct xnv_port *p, bool up);
+    /* Keep the interface (and its bridge membership) after close, so that a
+     * restarted service finds it again; false: it goes away on close. */
+    int (*set_persist)(struct xnv_port *p, bool on);
     void (*close)(struct xnv_port *p);
 };
 
@@ -53,6 +56,7 @@ static inline int xnv_port_fd(struct xnv_port *p, unsigned q) { return p->ops->f
 static inline int xnv_port_set_queues(struct xnv_port *p, unsigned n) { return p->ops->set_queues(p, n); }
 static inline int xnv_port_set_offload(struct xnv_port *p, uint32_t f) { return p->ops->set_offload(p, f); }
 static inline int xnv_port_set_carrier(struct xnv_port *p, bool up) { return p->ops->set_carrier(p, up); }
+static inline int xnv_port_set_persist(struct xnv_port *p, bool on) { return p->ops->set_persist(p, on); }
 static inline void xnv_port_close(struct xnv_port *p) { if (p) p->ops->close(p); }
 
 /* A TAP device named `name` (created if absent, removed when closed), one

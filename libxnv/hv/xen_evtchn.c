@@ -1,0 +1,90 @@
+/* Real Xen: event channels through libxenevtchn (/dev/xen/evtchn).  One
+ * library handle, hence one fd, per xnv_evtchn handle. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include "xen_internal.h"
+
+static struct xen_evtchn *ev_of(struct xnv_evtchn *ch) { return (struct xen_evtchn *)ch; }
+
+struct xnv_evtchn *xnv_xen_evtchn_open(struct xnv_hv *hv)
+{
+    struct xen_evtchn *ch = calloc(1, sizeof *ch);
+    if (!ch)
+        return NULL;
+    ch->base.ops = hv->ops;
+    ch->xe = xenevtchn_open(xnv_xen_logger(), 0);
+    if (!ch->xe) {
+        int e = errno ? errno : ENODEV;
+        free(ch);
+        errno = e;
+        return NULL;
+    }
+    ch->fd = xenevtchn_fd(ch->xe);
+    /* Non-blocking reads: xenevtchn_pending() then fails with EAGAIN
+     * instead of sleeping when no event is queued. */
+    int fl = fcntl(ch->fd, F_GETFL);
+    if (fl < 0 || fcntl(ch->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        int e = errno;
+        xenevtchn_close(ch->xe);
+        free(ch);
+        errno = e;
+        return NULL;
+    }
+    return &ch->base;
+}
+
+void xnv_xen_evtchn_close(struct xnv_evtchn *ch)
+{
+    /* Closing the device unbinds every port bound through it. */
+    xenevtchn_close(ev_of(ch)->xe);
+    free(ch);
+}
+
+int xnv_xen_evtchn_fd(const struct xnv_evtchn *ch)
+{
+    return ((const struct xen_evtchn *)ch)->fd;
+}
+
+static int port_or_errno(xenevtchn_port_or_error_t p)
+{
+    return p < 0 ? xnv_xen_neg_errno() : (int)p;
+}
+
+int xnv_xen_evtchn_bind_unbound(struct xnv_evtchn *ch, xnv_domid_t remote)
+{
+    return port_or_errno(xenevtchn_bind_unbound_port(ev_of(ch)->xe, remote));
+}
+
+int xnv_xen_evtchn_bind_interdomain(struct xnv_evtchn *ch, xnv_domid_t remote,
+                                    xnv_port_t rport)
+{
+    return port_or_errno(xenevtchn_bind_interdomain(ev_of(ch)->xe, remote, rport));
+}
+
+int xnv_xen_evtchn_unbind(struct xnv_evtchn *ch, xnv_port_t port)
+{
+    return xenevtchn_unbind(ev_of(ch)->xe, port) < 0 ? xnv_xen_neg_errno() : 0;
+}
+
+int xnv_xen_evtchn_notify(struct xnv_evtchn *ch, xnv_port_t port)
+{
+    return xenevtchn_notify(ev_of(ch)->xe, port) < 0 ? xnv_xen_neg_errno() : 0;
+}
+
+int xnv_xen_evtchn_pending(struct xnv_evtchn *ch)
+{
+    errno = 0;
+    xenevtchn_port_or_error_t p = xenevtchn_pending(ev_of(ch)->xe);
+    if (p >= 0)
+        return (int)p;
+    /* A short read leaves errno untouched: treat it as "nothing yet". */
+    if (errno == 0 || errno == EAGAIN || errno == EWOULDBLOCK)
+        return -EAGAIN;
+    return -errno;
+}
+
+int xnv_xen_evtchn_unmask(struct xnv_evtchn *ch, xnv_port_t port)
+{
+    return xenevtchn_unmask(ev_of(ch)->xe, port) < 0 ? xnv_xen_neg_errno() : 0;
+}

@@ -1,0 +1,77 @@
+/* The netback engine behind xnv-netbackd: serves every backend/vif device
+ * the toolstack creates in this domain, one data-path thread per queue.
+ *
+ * The control plane (xenstore watches, the xenbus state machine) runs in the
+ * caller's thread through xnv_netback_process(); it never blocks on a guest. */
+#ifndef XNV_NETBACK_H
+#define XNV_NETBACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "xnv/hv.h"
+#include "xnv/port.h"
+
+struct xnv_netback;
+
+/* Opens the host-side port of a vif named ifname (a TAP by default). */
+typedef struct xnv_port *(*xnv_port_factory)(void *arg, const char *ifname,
+                                             char *err, size_t errlen);
+
+struct xnv_netback_config {
+    unsigned max_queues;          /* multi-queue-max-queues advertised (1..16) */
+    unsigned stall_timeout_ms;    /* guest posts no RX buffers: carrier off after this */
+    unsigned rx_queue_frames;     /* frames held per queue while the guest has no buffers */
+    xnv_port_factory open_port;   /* NULL: TAP devices */
+    void *port_arg;
+    /* Called for every log line (level as syslog's LOG_*); NULL: stderr. */
+    void (*log)(void *arg, int level, const char *msg);
+    void *log_arg;
+};
+void xnv_netback_config_default(struct xnv_netback_config *cfg);
+
+/* Start serving: watches backend/vif under this domain's home. */
+struct xnv_netback *xnv_netback_new(struct xnv_hv *hv, const struct xnv_netback_config *cfg,
+                                    char *err, size_t errlen);
+/* Readable when the control plane has work (xenstore watch events). */
+int xnv_netback_fd(struct xnv_netback *nb);
+/* Handle every pending event; never blocks.  Returns the number handled. */
+int xnv_netback_process(struct xnv_netback *nb);
+/* Stop serving and free.  Devices are closed properly: data paths stopped,
+ * grants unmapped, event channels unbound, interfaces removed; and, when
+ * close_guests is set, frontends see the backend go Closed.  Without it the
+ * xenstore state and the interfaces are left as they are so that a restarted
+ * service resumes every live guest where it stood (its rings included). */
+void xnv_netback_shutdown(struct xnv_netback *nb, bool close_guests);
+/* Same as xnv_netback_shutdown(nb, true). */
+void xnv_netback_free(struct xnv_netback *nb);
+
+/* ---- observation (control socket, tests) -------------------------------- */
+
+struct xnv_queue_stats {
+    uint64_t tx_packets, tx_bytes, tx_drops, tx_errors;   /* guest -> host */
+    uint64_t rx_packets, rx_bytes, rx_drops, rx_errors;   /* host -> guest */
+    uint64_t notify_sent, notify_recv;
+    uint64_t copy_calls, copy_segments;
+    uint64_t stalls;
+};
+
+struct xnv_vif_info {
+    xnv_domid_t domid;
+    unsigned devid;
+    char ifname[16];
+    int state;                    /* backend xenbus state */
+    unsigned queues;
+    uint32_t features;            /* negotiated XNV_F_* */
+    bool carrier;
+    bool broken;                  /* disconnected after a protocol violation */
+    uint8_t mac[6];
+};
+
+/* Number of vifs; fills up to max infos. */
+unsigned xnv_netback_list(struct xnv_netback *nb, struct xnv_vif_info *out, unsigned max);
+/* Sum over the vif's queues (queue == -1) or one queue; 0 or -ENOENT. */
+int xnv_netback_stats(struct xnv_netback *nb, xnv_domid_t domid, unsigned devid, int queue,
+                      struct xnv_queue_stats *out);
+
+#endif

@@ -1,0 +1,225 @@
+/* Connecting a vif once its frontend is ready: read and validate the
+ * frontend's keys, map the rings, bind the event channels, start the queues.
+ * Every refusal says which key was wrong. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "nb.h"
+#include "xnv/parse.h"
+
+/* Reads dir/key as an unsigned number no larger than max.  -ENOENT when
+ * absent, -EINVAL when malformed (err says which). */
+static int read_uint(struct nb_vif *v, const char *dir, const char *key, uint64_t max,
+                     uint64_t *out, char *err, size_t errlen)
+{
+    char path[256];
+    unsigned len;
+    snprintf(path, sizeof path, "%s/%s", dir, key);
+    char *s = xnv_xs_read(v->nb->hv, XNV_XS_NO_TX, path, &len);
+    if (!s) {
+        snprintf(err, errlen, "%s is missing", path);
+        return -ENOENT;
+    }
+    int rc = xnv_parse_uint(s, max, out);
+    if (rc)
+        snprintf(err, errlen, "%s: \"%.32s\" is not a number up to %llu", path, s,
+                 (unsigned long long)max);
+    free(s);
+    return rc;
+}
+
+static int read_backend_config(struct nb_vif *v, char *err, size_t errlen)
+{
+    char path[256];
+    unsigned len;
+    snprintf(path, sizeof path, "%s/mac", v->be_path);
+    char *mac = xnv_xs_read(v->nb->hv, XNV_XS_NO_TX, path, &len);
+    int rc = mac ? xnv_parse_mac(mac, v->mac) : -ENOENT;
+    if (rc == 0 && !xnv_mac_is_valid_unicast(v->mac))
+        rc = -EINVAL;
+    if (rc)
+        snprintf(err, errlen, "%s: \"%.32s\" is not a unicast MAC address", path, mac ? mac : "");
+    free(mac);
+    if (rc)
+        return rc;
+    v->rate_bytes = v->rate_usec = 0;
+    snprintf(path, sizeof path, "%s/rate", v->be_path);
+    char *rate = xnv_xs_read(v->nb->hv, XNV_XS_NO_TX, path, &len);
+    if (rate && xnv_parse_rate(rate, &v->rate_bytes, &v->rate_usec)) {
+        snprintf(err, errlen, "%s: \"%.32s\" is not <bytes>,<usec>", path, rate);
+        rc = -EINVAL;
+    }
+    free(rate);
+    return rc;
+}
+
+static int map_ring(struct nb_vif *v, const char *dir, const char *key, void **page,
+                    char *err, size_t errlen)
+{
+    uint64_t ref;
+    int rc = read_uint(v, dir, key, UINT32_MAX, &ref, err, errlen);
+    if (rc)
+        return rc;
+    xnv_gref_t g = (xnv_gref_t)ref;
+    *page = xnv_gnt_map(v->nb->hv, v->domid, &g, 1, true);
+    if (!*page) {
+        snprintf(err, errlen, "%s/%s: cannot map grant %u: %s", dir, key, g, strerror(errno));
+        return -errno;
+    }
+    return 0;
+}
+
+static int bind_port(struct nb_queue *q, const char *dir, const char *key, int *port,
+                     char *err, size_t errlen)
+{
+    uint64_t remote;
+    int rc = read_uint(q->vif, dir, key, UINT32_MAX, &remote, err, errlen);
+    if (rc)
+        return rc;
+    *port = xnv_evtchn_bind_interdomain(q->ch, q->vif->domid, (xnv_port_t)remote);
+    if (*port < 0) {
+        snprintf(err, errlen, "%s/%s: cannot bind event channel %llu: %s", dir, key,
+                 (unsigned long long)remote, strerror(-*port));
+        return *port;
+    }
+    return 0;
+}
+
+static int attach_queue(struct nb_vif *v, unsigned i, char *err, size_t errlen)
+{
+    struct nb_queue *q = &v->q[i];
+    char dir[200];
+    if (v->nqueues == 1)
+        snprintf(dir, sizeof dir, "%s", v->fe_path);
+    else
+        snprintf(dir, sizeof dir, "%s/queue-%u", v->fe_path, i);
+    q->vif = v;
+    q->id = i;
+    q->port_tx = q->port_rx = -1;
+    int rc = map_ring(v, dir, "tx-ring-ref", &q->tx_page, err, errlen);
+    if (!rc)
+        rc = map_ring(v, dir, "rx-ring-ref", &q->rx_page, err, errlen);
+    if (rc)
+        return rc;
+    netif_tx_sring_t *ts = q->tx_page;
+    netif_rx_sring_t *rs = q->rx_page;
+    /* Attach where the rings stand: a restarted daemon resumes a live ring. */
+    BACK_RING_ATTACH(&q->tx, ts, ts->rsp_prod, XNV_PAGE_SIZE);
+    BACK_RING_ATTACH(&q->rx, rs, rs->rsp_prod, XNV_PAGE_SIZE);
+    if (!xnv_ring_indices_ok(ts->req_prod, q->tx.req_cons, RING_SIZE(&q->tx)) ||
+        !xnv_ring_indices_ok(rs->req_prod, q->rx.req_cons, RING_SIZE(&q->rx))) {
+        snprintf(err, errlen, "%s: ring indices are inconsistent (producer beyond the ring)", dir);
+        return -EPROTO;
+    }
+    q->ch = xnv_evtchn_open(v->nb->hv);
+    if (!q->ch) {
+        snprintf(err, errlen, "cannot open the event channel device: %s", strerror(errno));
+        return -errno;
+    }
+    char path[256];
+    unsigned len;
+    snprintf(path, sizeof path, "%s/event-channel-tx", dir);
+    char *split = (v->neg.flags & XNV_F_SPLIT_EVTCHN) ? xnv_xs_read(v->nb->hv, XNV_XS_NO_TX, path, &len)
+                                                     : NULL;
+    if (split) {
+        free(split);
+        rc = bind_port(q, dir, "event-channel-tx", &q->port_tx, err, errlen);
+        if (!rc)
+            rc = bind_port(q, dir, "event-channel-rx", &q->port_rx, err, errlen);
+    } else {
+        rc = bind_port(q, dir, "event-channel", &q->port_tx, err, errlen);
+        q->port_rx = q->port_tx;
+    }
+    if (rc)
+        return rc;
+    nb_credit_init(&q->credit, v->rate_bytes, v->rate_usec);
+    return 0;
+}
+
+static struct xnv_features advertised(const struct xnv_netback *nb)
+{
+    return (struct xnv_features){
+        .flags = XNV_F_SG | XNV_F_GSO_TCPV4 | XNV_F_GSO_TCPV6 | XNV_F_IPV6_CSUM | XNV_F_RX_COPY |
+                 XNV_F_MCAST_CTRL | XNV_F_DYN_MCAST_CTRL | XNV_F_SPLIT_EVTCHN,
+        .queues = nb->cfg.max_queues,
+    };
+}
+
+int nb_advertise(struct nb_vif *v, xnv_xs_tx_t tx)
+{
+    struct xnv_features f = advertised(v->nb);
+    return xnv_features_write(v->nb->hv, tx, v->be_path, XNV_SIDE_BACK, &f);
+}
+
+int nb_connect(struct nb_vif *v, char *err, size_t errlen)
+{
+    struct xnv_features fe, be = advertised(v->nb);
+    int rc = xnv_features_read(v->nb->hv, XNV_XS_NO_TX, v->fe_path, XNV_SIDE_FRONT,
+                               v->nb->cfg.max_queues, &fe, err, errlen);
+    if (rc)
+        return rc;
+    if (!(fe.flags & XNV_F_RX_COPY)) {
+        snprintf(err, errlen, "%s/request-rx-copy must be 1 (receive by flipping is not supported)",
+                 v->fe_path);
+        return -EINVAL;
+    }
+    rc = read_backend_config(v, err, errlen);
+    if (rc)
+        return rc;
+    v->neg = xnv_features_negotiate(&be, &fe);
+    v->nqueues = fe.queues;
+    memset(&v->mcast, 0, sizeof v->mcast);
+    v->mcast_on = v->neg.flags & XNV_F_MCAST_CTRL;
+    for (unsigned i = 0; i < v->nqueues; i++) {
+        rc = attach_queue(v, i, err, errlen);
+        if (rc) {
+            nb_disconnect(v);
+            return rc;
+        }
+    }
+    if (xnv_port_set_queues(v->port, v->nqueues) || xnv_port_set_offload(v->port, v->neg.flags)) {
+        snprintf(err, errlen, "%s: cannot set up %u queues with the negotiated offloads",
+                 v->port->name, v->nqueues);
+        nb_disconnect(v);
+        return -EIO;
+    }
+    xnv_port_set_carrier(v->port, true);
+    atomic_store(&v->broken, false);
+    for (unsigned i = 0; i < v->nqueues; i++) {
+        rc = nb_queue_start(&v->q[i]);
+        if (rc) {
+            snprintf(err, errlen, "cannot start queue %u: %s", i, strerror(-rc));
+            nb_disconnect(v);
+            return rc;
+        }
+    }
+    v->data_running = true;
+    return 0;
+}
+
+void nb_disconnect(struct nb_vif *v)
+{
+    for (unsigned i = 0; i < NB_MAX_QUEUES; i++)
+        nb_queue_stop(&v->q[i]);
+    for (unsigned i = 0; i < NB_MAX_QUEUES; i++) {
+        struct nb_queue *q = &v->q[i];
+        nb_queue_release(q);
+        if (q->ch) {
+            if (q->port_rx >= 0 && q->port_rx != q->port_tx)
+                xnv_evtchn_unbind(q->ch, (xnv_port_t)q->port_rx);
+            if (q->port_tx >= 0)
+                xnv_evtchn_unbind(q->ch, (xnv_port_t)q->port_tx);
+            xnv_evtchn_close(q->ch);
+        }
+        if (q->tx_page)
+            xnv_gnt_unmap(v->nb->hv, q->tx_page, 1);
+        if (q->rx_page)
+            xnv_gnt_unmap(v->nb->hv, q->rx_page, 1);
+        struct xnv_queue_stats keep = q->stats;
+        memset(q, 0, sizeof *q);
+        q->stats = keep;
+        q->stop_fd = -1;
+    }
+    v->data_running = false;
+}

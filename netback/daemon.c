@@ -1,0 +1,294 @@
+/* The engine's control plane: the set of vifs under backend/vif, driven by
+ * xenstore watch events; queue threads report protocol violations through an
+ * eventfd so that they are handled here too. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <syslog.h>
+#include <unistd.h>
+#include "nb.h"
+#include "xnv/parse.h"
+
+#define TOKEN_ROOT    "xnv-vif"
+#define TOKEN_RELEASE "xnv-release"
+#define TOKEN_FE      "xnv-fe/"
+
+void xnv_netback_config_default(struct xnv_netback_config *cfg)
+{
+    *cfg = (struct xnv_netback_config){
+        .max_queues = 4,
+        .stall_timeout_ms = 60000,
+        .rx_queue_frames = 256,
+    };
+}
+
+static struct nb_vif *find_vif(struct xnv_netback *nb, xnv_domid_t dom, unsigned dev)
+{
+    for (struct nb_vif *v = nb->vifs; v; v = v->next)
+        if (v->domid == dom && v->devid == dev)
+            return v;
+    return NULL;
+}
+
+static struct nb_vif *add_vif(struct xnv_netback *nb, xnv_domid_t dom, unsigned dev)
+{
+    struct nb_vif *v = calloc(1, sizeof *v);
+    if (!v)
+        return NULL;
+    v->nb = nb;
+    v->domid = dom;
+    v->devid = dev;
+    snprintf(v->be_path, sizeof v->be_path, "%s/%u/%u", nb->root, dom, dev);
+    snprintf(v->token, sizeof v->token, TOKEN_FE "%u/%u", dom, dev);
+    pthread_mutex_init(&v->mcast_lock, NULL);
+    v->next = nb->vifs;
+    nb->vifs = v;
+    return v;
+}
+
+static void destroy_vif(struct xnv_netback *nb, struct nb_vif *v, bool keep_interface)
+{
+    for (struct nb_vif **pp = &nb->vifs; *pp; pp = &(*pp)->next)
+        if (*pp == v) {
+            *pp = v->next;
+            break;
+        }
+    nb_disconnect(v);
+    if (v->fe_state_path[0])
+        xnv_xs_unwatch(nb->hv, v->fe_state_path, v->token);
+    if (v->port) {
+        xnv_port_set_persist(v->port, keep_interface);
+        xnv_port_close(v->port);
+        nb_log(nb, LOG_INFO, "vif%u.%u: %s", v->domid, v->devid, keep_interface ? "detached" : "removed");
+    }
+    pthread_mutex_destroy(&v->mcast_lock);
+    free(v);
+}
+
+static bool dir_exists(struct xnv_netback *nb, const char *path)
+{
+    unsigned n;
+    char **d = xnv_xs_directory(nb->hv, XNV_XS_NO_TX, path, &n);
+    free(d);
+    return d != NULL;
+}
+
+/* Parse "<root>/<dom>/<dev>[/...]"; returns how many numbers were found. */
+static int parse_vif_path(struct xnv_netback *nb, const char *path, xnv_domid_t *dom, unsigned *dev)
+{
+    size_t rl = strlen(nb->root);
+    if (strncmp(path, nb->root, rl) != 0 || (path[rl] != '/' && path[rl] != '\0'))
+        return -1;
+    char buf[64];
+    uint64_t d, n;
+    const char *p = path + rl + (path[rl] == '/');
+    size_t k = strcspn(p, "/");
+    if (k == 0 || k >= sizeof buf)
+        return 0;
+    memcpy(buf, p, k);
+    buf[k] = '\0';
+    if (xnv_parse_uint(buf, 0x7fef, &d))
+        return 0;
+    *dom = (xnv_domid_t)d;
+    p += k;
+    if (*p != '/')
+        return 1;
+    p++;
+    k = strcspn(p, "/");
+    if (k == 0 || k >= sizeof buf)
+        return 1;
+    memcpy(buf, p, k);
+    buf[k] = '\0';
+    if (xnv_parse_uint(buf, 0xffff, &n))
+        return 1;
+    *dev = (unsigned)n;
+    return 2;
+}
+
+static void touch_vif(struct xnv_netback *nb, xnv_domid_t dom, unsigned dev)
+{
+    struct nb_vif *v = find_vif(nb, dom, dev);
+    char path[160];
+    snprintf(path, sizeof path, "%s/%u/%u", nb->root, dom, dev);
+    if (!dir_exists(nb, path)) {
+        if (v)
+            destroy_vif(nb, v, false);
+        return;
+    }
+    if (!v && !(v = add_vif(nb, dom, dev)))
+        return;
+    nb_vif_evaluate(v);
+}
+
+/* Reconcile every device with the directory tree. */
+static void scan_all(struct xnv_netback *nb)
+{
+    unsigned nd = 0;
+    char **doms = xnv_xs_directory(nb->hv, XNV_XS_NO_TX, nb->root, &nd);
+    for (unsigned i = 0; i < nd; i++) {
+        uint64_t dom;
+        if (xnv_parse_uint(doms[i], 0x7fef, &dom))
+            continue;
+        char path[160];
+        snprintf(path, sizeof path, "%s/%s", nb->root, doms[i]);
+        unsigned nv = 0;
+        char **devs = xnv_xs_directory(nb->hv, XNV_XS_NO_TX, path, &nv);
+        for (unsigned j = 0; j < nv; j++) {
+            uint64_t dev;
+            if (xnv_parse_uint(devs[j], 0xffff, &dev) == 0)
+                touch_vif(nb, (xnv_domid_t)dom, (unsigned)dev);
+        }
+        free(devs);
+    }
+    free(doms);
+    for (struct nb_vif *v = nb->vifs, *next; v; v = next) {
+        next = v->next;
+        if (!dir_exists(nb, v->be_path))
+            destroy_vif(nb, v, false);
+    }
+}
+
+static void dispatch(struct xnv_netback *nb, const char *path, const char *token)
+{
+    xnv_domid_t dom = 0;
+    unsigned dev = 0;
+    if (strcmp(token, TOKEN_ROOT) == 0) {
+        if (parse_vif_path(nb, path, &dom, &dev) == 2)
+            touch_vif(nb, dom, dev);
+        else
+            scan_all(nb);
+    } else if (strncmp(token, TOKEN_FE, strlen(TOKEN_FE)) == 0) {
+        unsigned d;
+        if (sscanf(token + strlen(TOKEN_FE), "%u/%u", &d, &dev) == 2) {
+            struct nb_vif *v = find_vif(nb, (xnv_domid_t)d, dev);
+            if (v)
+                nb_vif_evaluate(v);
+        }
+    } else if (strcmp(token, TOKEN_RELEASE) == 0) {
+        for (struct nb_vif *v = nb->vifs; v; v = v->next)
+            nb_vif_evaluate(v);
+    }
+}
+
+int xnv_netback_process(struct xnv_netback *nb)
+{
+    int handled = 0;
+    uint64_t n;
+    if (read(nb->wake_fd, &n, sizeof n) == sizeof n) {
+        for (struct nb_vif *v = nb->vifs; v; v = v->next)
+            if (atomic_load(&v->broken))
+                nb_vif_evaluate(v);
+        handled++;
+    }
+    char **ev;
+    while ((ev = xnv_xs_read_watch(nb->hv)) != NULL) {
+        dispatch(nb, ev[XS_WATCH_PATH], ev[XS_WATCH_TOKEN]);
+        free(ev);
+        handled++;
+    }
+    return handled;
+}
+
+int xnv_netback_fd(struct xnv_netback *nb) { return nb->epfd; }
+
+struct xnv_netback *xnv_netback_new(struct xnv_hv *hv, const struct xnv_netback_config *cfg,
+                                    char *err, size_t errlen)
+{
+    struct xnv_netback *nb = calloc(1, sizeof *nb);
+    if (!nb) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    nb->hv = hv;
+    nb->cfg = *cfg;
+    if (nb->cfg.max_queues < 1 || nb->cfg.max_queues > NB_MAX_QUEUES || nb->cfg.rx_queue_frames < 1) {
+        snprintf(err, errlen, "max_queues must be 1..%u and rx_queue_frames at least 1", NB_MAX_QUEUES);
+        free(nb);
+        return NULL;
+    }
+    char *home = xnv_xs_domain_path(hv, xnv_hv_domid(hv));
+    snprintf(nb->home, sizeof nb->home, "%s", home ? home : "");
+    free(home);
+    snprintf(nb->root, sizeof nb->root, "%s/backend/vif", nb->home);
+    nb->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    nb->epfd = epoll_create1(EPOLL_CLOEXEC);
+    int xsfd = xnv_xs_watch_fd(hv);
+    struct epoll_event e1 = { .events = EPOLLIN, .data.fd = xsfd };
+    struct epoll_event e2 = { .events = EPOLLIN, .data.fd = nb->wake_fd };
+    int rc = 0;
+    if (nb->wake_fd < 0 || nb->epfd < 0 || xsfd < 0 || epoll_ctl(nb->epfd, EPOLL_CTL_ADD, xsfd, &e1) ||
+        epoll_ctl(nb->epfd, EPOLL_CTL_ADD, nb->wake_fd, &e2))
+        rc = -EIO;
+    if (!rc)
+        rc = xnv_xs_watch(hv, nb->root, TOKEN_ROOT);
+    if (!rc)
+        rc = xnv_xs_watch(hv, "@releaseDomain", TOKEN_RELEASE);
+    if (rc) {
+        snprintf(err, errlen, "cannot watch %s: %s", nb->root, strerror(-rc));
+        xnv_netback_free(nb);
+        return NULL;
+    }
+    return nb;
+}
+
+void xnv_netback_free(struct xnv_netback *nb) { xnv_netback_shutdown(nb, true); }
+
+void xnv_netback_shutdown(struct xnv_netback *nb, bool close_guests)
+{
+    if (!nb)
+        return;
+    while (nb->vifs) {
+        struct nb_vif *v = nb->vifs;
+        if (close_guests && v->phase != NB_PROBING)
+            nb_write_state(v, 6 /* XenbusStateClosed */);
+        destroy_vif(nb, v, !close_guests && v->phase == NB_CONNECTED);
+    }
+    xnv_xs_unwatch(nb->hv, nb->root, TOKEN_ROOT);
+    xnv_xs_unwatch(nb->hv, "@releaseDomain", TOKEN_RELEASE);
+    if (nb->epfd >= 0)
+        close(nb->epfd);
+    if (nb->wake_fd >= 0)
+        close(nb->wake_fd);
+    free(nb);
+}
+
+unsigned xnv_netback_list(struct xnv_netback *nb, struct xnv_vif_info *out, unsigned max)
+{
+    unsigned n = 0;
+    for (struct nb_vif *v = nb->vifs; v; v = v->next, n++) {
+        if (n >= max)
+            continue;
+        struct xnv_vif_info *i = &out[n];
+        *i = (struct xnv_vif_info){ .domid = v->domid, .devid = v->devid, .state = v->be_state,
+                                    .queues = v->data_running ? v->nqueues : 0,
+                                    .features = v->neg.flags, .broken = atomic_load(&v->broken) };
+        snprintf(i->ifname, sizeof i->ifname, "%s", v->port ? v->port->name : "");
+        memcpy(i->mac, v->mac, 6);
+        i->carrier = v->data_running;
+        for (unsigned q = 0; q < v->nqueues; q++)
+            if (v->q[q].carrier_off)
+                i->carrier = false;
+    }
+    return n;
+}
+
+int xnv_netback_stats(struct xnv_netback *nb, xnv_domid_t domid, unsigned devid, int queue,
+                      struct xnv_queue_stats *out)
+{
+    struct nb_vif *v = find_vif(nb, domid, devid);
+    if (!v || queue >= (int)NB_MAX_QUEUES)
+        return -ENOENT;
+    memset(out, 0, sizeof *out);
+    for (unsigned i = 0; i < NB_MAX_QUEUES; i++) {
+        if (queue >= 0 && (unsigned)queue != i)
+            continue;
+        const uint64_t *src = (const uint64_t *)&v->q[i].stats;
+        uint64_t *dst = (uint64_t *)out;
+        for (size_t k = 0; k < sizeof *out / sizeof(uint64_t); k++)
+            dst[k] += __atomic_load_n(&src[k], __ATOMIC_RELAXED);
+    }
+    return 0;
+}

@@ -1,0 +1,25 @@
+/* Logging for the engine: through the configured sink, or stderr. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <syslog.h>
+#include "nb.h"
+
+void nb_log(struct xnv_netback *nb, int level, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (nb->cfg.log)
+        nb->cfg.log(nb->cfg.log_arg, level, msg);
+    else
+        fprintf(stderr, "xnv-netbackd: %s\n", msg);
+}
+
+uint64_t nb_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}

@@ -1,0 +1,145 @@
+/* Private to the netback engine: the daemon, its vifs and their queues. */
+#ifndef XNV_NB_H
+#define XNV_NB_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include "xnv/copy_batch.h"
+#include "xnv/features.h"
+#include "xnv/mcast.h"
+#include "xnv/netback.h"
+#include "xnv/netif.h"
+#include "xnv/tx.h"
+
+#define NB_MAX_QUEUES      XNV_PORT_MAX_QUEUES
+#define NB_TX_BATCH        64     /* packets per TX grant-copy call */
+#define NB_RX_BATCH        64     /* frames per RX grant-copy call */
+#define NB_ARENA_BYTES     (1u << 20)
+#define NB_FRAME_MAX       65536u
+
+/* Statistics are written by the queue's own thread only; others read them. */
+#define NB_STAT_ADD(q, field, n) \
+    __atomic_store_n(&(q)->stats.field, __atomic_load_n(&(q)->stats.field, __ATOMIC_RELAXED) + (n), \
+                     __ATOMIC_RELAXED)
+
+struct nb_vif;
+
+/* A token bucket for the vif's `rate` (guest transmit). */
+struct nb_credit {
+    uint64_t bytes_per_period;    /* 0: unlimited */
+    uint64_t period_ns;
+    uint64_t remaining;
+    uint64_t next_refill_ns;
+};
+void nb_credit_init(struct nb_credit *c, uint64_t bytes, uint64_t usec);
+/* May a packet of len bytes go now?  If not, *wait_ns says how long until it may. */
+bool nb_credit_take(struct nb_credit *c, uint32_t len, uint64_t now_ns, uint64_t *wait_ns);
+
+struct nb_pending_rx {            /* a frame read from the port, not yet placed */
+    uint32_t off, len;            /* in the RX arena */
+    struct virtio_net_hdr vh;
+};
+
+struct nb_queue {
+    struct nb_vif *vif;
+    unsigned id;
+    netif_tx_back_ring_t tx;
+    netif_rx_back_ring_t rx;
+    void *tx_page, *rx_page;
+    struct xnv_evtchn *ch;
+    int port_tx, port_rx;         /* equal without split event channels */
+    pthread_t thread;
+    bool running;
+    atomic_bool stop;
+    int stop_fd;                  /* eventfd: wakes the thread to stop */
+
+    /* TX */
+    struct xnv_copy_batch txb;
+    struct xnv_tx_pkt *txp;       /* NB_TX_BATCH descriptors */
+    uint8_t *tx_arena;
+    struct nb_credit credit;
+    /* RX */
+    struct xnv_copy_batch rxb;
+    uint8_t *rx_arena;
+    struct nb_pending_rx *pend;   /* frames waiting for guest buffers */
+    unsigned npend;
+    uint64_t stall_since_ns;      /* 0: not stalled */
+    bool carrier_off;
+    unsigned empty_wakeups;       /* events that brought no work (storm throttle) */
+
+    struct xnv_queue_stats stats;
+    const char *fatal_why;
+};
+
+enum nb_vif_phase {
+    NB_PROBING,       /* directory incomplete, nothing created yet */
+    NB_INITWAIT,      /* TAP exists, features advertised, waiting for the frontend */
+    NB_CONNECTED,     /* data path running */
+    NB_CLOSED,        /* data path stopped */
+};
+
+struct nb_vif {
+    struct xnv_netback *nb;
+    xnv_domid_t domid;
+    unsigned devid;
+    char be_path[128];            /* /local/domain/<self>/backend/vif/<dom>/<dev> */
+    char fe_path[128];            /* frontend directory */
+    char fe_state_path[160];
+    char hp_path[160];            /* hotplug-status */
+    char token[48];
+    enum nb_vif_phase phase;
+    int be_state;                 /* what we last wrote */
+    struct xnv_port *port;
+    uint8_t mac[6];
+    struct xnv_features neg;      /* negotiated */
+    unsigned nqueues;
+    struct nb_queue q[NB_MAX_QUEUES];
+    struct xnv_mcast_filter mcast;
+    bool mcast_on;
+    pthread_mutex_t mcast_lock;
+    uint64_t rate_bytes, rate_usec;
+    bool data_running;
+    atomic_bool broken;
+    struct nb_vif *next;
+};
+
+struct xnv_netback {
+    struct xnv_hv *hv;
+    struct xnv_netback_config cfg;
+    char home[64];                /* /local/domain/<self> */
+    char root[96];                /* <home>/backend/vif */
+    int epfd;                     /* watch fd + wake fd */
+    int wake_fd;                  /* queue threads report fatal errors here */
+    struct nb_vif *vifs;
+};
+
+/* log.c */
+void nb_log(struct xnv_netback *nb, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* xenbus.c: the per-device state machine */
+void nb_vif_evaluate(struct nb_vif *v);
+void nb_vif_fail(struct nb_vif *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int nb_write_state(struct nb_vif *v, int state);
+
+/* connect.c: frontend keys -> rings, event channels, features */
+int nb_advertise(struct nb_vif *v, xnv_xs_tx_t tx);
+int nb_connect(struct nb_vif *v, char *err, size_t errlen);
+void nb_disconnect(struct nb_vif *v);
+
+/* queue.c: the data-path threads */
+int nb_queue_start(struct nb_queue *q);
+void nb_queue_stop(struct nb_queue *q);
+void nb_queue_release(struct nb_queue *q);
+
+/* tx.c / rx.c: one batch each; return packets handled */
+unsigned nb_tx_batch(struct nb_queue *q, uint64_t now_ns, uint64_t *wait_ns);
+unsigned nb_rx_batch(struct nb_queue *q, uint64_t now_ns);
+bool nb_rx_port_wanted(const struct nb_queue *q);
+
+uint64_t nb_now_ns(void);
+
+#endif

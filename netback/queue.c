@@ -1,0 +1,132 @@
+/* One data-path thread per queue.  While there is work it keeps polling the
+ * rings (no event needed); when idle it re-arms the ring events and sleeps on
+ * the event channel, the port and a stop eventfd.  An event storm that brings
+ * no work is throttled so that a hostile guest cannot make the thread spin. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include "nb.h"
+
+#define STORM_EMPTY_WAKEUPS 256   /* empty wakeups in a row before throttling */
+#define STORM_DELAY_MS      1
+
+static void drain_events(struct nb_queue *q)
+{
+    int port;
+    while ((port = xnv_evtchn_pending(q->ch)) >= 0) {
+        NB_STAT_ADD(q, notify_recv, 1);
+        xnv_evtchn_unmask(q->ch, (xnv_port_t)port);
+    }
+}
+
+static void report_fatal(struct nb_queue *q)
+{
+    atomic_store(&q->vif->broken, true);
+    uint64_t one = 1;
+    if (write(q->vif->nb->wake_fd, &one, sizeof one) < 0) { /* counter full: already pending */ }
+}
+
+/* Arm the ring events; true when work arrived meanwhile. */
+static bool final_check(struct nb_queue *q)
+{
+    int tx_more = 0, rx_more = 0;
+    RING_FINAL_CHECK_FOR_REQUESTS(&q->tx, tx_more);
+    if (q->npend)
+        RING_FINAL_CHECK_FOR_REQUESTS(&q->rx, rx_more);
+    return tx_more || rx_more;
+}
+
+static void *queue_main(void *arg)
+{
+    struct nb_queue *q = arg;
+    unsigned stall_poll_ms = q->vif->nb->cfg.stall_timeout_ms / 4 + 1;
+    while (!atomic_load(&q->stop)) {
+        uint64_t now = nb_now_ns(), tx_wait = 0;
+        unsigned work = nb_tx_batch(q, now, &tx_wait);
+        if (!q->fatal_why)
+            work += nb_rx_batch(q, now);
+        if (q->fatal_why) {
+            report_fatal(q);
+            break;
+        }
+        if (work) {
+            q->empty_wakeups = 0;
+            continue;
+        }
+        if (!tx_wait && final_check(q))
+            continue;
+
+        struct pollfd pfd[3] = {
+            { .fd = xnv_evtchn_fd(q->ch), .events = POLLIN },
+            { .fd = q->stop_fd, .events = POLLIN },
+            { .fd = xnv_port_fd(q->vif->port, q->id), .events = POLLIN },
+        };
+        int nfds = nb_rx_port_wanted(q) ? 3 : 2;
+        int timeout = -1;
+        if (tx_wait)
+            timeout = (int)(tx_wait / 1000000u) + 1;
+        if (q->npend && (timeout < 0 || (unsigned)timeout > stall_poll_ms))
+            timeout = (int)stall_poll_ms;
+        if (poll(pfd, (nfds_t)nfds, timeout) < 0 && errno != EINTR)
+            break;
+        if (pfd[0].revents & POLLIN) {
+            if (++q->empty_wakeups > STORM_EMPTY_WAKEUPS)
+                poll(NULL, 0, STORM_DELAY_MS);
+            drain_events(q);
+        }
+    }
+    return NULL;
+}
+
+int nb_queue_start(struct nb_queue *q)
+{
+    const struct xnv_netback_config *cfg = &q->vif->nb->cfg;
+    q->txp = calloc(NB_TX_BATCH, sizeof *q->txp);
+    q->pend = calloc(cfg->rx_queue_frames, sizeof *q->pend);
+    q->tx_arena = malloc(NB_ARENA_BYTES);
+    q->rx_arena = malloc(NB_ARENA_BYTES);
+    q->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (!q->txp || !q->pend || !q->tx_arena || !q->rx_arena || q->stop_fd < 0 ||
+        xnv_copy_batch_init(&q->txb, NB_TX_BATCH * XNV_TX_MAX_FRAGS) ||
+        xnv_copy_batch_init(&q->rxb, NB_RX_BATCH * (NB_FRAME_MAX / XNV_PAGE_SIZE + 1)))
+        return -ENOMEM;
+    atomic_store(&q->stop, false);
+    q->fatal_why = NULL;
+    q->npend = 0;
+    q->carrier_off = false;
+    q->stall_since_ns = 0;
+    if (pthread_create(&q->thread, NULL, queue_main, q))
+        return -EAGAIN;
+    q->running = true;
+    return 0;
+}
+
+void nb_queue_stop(struct nb_queue *q)
+{
+    if (!q->running)
+        return;
+    atomic_store(&q->stop, true);
+    uint64_t one = 1;
+    if (write(q->stop_fd, &one, sizeof one) < 0) { /* the flag alone stops it */ }
+    pthread_join(q->thread, NULL);
+    q->running = false;
+}
+
+/* Free what nb_queue_start allocated (after nb_queue_stop). */
+void nb_queue_release(struct nb_queue *q)
+{
+    free(q->txp);
+    free(q->pend);
+    free(q->tx_arena);
+    free(q->rx_arena);
+    xnv_copy_batch_free(&q->txb);
+    xnv_copy_batch_free(&q->rxb);
+    if (q->stop_fd > 0)
+        close(q->stop_fd);
+    q->txp = NULL;
+    q->pend = NULL;
+    q->tx_arena = q->rx_arena = NULL;
+    q->stop_fd = -1;
+}

@@ -1,0 +1,249 @@
+/* The per-device xenbus state machine (protocol.md): advertise and create
+ * the host interface before InitWait, connect when the frontend is ready,
+ * report Connected once the hotplug script attached the interface, close on
+ * frontend close or domain death, reconnect when a closed frontend starts
+ * over.  Idempotent: any watch event simply re-evaluates the device. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <xen/io/xenbus.h>
+#include "nb.h"
+#include "xnv/parse.h"
+
+static char *rd(struct nb_vif *v, const char *dir, const char *key)
+{
+    char path[256];
+    unsigned len;
+    snprintf(path, sizeof path, "%s/%s", dir, key);
+    return xnv_xs_read(v->nb->hv, XNV_XS_NO_TX, path, &len);
+}
+
+/* A small number from xenstore, or -1 when absent or garbage. */
+static int rd_int(struct nb_vif *v, const char *dir, const char *key)
+{
+    char *s = rd(v, dir, key);
+    uint64_t n;
+    int rc = s && xnv_parse_uint(s, 1000000, &n) == 0 ? (int)n : -1;
+    free(s);
+    return rc;
+}
+
+int nb_write_state(struct nb_vif *v, int state)
+{
+    char path[192], val[4];
+    snprintf(path, sizeof path, "%s/state", v->be_path);
+    snprintf(val, sizeof val, "%d", state);
+    int rc = xnv_xs_write(v->nb->hv, XNV_XS_NO_TX, path, val, (unsigned)strlen(val));
+    if (rc == 0)
+        v->be_state = state;
+    return rc;
+}
+
+void nb_vif_fail(struct nb_vif *v, const char *fmt, ...)
+{
+    char msg[400], path[192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    nb_log(v->nb, LOG_ERR, "vif%u.%u: %s", v->domid, v->devid, msg);
+    snprintf(path, sizeof path, "%s/error", v->be_path);
+    xnv_xs_write(v->nb->hv, XNV_XS_NO_TX, path, msg, (unsigned)strlen(msg));
+    nb_disconnect(v);
+    nb_write_state(v, XenbusStateClosed);
+    v->phase = NB_CLOSED;
+}
+
+static bool ifname_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= 16)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '/' || s[i] == ':' || s[i] <= ' ' || s[i] > '~')
+            return false;
+    return true;
+}
+
+/* Advertise features and go to InitWait, in one transaction. */
+static int enter_initwait(struct nb_vif *v)
+{
+    for (int tries = 0; tries < 16; tries++) {
+        xnv_xs_tx_t tx;
+        int rc = xnv_xs_tx_start(v->nb->hv, &tx);
+        if (rc)
+            return rc;
+        char path[192];
+        snprintf(path, sizeof path, "%s/state", v->be_path);
+        rc = nb_advertise(v, tx);
+        if (!rc)
+            rc = xnv_xs_write(v->nb->hv, tx, path, "2", 1);
+        if (rc) {
+            xnv_xs_tx_end(v->nb->hv, tx, true);
+            return rc;
+        }
+        rc = xnv_xs_tx_end(v->nb->hv, tx, false);
+        if (rc == 0) {
+            v->be_state = XenbusStateInitWait;
+            v->phase = NB_INITWAIT;
+            return 0;
+        }
+        if (rc != -EAGAIN)
+            return rc;
+    }
+    return -EAGAIN;
+}
+
+/* First sight of a complete device directory: create the interface. */
+static void probe(struct nb_vif *v)
+{
+    char *fe = rd(v, v->be_path, "frontend");
+    int fe_id = rd_int(v, v->be_path, "frontend-id");
+    char prefix[48];
+    snprintf(prefix, sizeof prefix, "/local/domain/%u/", v->domid);
+    if (!fe || fe_id < 0) {
+        free(fe);
+        return;                              /* the toolstack is still writing */
+    }
+    if (fe_id != v->domid || strncmp(fe, prefix, strlen(prefix)) != 0 || strlen(fe) >= sizeof v->fe_path) {
+        nb_vif_fail(v, "frontend \"%.64s\" (frontend-id %d) is not in domain %u", fe, fe_id, v->domid);
+        free(fe);
+        return;
+    }
+    snprintf(v->fe_path, sizeof v->fe_path, "%s", fe);
+    snprintf(v->fe_state_path, sizeof v->fe_state_path, "%s/state", fe);
+    free(fe);
+
+    char ifname[32], err[256];
+    char *name = rd(v, v->be_path, "vifname");
+    if (name && !ifname_ok(name)) {
+        nb_vif_fail(v, "vifname \"%.32s\" is not a valid interface name", name);
+        free(name);
+        return;
+    }
+    if (name)
+        snprintf(ifname, sizeof ifname, "%s", name);
+    else
+        snprintf(ifname, sizeof ifname, "vif%u.%u", v->domid, v->devid);
+    free(name);
+    const struct xnv_netback_config *cfg = &v->nb->cfg;
+    v->port = cfg->open_port ? cfg->open_port(cfg->port_arg, ifname, err, sizeof err)
+                             : xnv_tap_open(ifname, err, sizeof err);
+    if (!v->port) {
+        nb_vif_fail(v, "cannot create %s: %s", ifname, err);
+        return;
+    }
+    xnv_xs_watch(v->nb->hv, v->fe_state_path, v->token);
+    if (rd_int(v, v->be_path, "state") == XenbusStateConnected &&
+        rd_int(v, v->fe_path, "state") == XenbusStateConnected) {
+        /* A restarted service: the guest is live, resume its rings as they are. */
+        v->be_state = XenbusStateConnected;
+        v->phase = NB_INITWAIT;
+        nb_log(v->nb, LOG_INFO, "vif%u.%u: %s resumed from a previous run", v->domid, v->devid, ifname);
+        return;
+    }
+    int rc = enter_initwait(v);
+    if (rc) {
+        nb_vif_fail(v, "cannot advertise features: %s", strerror(-rc));
+        return;
+    }
+    nb_log(v->nb, LOG_INFO, "vif%u.%u: %s created, waiting for the frontend", v->domid, v->devid, ifname);
+}
+
+static bool hotplug_connected(struct nb_vif *v)
+{
+    char *s = rd(v, v->be_path, "hotplug-status");
+    bool ok = s && strcmp(s, "connected") == 0;
+    if (s && strcmp(s, "error") == 0 && v->be_state != XenbusStateClosed) {
+        char *why = rd(v, v->be_path, "hotplug-error");
+        nb_vif_fail(v, "the hotplug script failed: %s", why ? why : "(no hotplug-error)");
+        free(why);
+    }
+    free(s);
+    return ok;
+}
+
+static bool frontend_domain_alive(struct nb_vif *v)
+{
+    struct xnv_dominfo di;
+    return xnv_dom_info(v->nb->hv, v->domid, &di) == 0 && !di.dying;
+}
+
+static void close_device(struct nb_vif *v, int state)
+{
+    if (v->data_running)
+        nb_disconnect(v);
+    if (v->be_state != state)
+        nb_write_state(v, state);
+    if (state == XenbusStateClosed)
+        v->phase = NB_CLOSED;
+}
+
+static void connect_device(struct nb_vif *v)
+{
+    char err[320];
+    if (v->phase == NB_INITWAIT) {
+        if (nb_connect(v, err, sizeof err)) {
+            nb_vif_fail(v, "%s", err);
+            return;
+        }
+        v->phase = NB_CONNECTED;
+        nb_log(v->nb, LOG_INFO, "vif%u.%u: connected, %u queue(s), features 0x%x", v->domid,
+               v->devid, v->nqueues, v->neg.flags);
+    }
+    if (v->phase == NB_CONNECTED && v->be_state != XenbusStateConnected && hotplug_connected(v))
+        nb_write_state(v, XenbusStateConnected);
+}
+
+static const char *broken_reason(struct nb_vif *v)
+{
+    for (unsigned i = 0; i < v->nqueues; i++)
+        if (v->q[i].fatal_why)
+            return v->q[i].fatal_why;
+    return "protocol violation";
+}
+
+void nb_vif_evaluate(struct nb_vif *v)
+{
+    if (v->phase == NB_PROBING) {
+        probe(v);
+        if (v->phase == NB_PROBING)
+            return;
+    }
+    if (atomic_load(&v->broken) && v->data_running) {
+        nb_vif_fail(v, "frontend broke the protocol: %s; vif disconnected", broken_reason(v));
+        return;
+    }
+    int online = rd_int(v, v->be_path, "online");
+    int fe = frontend_domain_alive(v) ? rd_int(v, v->fe_path, "state") : -1;
+    if (online == 0) {
+        close_device(v, XenbusStateClosed);
+        return;
+    }
+    switch (fe) {
+    case XenbusStateInitialised:
+    case XenbusStateConnected:
+        if (v->phase != NB_CLOSED)
+            connect_device(v);
+        break;
+    case XenbusStateClosing:
+        close_device(v, XenbusStateClosing);
+        break;
+    case XenbusStateInitialising:
+    case XenbusStateInitWait:
+        /* A frontend that starts over (reboot, kexec, restore): reconnect. */
+        if (v->port && (v->phase == NB_CLOSED || v->phase == NB_CONNECTED)) {
+            close_device(v, XenbusStateClosed);
+            int rc = enter_initwait(v);
+            if (rc)
+                nb_vif_fail(v, "cannot advertise features: %s", strerror(-rc));
+        }
+        break;
+    default:   /* Closed, unknown, or the frontend is gone */
+        close_device(v, XenbusStateClosed);
+        break;
+    }
+}

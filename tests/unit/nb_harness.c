@@ -1,0 +1,429 @@
+/* Test harness for the netback engine (see nb_harness.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <xen/io/xenbus.h>
+#include "nb_harness.h"
+#include "xnv/features.h"
+#include "xnv/parse.h"
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static struct xnv_port *open_memport(void *arg, const char *ifname, char *err, size_t errlen)
+{
+    struct world *w = arg;
+    if (w->nports == 16) {
+        snprintf(err, errlen, "too many ports");
+        return NULL;
+    }
+    struct xnv_port *p = xnv_memport_open(ifname, 512);
+    w->ports[w->nports] = p;
+    snprintf(w->port_names[w->nports], 16, "%s", ifname);
+    w->nports++;
+    return p;
+}
+
+static void quiet_log(void *arg, int level, const char *msg)
+{
+    (void)arg;
+    (void)level;
+    if (getenv("XNV_TEST_LOG"))
+        fprintf(stderr, "netback: %s\n", msg);
+}
+
+void world_init(struct world *w, unsigned max_queues, unsigned stall_ms)
+{
+    memset(w, 0, sizeof *w);
+    w->sim = xnv_sim_new();
+    w->dom0 = xnv_sim_hv_open(w->sim, 0);
+    struct xnv_netback_config cfg;
+    xnv_netback_config_default(&cfg);
+    cfg.max_queues = max_queues;
+    cfg.stall_timeout_ms = stall_ms;
+    cfg.open_port = open_memport;
+    cfg.port_arg = w;
+    cfg.log = quiet_log;
+    char err[256];
+    w->nb = xnv_netback_new(w->dom0, &cfg, err, sizeof err);
+    if (!w->nb) {
+        fprintf(stderr, "xnv_netback_new: %s\n", err);
+        abort();
+    }
+    xnv_netback_process(w->nb);
+}
+
+void world_free(struct world *w)
+{
+    xnv_netback_free(w->nb);
+    xnv_hv_close(w->dom0);
+    xnv_sim_free(w->sim);
+}
+
+bool world_pump(struct world *w, bool (*cond)(void *), void *arg, unsigned timeout_ms)
+{
+    uint64_t end = now_ms() + timeout_ms;
+    for (;;) {
+        xnv_netback_process(w->nb);
+        if (cond && cond(arg))
+            return true;
+        if (now_ms() >= end)
+            return false;
+        usleep(500);
+    }
+}
+
+struct xnv_port *world_port(struct world *w, const char *ifname)
+{
+    for (int i = (int)w->nports - 1; i >= 0; i--)
+        if (strcmp(w->port_names[i], ifname) == 0)
+            return w->ports[i];
+    return NULL;
+}
+
+static int wr(struct xnv_hv *hv, xnv_xs_tx_t tx, const char *dir, const char *key, const char *val)
+{
+    char path[192];
+    snprintf(path, sizeof path, "%s/%s", dir, key);
+    return xnv_xs_write(hv, tx, path, val, (unsigned)strlen(val));
+}
+
+int xl_add_vif(struct world *w, xnv_domid_t dom, unsigned devid, const char *mac, const char *vifname)
+{
+    char be[96], fe[96], num[16];
+    snprintf(be, sizeof be, "/local/domain/0/backend/vif/%u/%u", dom, devid);
+    snprintf(fe, sizeof fe, "/local/domain/%u/device/vif/%u", dom, devid);
+    for (int tries = 0; tries < 10; tries++) {
+        xnv_xs_tx_t tx;
+        if (xnv_xs_tx_start(w->dom0, &tx))
+            return -1;
+        struct xs_permissions bp[2] = { { 0, XS_PERM_NONE }, { dom, XS_PERM_READ } };
+        struct xs_permissions fp[2] = { { dom, XS_PERM_NONE }, { 0, XS_PERM_READ } };
+        xnv_xs_mkdir(w->dom0, tx, be);
+        xnv_xs_set_perms(w->dom0, tx, be, bp, 2);
+        wr(w->dom0, tx, be, "frontend", fe);
+        snprintf(num, sizeof num, "%u", dom);
+        wr(w->dom0, tx, be, "frontend-id", num);
+        wr(w->dom0, tx, be, "online", "1");
+        wr(w->dom0, tx, be, "state", "1");
+        wr(w->dom0, tx, be, "script", "/etc/xen/scripts/vif-bridge");
+        wr(w->dom0, tx, be, "mac", mac);
+        wr(w->dom0, tx, be, "bridge", "xenbr0");
+        snprintf(num, sizeof num, "%u", devid);
+        wr(w->dom0, tx, be, "handle", num);
+        wr(w->dom0, tx, be, "type", "vif");
+        wr(w->dom0, tx, be, "hotplug-status", "");
+        if (vifname)
+            wr(w->dom0, tx, be, "vifname", vifname);
+        xnv_xs_mkdir(w->dom0, tx, fe);
+        xnv_xs_set_perms(w->dom0, tx, fe, fp, 2);
+        wr(w->dom0, tx, fe, "backend", be);
+        wr(w->dom0, tx, fe, "backend-id", "0");
+        wr(w->dom0, tx, fe, "state", "1");
+        wr(w->dom0, tx, fe, "handle", num);
+        wr(w->dom0, tx, fe, "mac", mac);
+        int rc = xnv_xs_tx_end(w->dom0, tx, false);
+        if (rc != -EAGAIN)
+            return rc;
+    }
+    return -EAGAIN;
+}
+
+void xl_hotplug_connected(struct world *w, xnv_domid_t dom, unsigned devid)
+{
+    char be[96];
+    snprintf(be, sizeof be, "/local/domain/0/backend/vif/%u/%u", dom, devid);
+    wr(w->dom0, XNV_XS_NO_TX, be, "hotplug-status", "connected");
+}
+
+char *be_read(struct world *w, xnv_domid_t dom, unsigned devid, const char *key)
+{
+    char path[160];
+    unsigned len;
+    snprintf(path, sizeof path, "/local/domain/0/backend/vif/%u/%u/%s", dom, devid, key);
+    return xnv_xs_read(w->dom0, XNV_XS_NO_TX, path, &len);
+}
+
+int be_state(struct world *w, xnv_domid_t dom, unsigned devid)
+{
+    char *s = be_read(w, dom, devid, "state");
+    int st = s ? atoi(s) : -1;
+    free(s);
+    return st;
+}
+
+struct state_wait { struct world *w; xnv_domid_t dom; unsigned devid; int state; };
+static bool state_reached(void *arg)
+{
+    struct state_wait *s = arg;
+    return be_state(s->w, s->dom, s->devid) == s->state;
+}
+
+bool wait_be_state(struct world *w, xnv_domid_t dom, unsigned devid, int state, unsigned ms)
+{
+    struct state_wait s = { w, dom, devid, state };
+    return world_pump(w, state_reached, &s, ms);
+}
+
+int tfe_init(struct tfe *f, struct world *w, xnv_domid_t dom, unsigned devid)
+{
+    memset(f, 0, sizeof *f);
+    f->sim = w->sim;
+    f->dom = dom;
+    f->devid = devid;
+    f->hv = xnv_sim_hv_open(w->sim, dom);
+    f->ch = xnv_evtchn_open(f->hv);
+    xnv_sim_set_share_limit(w->sim, dom, 8192);
+    snprintf(f->fe, sizeof f->fe, "/local/domain/%u/device/vif/%u", dom, devid);
+    snprintf(f->be, sizeof f->be, "/local/domain/0/backend/vif/%u/%u", dom, devid);
+    return f->hv && f->ch ? 0 : -1;
+}
+
+static int be_uint(struct tfe *f, const char *key, unsigned dflt)
+{
+    char path[160];
+    unsigned len;
+    snprintf(path, sizeof path, "%s/%s", f->be, key);
+    char *s = xnv_xs_read(f->hv, XNV_XS_NO_TX, path, &len);
+    unsigned v = s ? (unsigned)atoi(s) : dflt;
+    free(s);
+    return (int)v;
+}
+
+static int wr_q(struct tfe *f, xnv_xs_tx_t tx, const char *dir, const char *key, const char *val)
+{
+    if (f->omit_key && strcmp(f->omit_key, key) == 0)
+        return 0;
+    return wr(f->hv, tx, dir, key, val);
+}
+
+static void share_queue(struct tfe *f, struct tfe_queue *q, bool split)
+{
+    q->tx_sring = xnv_gnt_share(f->hv, 0, 1, &q->tx_ref, true);
+    q->rx_sring = xnv_gnt_share(f->hv, 0, 1, &q->rx_ref, true);
+    SHARED_RING_INIT((netif_tx_sring_t *)q->tx_sring);
+    SHARED_RING_INIT((netif_rx_sring_t *)q->rx_sring);
+    FRONT_RING_INIT(&q->tx, (netif_tx_sring_t *)q->tx_sring, 4096);
+    FRONT_RING_INIT(&q->rx, (netif_rx_sring_t *)q->rx_sring, 4096);
+    q->tx.sring->req_prod = f->initial_tx_req_prod;
+    q->txbuf = xnv_gnt_share(f->hv, 0, TFE_BUFS, q->txref, false);
+    q->rxbuf = xnv_gnt_share(f->hv, 0, TFE_BUFS, q->rxref, true);
+    q->port_tx = xnv_evtchn_bind_unbound(f->ch, 0);
+    q->port_rx = split ? xnv_evtchn_bind_unbound(f->ch, 0) : q->port_tx;
+}
+
+int tfe_connect(struct tfe *f, unsigned nq, const char *extra_key, const char *extra_val)
+{
+    bool split = be_uint(f, "feature-split-event-channels", 0) == 1;
+    f->nq = nq;
+    for (unsigned i = 0; i < nq; i++)
+        share_queue(f, &f->q[i], split);
+    for (int tries = 0; tries < 10; tries++) {
+        xnv_xs_tx_t tx;
+        xnv_xs_tx_start(f->hv, &tx);
+        char dir[128], num[16];
+        for (unsigned i = 0; i < nq; i++) {
+            struct tfe_queue *q = &f->q[i];
+            if (nq == 1)
+                snprintf(dir, sizeof dir, "%s", f->fe);
+            else
+                snprintf(dir, sizeof dir, "%s/queue-%u", f->fe, i);
+            snprintf(num, sizeof num, "%u", q->tx_ref);
+            wr_q(f, tx, dir, "tx-ring-ref", num);
+            snprintf(num, sizeof num, "%u", q->rx_ref);
+            wr_q(f, tx, dir, "rx-ring-ref", num);
+            if (split) {
+                snprintf(num, sizeof num, "%d", q->port_tx);
+                wr_q(f, tx, dir, "event-channel-tx", num);
+                snprintf(num, sizeof num, "%d", q->port_rx);
+                wr_q(f, tx, dir, "event-channel-rx", num);
+            } else {
+                snprintf(num, sizeof num, "%d", q->port_tx);
+                wr_q(f, tx, dir, "event-channel", num);
+            }
+        }
+        struct xnv_features fe = { .flags = XNV_F_RX_COPY | XNV_F_RX_NOTIFY | XNV_F_SG | XNV_F_GSO_TCPV4 |
+                                            XNV_F_GSO_TCPV6 | XNV_F_IPV6_CSUM,
+                                   .queues = nq };
+        xnv_features_write(f->hv, tx, f->fe, XNV_SIDE_FRONT, &fe);
+        if (extra_key)
+            wr(f->hv, tx, f->fe, extra_key, extra_val);
+        wr(f->hv, tx, f->fe, "state", "4");
+        if (xnv_xs_tx_end(f->hv, tx, false) != -EAGAIN)
+            return 0;
+    }
+    return -1;
+}
+
+void tfe_set_state(struct tfe *f, int state)
+{
+    char v[4];
+    snprintf(v, sizeof v, "%d", state);
+    wr(f->hv, XNV_XS_NO_TX, f->fe, "state", v);
+}
+
+void tfe_free(struct tfe *f)
+{
+    for (unsigned i = 0; i < f->nq; i++) {
+        struct tfe_queue *q = &f->q[i];
+        xnv_gnt_unshare(f->hv, q->tx_sring, 1);
+        xnv_gnt_unshare(f->hv, q->rx_sring, 1);
+        xnv_gnt_unshare(f->hv, q->txbuf, TFE_BUFS);
+        xnv_gnt_unshare(f->hv, q->rxbuf, TFE_BUFS);
+    }
+    xnv_evtchn_close(f->ch);
+    xnv_hv_close(f->hv);
+}
+
+static void kick(struct tfe *f, int port) { xnv_evtchn_notify(f->ch, (xnv_port_t)port); }
+
+void tfe_push_tx(struct tfe *f, unsigned q)
+{
+    int notify;
+    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&f->q[q].tx, notify);
+    if (notify)
+        kick(f, f->q[q].port_tx);
+}
+
+void tfe_raw_tx(struct tfe *f, unsigned q, const netif_tx_request_t *r)
+{
+    netif_tx_front_ring_t *tx = &f->q[q].tx;
+    *RING_GET_REQUEST(tx, tx->req_prod_pvt) = *r;
+    tx->req_prod_pvt++;
+}
+
+unsigned tfe_tx_responses(struct tfe *f, unsigned q, int16_t status, unsigned *others)
+{
+    netif_tx_front_ring_t *tx = &f->q[q].tx;
+    unsigned n = 0;
+    RING_IDX prod = tx->sring->rsp_prod;
+    rmb();
+    for (; tx->rsp_cons != prod; tx->rsp_cons++) {
+        netif_tx_response_t r = *RING_GET_RESPONSE(tx, tx->rsp_cons);
+        if (r.status == NETIF_RSP_NULL)
+            continue;
+        if (r.status == status)
+            n++;
+        else if (others)
+            (*others)++;
+    }
+    tx->sring->rsp_event = tx->rsp_cons + 1;
+    return n;
+}
+
+static void wait_tx_room(struct tfe *f, unsigned q, unsigned need)
+{
+    netif_tx_front_ring_t *tx = &f->q[q].tx;
+    for (int i = 0; i < 20000 && RING_SIZE(tx) - (tx->req_prod_pvt - tx->rsp_cons) < need; i++) {
+        tfe_tx_responses(f, q, 0, NULL);
+        usleep(100);
+    }
+}
+
+unsigned tfe_send(struct tfe *f, unsigned qi, const uint8_t *frame, uint32_t len, uint32_t slot,
+                  uint16_t flags, uint8_t gso_type, uint16_t gso_size)
+{
+    struct tfe_queue *q = &f->q[qi];
+    unsigned chunks = (len + slot - 1) / slot;
+    bool gso = gso_type != XEN_NETIF_GSO_TYPE_NONE;
+    wait_tx_room(f, qi, chunks + 1);
+    for (unsigned c = 0; c < chunks; c++) {
+        RING_IDX idx = q->tx.req_prod_pvt;
+        unsigned buf = idx % TFE_BUFS;
+        uint32_t n = len - c * slot < slot ? len - c * slot : slot;
+        memcpy(q->txbuf + buf * 4096u, frame + c * slot, n);
+        netif_tx_request_t *r = RING_GET_REQUEST(&q->tx, idx);
+        r->id = (uint16_t)buf;
+        r->gref = q->txref[buf];
+        r->offset = 0;
+        r->size = (uint16_t)(c == 0 ? len : n);
+        r->flags = (uint16_t)((c == 0 ? flags : 0) | (c + 1 < chunks ? NETTXF_more_data : 0) |
+                              (c == 0 && gso ? NETTXF_extra_info : 0));
+        q->tx.req_prod_pvt++;
+        if (c == 0 && gso) {
+            netif_extra_info_t e;
+            memset(&e, 0, sizeof e);
+            e.type = XEN_NETIF_EXTRA_TYPE_GSO;
+            e.u.gso.type = gso_type;
+            e.u.gso.size = gso_size;
+            memcpy(RING_GET_REQUEST(&q->tx, q->tx.req_prod_pvt), &e, sizeof e);
+            q->tx.req_prod_pvt++;
+        }
+    }
+    tfe_push_tx(f, qi);
+    return chunks + (gso ? 1 : 0);
+}
+
+void tfe_post_rx(struct tfe *f, unsigned qi, unsigned n)
+{
+    struct tfe_queue *q = &f->q[qi];
+    for (unsigned i = 0; i < n; i++) {
+        RING_IDX idx = q->rx.req_prod_pvt++;
+        netif_rx_request_t *r = RING_GET_REQUEST(&q->rx, idx);
+        r->id = (uint16_t)(idx % TFE_BUFS);
+        r->gref = q->rxref[idx % TFE_BUFS];
+    }
+    int notify;
+    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->rx, notify);
+    if (notify)
+        kick(f, q->port_rx);
+}
+
+int tfe_recv(struct tfe *f, unsigned qi, uint8_t *buf, uint32_t cap, uint16_t *flags,
+             uint8_t *gso_type, uint16_t *gso_size)
+{
+    struct tfe_queue *q = &f->q[qi];
+    RING_IDX prod = q->rx.sring->rsp_prod;
+    rmb();
+    if (q->rx.rsp_cons == prod)
+        return -1;
+    uint32_t len = 0;
+    unsigned used = 0;
+    bool more = true, first = true;
+    *gso_type = XEN_NETIF_GSO_TYPE_NONE;
+    while (more && q->rx.rsp_cons != prod) {
+        RING_IDX idx = q->rx.rsp_cons++;
+        used++;
+        netif_rx_response_t r = *RING_GET_RESPONSE(&q->rx, idx);
+        if (r.status < 0)
+            return -2;
+        if (r.id != idx % TFE_BUFS || (uint32_t)r.offset + (uint32_t)r.status > 4096 || len + (uint32_t)r.status > cap)
+            return -3;
+        memcpy(buf + len, q->rxbuf + (idx % TFE_BUFS) * 4096u + r.offset, (size_t)r.status);
+        len += (uint32_t)r.status;
+        more = r.flags & NETRXF_more_data;
+        if (first) {
+            *flags = r.flags;
+            first = false;
+            if (r.flags & NETRXF_extra_info) {
+                netif_extra_info_t e;
+                memcpy(&e, RING_GET_RESPONSE(&q->rx, q->rx.rsp_cons), sizeof e);
+                q->rx.rsp_cons++;
+                used++;
+                *gso_type = e.u.gso.type;
+                *gso_size = e.u.gso.size;
+            }
+        }
+    }
+    q->rx.sring->rsp_event = q->rx.rsp_cons + 1;
+    tfe_post_rx(f, qi, used);
+    return (int)len;
+}
+
+bool tfe_wait_tx_done(struct tfe *f, unsigned q, unsigned ms)
+{
+    netif_tx_front_ring_t *tx = &f->q[q].tx;
+    for (unsigned i = 0; i < ms * 10; i++) {
+        if (tx->sring->rsp_prod == tx->req_prod_pvt)
+            return true;
+        usleep(100);
+    }
+    return false;
+}

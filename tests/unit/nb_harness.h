@@ -1,0 +1,86 @@
+/* Test harness for the netback engine over the simulated hypervisor: plays
+ * the toolstack (xl's xenstore entries, the hotplug script) and a frontend
+ * that behaves like Linux xen-netfront, with raw access to its rings for
+ * hostile inputs. */
+#ifndef XNV_TEST_NB_HARNESS_H
+#define XNV_TEST_NB_HARNESS_H
+
+#include <stdbool.h>
+#include "xnv/netback.h"
+#include "xnv/netif.h"
+#include "xnv/sim.h"
+
+#define TFE_BUFS 256
+
+struct tfe_queue {
+    netif_tx_front_ring_t tx;
+    netif_rx_front_ring_t rx;
+    void *tx_sring, *rx_sring;
+    xnv_gref_t tx_ref, rx_ref;
+    int port_tx, port_rx;
+    uint8_t *txbuf, *rxbuf;         /* TFE_BUFS pages each, granted to dom0 */
+    xnv_gref_t txref[TFE_BUFS], rxref[TFE_BUFS];
+    uint16_t next_tx_id;
+};
+
+struct tfe {
+    struct xnv_sim *sim;
+    struct xnv_hv *hv;              /* the guest */
+    struct xnv_evtchn *ch;
+    xnv_domid_t dom;
+    unsigned devid;
+    char fe[96], be[96];
+    unsigned nq;
+    struct tfe_queue q[4];
+    /* hostile knobs for tfe_connect */
+    RING_IDX initial_tx_req_prod;   /* the TX ring's producer at connect */
+    const char *omit_key;           /* a per-queue key left out */
+};
+
+struct world {
+    struct xnv_sim *sim;
+    struct xnv_hv *dom0;
+    struct xnv_netback *nb;
+    struct xnv_port *ports[16];     /* memports the engine opened, in order */
+    char port_names[16][16];
+    unsigned nports;
+};
+
+void world_init(struct world *w, unsigned max_queues, unsigned stall_ms);
+void world_free(struct world *w);
+/* Run the control plane until cond(arg) holds or timeout_ms passes. */
+bool world_pump(struct world *w, bool (*cond)(void *), void *arg, unsigned timeout_ms);
+struct xnv_port *world_port(struct world *w, const char *ifname);
+
+/* What `xl create` writes for vif = ['mac=...'] (vifname optional). */
+int xl_add_vif(struct world *w, xnv_domid_t dom, unsigned devid, const char *mac, const char *vifname);
+void xl_hotplug_connected(struct world *w, xnv_domid_t dom, unsigned devid);
+int be_state(struct world *w, xnv_domid_t dom, unsigned devid);
+char *be_read(struct world *w, xnv_domid_t dom, unsigned devid, const char *key);
+bool wait_be_state(struct world *w, xnv_domid_t dom, unsigned devid, int state, unsigned ms);
+
+/* The frontend. */
+int tfe_init(struct tfe *f, struct world *w, xnv_domid_t dom, unsigned devid);
+/* Handshake like Linux netfront: nq queues, split channels if offered,
+ * writes the keys and goes Connected.  extra_key/extra_val (may be NULL)
+ * override one key to inject bad values. */
+int tfe_connect(struct tfe *f, unsigned nq, const char *extra_key, const char *extra_val);
+void tfe_set_state(struct tfe *f, int state);
+void tfe_free(struct tfe *f);
+/* Send a frame over slots of at most slot bytes; flags NETTXF_*; gso_type
+ * XEN_NETIF_GSO_TYPE_* (NONE: no extra).  Returns slots used. */
+unsigned tfe_send(struct tfe *f, unsigned q, const uint8_t *frame, uint32_t len, uint32_t slot,
+                  uint16_t flags, uint8_t gso_type, uint16_t gso_size);
+/* Raw request into the TX ring (hostile tests); push with tfe_push_tx. */
+void tfe_raw_tx(struct tfe *f, unsigned q, const netif_tx_request_t *r);
+void tfe_push_tx(struct tfe *f, unsigned q);
+/* Count TX responses with the given status now available (consumes them). */
+unsigned tfe_tx_responses(struct tfe *f, unsigned q, int16_t status, unsigned *others);
+void tfe_post_rx(struct tfe *f, unsigned q, unsigned n);
+/* Receive one frame: length, or -1 if none; *flags NETRXF_* of the first slot. */
+int tfe_recv(struct tfe *f, unsigned q, uint8_t *buf, uint32_t cap, uint16_t *flags,
+             uint8_t *gso_type, uint16_t *gso_size);
+/* Poll until frames or responses show up. */
+bool tfe_wait_tx_done(struct tfe *f, unsigned q, unsigned ms);
+
+#endif

@@ -1,0 +1,277 @@
+/* The netback engine end to end over the simulated hypervisor: handshake,
+ * traffic both ways with offloads, multi-queue, close/reconnect, removal. */
+#include <check.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xen/io/xenbus.h>
+#include "nb_harness.h"
+#include "ring_fixture.h"
+#include "xnv/features.h"
+
+static struct world w;
+static struct tfe fe;
+static int dom;
+static uint8_t frame[70000], got[70000];
+
+static void setup(void)
+{
+    world_init(&w, 4, 60000);
+    dom = xnv_sim_domain_create(w.sim, "guest1");
+    ck_assert_int_gt(dom, 0);
+    ck_assert_int_eq(xl_add_vif(&w, (xnv_domid_t)dom, 0, "00:16:3e:00:00:01", NULL), 0);
+    ck_assert_int_eq(tfe_init(&fe, &w, (xnv_domid_t)dom, 0), 0);
+}
+
+static void teardown(void)
+{
+    tfe_free(&fe);
+    world_free(&w);
+}
+
+/* Up to Connected with nq queues. */
+static void bring_up(unsigned nq)
+{
+    ck_assert(wait_be_state(&w, (xnv_domid_t)dom, 0, XenbusStateInitWait, 2000));
+    ck_assert_int_eq(tfe_connect(&fe, nq, NULL, NULL), 0);
+    xl_hotplug_connected(&w, (xnv_domid_t)dom, 0);
+    ck_assert(wait_be_state(&w, (xnv_domid_t)dom, 0, XenbusStateConnected, 2000));
+}
+
+static int take(struct xnv_port *p, unsigned q, struct virtio_net_hdr *vh, unsigned ms)
+{
+    for (unsigned i = 0; i < ms * 10; i++) {
+        int n = xnv_memport_take(p, q, vh, got, sizeof got);
+        if (n >= 0)
+            return n;
+        usleep(100);
+    }
+    return -1;
+}
+
+START_TEST(handshake_creates_interface_and_advertises)
+{
+    ck_assert(wait_be_state(&w, (xnv_domid_t)dom, 0, XenbusStateInitWait, 2000));
+    char name[16];
+    snprintf(name, sizeof name, "vif%d.0", dom);
+    ck_assert_ptr_nonnull(world_port(&w, name));      /* before InitWait */
+    const char *on[] = { "feature-sg", "feature-gso-tcpv4", "feature-gso-tcpv6",
+                         "feature-ipv6-csum-offload", "feature-rx-copy",
+                         "feature-split-event-channels", "feature-multicast-control" };
+    for (unsigned i = 0; i < sizeof on / sizeof *on; i++) {
+        char *v = be_read(&w, (xnv_domid_t)dom, 0, on[i]);
+        ck_assert_msg(v && strcmp(v, "1") == 0, "%s", on[i]);
+        free(v);
+    }
+    char *rf = be_read(&w, (xnv_domid_t)dom, 0, "feature-rx-flip");
+    ck_assert_str_eq(rf, "0");
+    free(rf);
+    char *mq = be_read(&w, (xnv_domid_t)dom, 0, "multi-queue-max-queues");
+    ck_assert_str_eq(mq, "4");
+    free(mq);
+}
+END_TEST
+
+START_TEST(connected_only_after_hotplug_script)
+{
+    ck_assert(wait_be_state(&w, (xnv_domid_t)dom, 0, XenbusStateInitWait, 2000));
+    ck_assert_int_eq(tfe_connect(&fe, 1, NULL, NULL), 0);
+    ck_assert(!wait_be_state(&w, (xnv_domid_t)dom, 0, XenbusStateConnected, 300));
+    xl_hotplug_connected(&w, (xnv_domid_t)dom, 0);
+    ck_assert(wait_be_state(&w, (xnv_domid_t)dom, 0, XenbusStateConnected, 2000));
+    struct xnv_vif_info info[4];
+    ck_assert_uint_eq(xnv_netback_list(w.nb, info, 4), 1);
+    ck_assert_uint_eq(info[0].queues, 1);
+    ck_assert(info[0].features & XNV_F_GSO_TCPV4);
+    ck_assert_mem_eq(info[0].mac, "\x00\x16\x3e\x00\x00\x01", 6);
+}
+END_TEST
+
+START_TEST(tx_frames_reach_the_port_intact)
+{
+    bring_up(1);
+    struct xnv_port *p = w.ports[0];
+    struct virtio_net_hdr vh;
+    /* one slot */
+    uint32_t len = build_tcp_frame(frame, 0, 1000);
+    tfe_send(&fe, 0, frame, len, 4096, NETTXF_data_validated, 0, 0);
+    ck_assert_int_eq(take(p, 0, &vh, 2000), (int)len);
+    ck_assert_mem_eq(got, frame, len);
+    ck_assert_uint_eq(vh.flags, VIRTIO_NET_HDR_F_DATA_VALID);
+    /* many slots, partial checksum */
+    len = build_tcp_frame(frame, 1, 9000);
+    tfe_send(&fe, 0, frame, len, 1000, NETTXF_csum_blank | NETTXF_data_validated, 0, 0);
+    ck_assert_int_eq(take(p, 0, &vh, 2000), (int)len);
+    ck_assert_uint_eq(vh.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+    ck_assert_uint_eq(vh.csum_start, 54);
+    /* identical but for the checksum field, which now holds the pseudo-header sum */
+    ck_assert_mem_eq(got, frame, 70);
+    ck_assert_mem_eq(got + 72, frame + 72, len - 72);
+    /* a 64 KiB GSO frame over 17 slots */
+    len = build_tcp_frame(frame, 0, 65000 - 54);
+    tfe_send(&fe, 0, frame, len, 4096, NETTXF_csum_blank | NETTXF_data_validated,
+             XEN_NETIF_GSO_TYPE_TCPV4, 1448);
+    ck_assert_int_eq(take(p, 0, &vh, 2000), (int)len);
+    ck_assert_uint_eq(vh.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+    ck_assert_uint_eq(vh.gso_size, 1448);
+    ck_assert_uint_eq(vh.hdr_len, 54);
+    ck_assert_mem_eq(got + 54, frame + 54, len - 54);
+    ck_assert(tfe_wait_tx_done(&fe, 0, 2000));
+    unsigned bad = 0;
+    ck_assert_uint_eq(tfe_tx_responses(&fe, 0, NETIF_RSP_OKAY, &bad), 1 + 10 + 16);   /* 9074 bytes in 1000-byte slots: 10 */
+    ck_assert_uint_eq(bad, 0);
+    struct xnv_queue_stats s;
+    ck_assert_int_eq(xnv_netback_stats(w.nb, (xnv_domid_t)dom, 0, -1, &s), 0);
+    ck_assert_uint_eq(s.tx_packets, 3);
+    ck_assert_uint_ge(s.copy_segments, 26);
+}
+END_TEST
+
+START_TEST(tx_batches_many_segments_per_copy_call)
+{
+    bring_up(1);
+    uint32_t len = build_udp_frame(frame, 1400);
+    /* queue 100 frames before the backend looks: one kick, few copy calls */
+    for (int i = 0; i < 100; i++) {
+        RING_IDX idx = fe.q[0].tx.req_prod_pvt;
+        memcpy(fe.q[0].txbuf + (idx % TFE_BUFS) * 4096u, frame, len);
+        netif_tx_request_t r = { .gref = fe.q[0].txref[idx % TFE_BUFS], .offset = 0,
+                                 .flags = 0, .id = (uint16_t)(idx % TFE_BUFS), .size = (uint16_t)len };
+        tfe_raw_tx(&fe, 0, &r);
+    }
+    tfe_push_tx(&fe, 0);
+    ck_assert(tfe_wait_tx_done(&fe, 0, 3000));
+    struct xnv_queue_stats s;
+    xnv_netback_stats(w.nb, (xnv_domid_t)dom, 0, -1, &s);
+    ck_assert_uint_eq(s.tx_packets, 100);
+    ck_assert_uint_le(s.copy_calls, 10);
+}
+END_TEST
+
+START_TEST(rx_frames_reach_the_guest_with_offloads)
+{
+    bring_up(1);
+    tfe_post_rx(&fe, 0, 200);
+    struct xnv_port *p = w.ports[0];
+    uint16_t flags, gsz = 0;
+    uint8_t gtype;
+    /* plain */
+    uint32_t len = build_tcp_frame(frame, 0, 500);
+    struct virtio_net_hdr vh = { 0 };
+    ck_assert_int_eq(xnv_memport_inject(p, 0, &vh, frame, len), 0);
+    int n = -1;
+    for (int i = 0; i < 20000 && n < 0; i++, usleep(100))
+        n = tfe_recv(&fe, 0, got, sizeof got, &flags, &gtype, &gsz);
+    ck_assert_int_eq(n, (int)len);
+    ck_assert_mem_eq(got, frame, len);
+    ck_assert_uint_eq(flags & (NETRXF_csum_blank | NETRXF_extra_info), 0);
+    /* GSO with partial checksum, 60 KB */
+    len = build_tcp_frame(frame, 1, 60000);
+    vh = (struct virtio_net_hdr){ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_TCPV6,
+                                  .hdr_len = 74, .gso_size = 1428, .csum_start = 54, .csum_offset = 16 };
+    ck_assert_int_eq(xnv_memport_inject(p, 0, &vh, frame, len), 0);
+    n = -1;
+    for (int i = 0; i < 20000 && n < 0; i++, usleep(100))
+        n = tfe_recv(&fe, 0, got, sizeof got, &flags, &gtype, &gsz);
+    ck_assert_int_eq(n, (int)len);
+    ck_assert_mem_eq(got, frame, len);
+    ck_assert(flags & NETRXF_csum_blank);
+    ck_assert(flags & NETRXF_extra_info);
+    ck_assert_uint_eq(gtype, XEN_NETIF_GSO_TYPE_TCPV6);
+    ck_assert_uint_eq(gsz, 1428);
+    struct xnv_memport_stats ms;
+    xnv_memport_stats(p, &ms);
+    ck_assert(ms.offload & XNV_F_GSO_TCPV6);      /* the TAP was told what the guest takes */
+}
+END_TEST
+
+START_TEST(two_queues_split_event_channels)
+{
+    bring_up(2);
+    struct xnv_vif_info info[2];
+    xnv_netback_list(w.nb, info, 2);
+    ck_assert_uint_eq(info[0].queues, 2);
+    ck_assert_int_ne(fe.q[0].port_tx, fe.q[0].port_rx);
+    struct virtio_net_hdr vh;
+    uint32_t len = build_udp_frame(frame, 100);
+    for (unsigned q = 0; q < 2; q++) {
+        frame[50] = (uint8_t)q;
+        tfe_send(&fe, q, frame, len, 4096, 0, 0, 0);
+        ck_assert_int_eq(take(w.ports[0], q, &vh, 2000), (int)len);
+        ck_assert_uint_eq(got[50], q);
+    }
+    struct xnv_queue_stats s0, s1;
+    xnv_netback_stats(w.nb, (xnv_domid_t)dom, 0, 0, &s0);
+    xnv_netback_stats(w.nb, (xnv_domid_t)dom, 0, 1, &s1);
+    ck_assert_uint_eq(s0.tx_packets, 1);
+    ck_assert_uint_eq(s1.tx_packets, 1);
+}
+END_TEST
+
+START_TEST(close_then_reconnect)
+{
+    bring_up(1);
+    tfe_set_state(&fe, XenbusStateClosing);
+    ck_assert(wait_be_state(&w, (xnv_domid_t)dom, 0, XenbusStateClosing, 2000));
+    tfe_set_state(&fe, XenbusStateClosed);
+    ck_assert(wait_be_state(&w, (xnv_domid_t)dom, 0, XenbusStateClosed, 2000));
+    /* the guest reboots: its frontend starts over */
+    tfe_free(&fe);
+    tfe_init(&fe, &w, (xnv_domid_t)dom, 0);
+    tfe_set_state(&fe, XenbusStateInitialising);
+    ck_assert(wait_be_state(&w, (xnv_domid_t)dom, 0, XenbusStateInitWait, 2000));
+    ck_assert_int_eq(tfe_connect(&fe, 1, NULL, NULL), 0);
+    ck_assert(wait_be_state(&w, (xnv_domid_t)dom, 0, XenbusStateConnected, 2000));
+    struct virtio_net_hdr vh;
+    uint32_t len = build_udp_frame(frame, 64);
+    tfe_send(&fe, 0, frame, len, 4096, 0, 0, 0);
+    ck_assert_int_eq(take(w.ports[0], 0, &vh, 2000), (int)len);
+}
+END_TEST
+
+static bool no_vifs(void *arg)
+{
+    struct xnv_vif_info i;
+    return xnv_netback_list(arg, &i, 1) == 0;
+}
+
+START_TEST(device_removed_by_toolstack)
+{
+    bring_up(1);
+    char be[96];
+    snprintf(be, sizeof be, "/local/domain/0/backend/vif/%d/0", dom);
+    xnv_xs_write(w.dom0, XNV_XS_NO_TX, "/local/domain/0/backend/vif/1/0/online", "0", 1);
+    ck_assert(wait_be_state(&w, (xnv_domid_t)dom, 0, XenbusStateClosed, 2000));
+    xnv_xs_rm(w.dom0, XNV_XS_NO_TX, be);
+    ck_assert(world_pump(&w, no_vifs, w.nb, 2000));
+}
+END_TEST
+
+START_TEST(vifname_is_honoured)
+{
+    int d2 = xnv_sim_domain_create(w.sim, "guest2");
+    xl_add_vif(&w, (xnv_domid_t)d2, 0, "00:16:3e:00:00:02", "web0");
+    ck_assert(wait_be_state(&w, (xnv_domid_t)d2, 0, XenbusStateInitWait, 2000));
+    ck_assert_ptr_nonnull(world_port(&w, "web0"));
+}
+END_TEST
+
+Suite *xnv_suite_netback(void)
+{
+    Suite *s = suite_create("netback");
+    TCase *c = tcase_create("engine");
+    tcase_set_timeout(c, 60);
+    tcase_add_checked_fixture(c, setup, teardown);
+    tcase_add_test(c, handshake_creates_interface_and_advertises);
+    tcase_add_test(c, connected_only_after_hotplug_script);
+    tcase_add_test(c, tx_frames_reach_the_port_intact);
+    tcase_add_test(c, tx_batches_many_segments_per_copy_call);
+    tcase_add_test(c, rx_frames_reach_the_guest_with_offloads);
+    tcase_add_test(c, two_queues_split_event_channels);
+    tcase_add_test(c, close_then_reconnect);
+    tcase_add_test(c, device_removed_by_toolstack);
+    tcase_add_test(c, vifname_is_honoured);
+    suite_add_tcase(s, c);
+    return s;
+}

@@ -1,0 +1,105 @@
+/* The control socket of xnv-netbackd: "list" answers every vif with its
+ * state, queues, features and statistics as one JSON document. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "control.h"
+
+int control_listen(const char *path)
+{
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof a.sun_path)
+        return -ENAMETOOLONG;
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    char dir[sizeof a.sun_path];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        mkdir(dir, 0755);
+    }
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -errno;
+    unlink(path);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 8) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    chmod(path, 0600);
+    return fd;
+}
+
+static void stats_json(FILE *o, const struct xnv_queue_stats *s)
+{
+    fprintf(o, "{\"tx_packets\":%llu,\"tx_bytes\":%llu,\"tx_drops\":%llu,\"tx_errors\":%llu,"
+               "\"rx_packets\":%llu,\"rx_bytes\":%llu,\"rx_drops\":%llu,\"rx_errors\":%llu,"
+               "\"notify_sent\":%llu,\"notify_recv\":%llu,\"copy_calls\":%llu,"
+               "\"copy_segments\":%llu,\"stalls\":%llu}",
+            (unsigned long long)s->tx_packets, (unsigned long long)s->tx_bytes,
+            (unsigned long long)s->tx_drops, (unsigned long long)s->tx_errors,
+            (unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
+            (unsigned long long)s->rx_drops, (unsigned long long)s->rx_errors,
+            (unsigned long long)s->notify_sent, (unsigned long long)s->notify_recv,
+            (unsigned long long)s->copy_calls, (unsigned long long)s->copy_segments,
+            (unsigned long long)s->stalls);
+}
+
+static void list_json(FILE *o, struct xnv_netback *nb)
+{
+    struct xnv_vif_info vifs[256];
+    unsigned n = xnv_netback_list(nb, vifs, 256);
+    if (n > 256)
+        n = 256;
+    fprintf(o, "{\"vifs\":[");
+    for (unsigned i = 0; i < n; i++) {
+        const struct xnv_vif_info *v = &vifs[i];
+        fprintf(o, "%s{\"domid\":%u,\"devid\":%u,\"ifname\":\"%s\",\"state\":%d,\"queues\":%u,"
+                   "\"features\":%u,\"carrier\":%s,\"broken\":%s,"
+                   "\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\",\"stats\":",
+                i ? "," : "", v->domid, v->devid, v->ifname, v->state, v->queues, v->features,
+                v->carrier ? "true" : "false", v->broken ? "true" : "false", v->mac[0], v->mac[1],
+                v->mac[2], v->mac[3], v->mac[4], v->mac[5]);
+        struct xnv_queue_stats s;
+        xnv_netback_stats(nb, v->domid, v->devid, -1, &s);
+        stats_json(o, &s);
+        fprintf(o, ",\"per_queue\":[");
+        for (unsigned q = 0; q < v->queues; q++) {
+            xnv_netback_stats(nb, v->domid, v->devid, (int)q, &s);
+            fprintf(o, "%s", q ? "," : "");
+            stats_json(o, &s);
+        }
+        fprintf(o, "]}");
+    }
+    fprintf(o, "]}\n");
+}
+
+void control_serve(int lfd, struct xnv_netback *nb)
+{
+    int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (c < 0)
+        return;
+    char req[64] = "";
+    struct pollfd p = { .fd = c, .events = POLLIN };
+    if (poll(&p, 1, 1000) == 1) {
+        ssize_t n = read(c, req, sizeof req - 1);
+        req[n > 0 ? n : 0] = '\0';
+    }
+    FILE *o = fdopen(c, "w");
+    if (!o) {
+        close(c);
+        return;
+    }
+    if (strncmp(req, "list", 4) == 0 || strncmp(req, "stats", 5) == 0)
+        list_json(o, nb);
+    else
+        fprintf(o, "{\"error\":\"unknown request; try: list\"}\n");
+    fclose(o);
+}
