@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <unistd.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <string.h>
 #include <xen/io/xenbus.h>
 #include "nb_harness.h"
@@ -257,6 +259,52 @@ START_TEST(vifname_is_honoured)
 }
 END_TEST
 
+
+/* The control socket answers with every vif and its statistics. */
+static char *ask_control(const char *path, const char *req)
+{
+    int lfd = xnv_netback_control_listen(path);
+    ck_assert_int_ge(lfd, 0);
+    int c = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(write(c, req, strlen(req)), (int)strlen(req));
+    xnv_netback_control_serve(lfd, w.nb);
+    static char buf[8192];
+    ssize_t n, len = 0;
+    while ((n = read(c, buf + len, sizeof buf - 1 - (size_t)len)) > 0)
+        len += n;
+    buf[len] = '\0';
+    close(c);
+    close(lfd);
+    unlink(path);
+    return buf;
+}
+
+START_TEST(control_socket_reports_vifs_and_stats)
+{
+    bring_up(2);
+    uint32_t len = build_udp_frame(frame, 100);
+    tfe_send(&fe, 1, frame, len, 4096, 0, 0, 0);
+    ck_assert(tfe_wait_tx_done(&fe, 1, 2000));
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/xnv-test-%d.sock", getpid());
+    char *json = ask_control(path, "list\n");
+    char expect[64];
+    snprintf(expect, sizeof expect, "\"domid\":%d,\"devid\":0,\"ifname\":\"vif%d.0\"", dom, dom);
+    ck_assert_msg(strstr(json, expect), "%s", json);
+    ck_assert_ptr_nonnull(strstr(json, "\"queues\":2"));
+    ck_assert_ptr_nonnull(strstr(json, "\"tx_packets\":1,"));
+    ck_assert_ptr_nonnull(strstr(json, "\"per_queue\":[{"));
+    char *text = ask_control(path, "text list\n");
+    ck_assert_ptr_nonnull(strstr(text, "connected"));
+    ck_assert_ptr_nonnull(strstr(text, "tso4"));
+    text = ask_control(path, "frobnicate\n");
+    ck_assert_ptr_nonnull(strstr(text, "\"error\""));
+}
+END_TEST
+
 Suite *xnv_suite_netback(void)
 {
     Suite *s = suite_create("netback");
@@ -272,6 +320,7 @@ Suite *xnv_suite_netback(void)
     tcase_add_test(c, close_then_reconnect);
     tcase_add_test(c, device_removed_by_toolstack);
     tcase_add_test(c, vifname_is_honoured);
+    tcase_add_test(c, control_socket_reports_vifs_and_stats);
     suite_add_tcase(s, c);
     return s;
 }

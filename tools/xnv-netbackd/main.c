@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
-#include "control.h"
 #include "xnv/netback.h"
 
 #define XNV_VERSION "0.1.0"
@@ -142,7 +141,7 @@ int main(int argc, char **argv)
         xnv_hv_close(hv);
         return 1;
     }
-    int cfd = control_listen(control);
+    int cfd = xnv_netback_control_listen(control);
     if (cfd < 0)
         log_sink(NULL, LOG_WARNING, "control socket unavailable (xnvctl will not work)");
 
@@ -173,7 +172,7 @@ int main(int argc, char **argv)
         if (p[0].revents & POLLIN)
             xnv_netback_process(nb);
         if (cfd >= 0 && (p[2].revents & POLLIN))
-            control_serve(cfd, nb);
+            xnv_netback_control_serve(cfd, nb);
     }
     log_sink(NULL, LOG_INFO, close_on_exit ? "stopping: closing every device"
                                            : "stopping: devices left for a restart to resume");

@@ -74,4 +74,13 @@ unsigned xnv_netback_list(struct xnv_netback *nb, struct xnv_vif_info *out, unsi
 int xnv_netback_stats(struct xnv_netback *nb, xnv_domid_t domid, unsigned devid, int queue,
                       struct xnv_queue_stats *out);
 
+/* ---- the local control socket (xnvctl) ------------------------------------ */
+
+#define XNV_CONTROL_DEFAULT "/run/xnv/netbackd.sock"
+/* Listening socket at path (its directory is created); fd or -errno. */
+int xnv_netback_control_listen(const char *path);
+/* Accept and answer one client: "list" (JSON: every vif with its state,
+ * queues, features and statistics), "text list", "text stats" (tables). */
+void xnv_netback_control_serve(int lfd, struct xnv_netback *nb);
+
 #endif

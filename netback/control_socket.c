@@ -1,4 +1,4 @@
-/* The control socket of xnv-netbackd: "list" answers every vif with its
+/* The control socket of xnv-netbackd (xnvctl talks to it): "list" answers every vif with its
  * state, queues, features and statistics as one JSON document. */
 #include <errno.h>
 #include <poll.h>
@@ -9,9 +9,10 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include "control.h"
+#include "xnv/netback.h"
+#include "xnv/features.h"
 
-int control_listen(const char *path)
+int xnv_netback_control_listen(const char *path)
 {
     struct sockaddr_un a = { .sun_family = AF_UNIX };
     if (strlen(path) >= sizeof a.sun_path)
@@ -81,7 +82,70 @@ static void list_json(FILE *o, struct xnv_netback *nb)
     fprintf(o, "]}\n");
 }
 
-void control_serve(int lfd, struct xnv_netback *nb)
+static void feature_names(char *out, size_t len, uint32_t f)
+{
+    static const struct { uint32_t bit; const char *name; } names[] = {
+        { XNV_F_SG, "sg" }, { XNV_F_GSO_TCPV4, "tso4" }, { XNV_F_GSO_TCPV6, "tso6" },
+        { XNV_F_IPV6_CSUM, "csum6" }, { XNV_F_RX_NOTIFY, "rx-notify" },
+        { XNV_F_MCAST_CTRL, "mcast" }, { XNV_F_SPLIT_EVTCHN, "split" },
+    };
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if ((f & names[i].bit) && n < len)
+            n += (size_t)snprintf(out + n, len - n, "%s%s", n ? "," : "", names[i].name);
+    if (!(f & XNV_F_NO_CSUM) && n < len)
+        snprintf(out + n, len - n, "%scsum4", n ? "," : "");
+}
+
+static const char *state_name(int s)
+{
+    static const char *names[] = { "unknown", "init", "initwait", "initialised", "connected",
+                                   "closing", "closed", "reconfiguring", "reconfigured" };
+    return s >= 0 && s <= 8 ? names[s] : "?";
+}
+
+static void list_text(FILE *o, struct xnv_netback *nb, bool stats)
+{
+    struct xnv_vif_info vifs[256];
+    unsigned n = xnv_netback_list(nb, vifs, 256);
+    if (n > 256)
+        n = 256;
+    if (!stats)
+        fprintf(o, "%-6s %-6s %-14s %-11s %-7s %-7s %-18s %s\n", "DOMID", "DEVID", "IFNAME", "STATE",
+                "QUEUES", "CARRIER", "MAC", "FEATURES");
+    else
+        fprintf(o, "%-14s %5s %12s %14s %8s %12s %14s %8s %10s %9s\n", "IFNAME", "QUEUE", "TX_PKTS",
+                "TX_BYTES", "TX_DROP", "RX_PKTS", "RX_BYTES", "RX_DROP", "NOTIFY", "SEG/COPY");
+    for (unsigned i = 0; i < n; i++) {
+        const struct xnv_vif_info *v = &vifs[i];
+        if (!stats) {
+            char feat[128];
+            feature_names(feat, sizeof feat, v->features);
+            fprintf(o, "%-6u %-6u %-14s %-11s %-7u %-7s %02x:%02x:%02x:%02x:%02x:%02x  %s%s\n", v->domid,
+                    v->devid, v->ifname, state_name(v->state), v->queues, v->carrier ? "up" : "down",
+                    v->mac[0], v->mac[1], v->mac[2], v->mac[3], v->mac[4], v->mac[5], feat,
+                    v->broken ? " BROKEN" : "");
+            continue;
+        }
+        for (int q = -1; q < (int)v->queues; q++) {
+            struct xnv_queue_stats s;
+            xnv_netback_stats(nb, v->domid, v->devid, q, &s);
+            char qn[8];
+            snprintf(qn, sizeof qn, q < 0 ? "all" : "%d", q);
+            fprintf(o, "%-14s %5s %12llu %14llu %8llu %12llu %14llu %8llu %10llu %9.1f\n", v->ifname, qn,
+                    (unsigned long long)s.tx_packets, (unsigned long long)s.tx_bytes,
+                    (unsigned long long)(s.tx_drops + s.tx_errors), (unsigned long long)s.rx_packets,
+                    (unsigned long long)s.rx_bytes, (unsigned long long)(s.rx_drops + s.rx_errors),
+                    (unsigned long long)(s.notify_sent + s.notify_recv),
+                    s.copy_calls ? (double)s.copy_segments / (double)s.copy_calls : 0.0);
+        }
+    }
+    if (n == 0)
+        fprintf(o, "(no vifs)\n");
+}
+
+void xnv_netback_control_serve(int lfd, struct xnv_netback *nb)
 {
     int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
     if (c < 0)
@@ -97,7 +161,11 @@ void control_serve(int lfd, struct xnv_netback *nb)
         close(c);
         return;
     }
-    if (strncmp(req, "list", 4) == 0 || strncmp(req, "stats", 5) == 0)
+    if (strncmp(req, "text list", 9) == 0)
+        list_text(o, nb, false);
+    else if (strncmp(req, "text stats", 10) == 0)
+        list_text(o, nb, true);
+    else if (strncmp(req, "list", 4) == 0 || strncmp(req, "stats", 5) == 0)
         list_json(o, nb);
     else
         fprintf(o, "{\"error\":\"unknown request; try: list\"}\n");

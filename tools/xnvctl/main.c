@@ -1,0 +1,120 @@
+/* xnvctl: what xnv-netbackd is doing — vifs, their guests, queues,
+ * negotiated features, state and statistics — read from its control socket. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define DEFAULT_SOCKET "/run/xnv/netbackd.sock"
+
+static void usage(FILE *o)
+{
+    fprintf(o,
+        "Usage: xnvctl [OPTION]... [COMMAND]\n"
+        "Show what xnv-netbackd serves.\n\n"
+        "Commands:\n"
+        "  list          vifs with guest, interface, state, queues, features (default)\n"
+        "  stats         per-vif and per-queue statistics\n"
+        "  top           live view of the statistics, refreshed every second\n\n"
+        "Options:\n"
+        "  -s, --socket PATH   the daemon's control socket (default %s)\n"
+        "  -j, --json          print the daemon's answer as JSON\n"
+        "  -n, --count N       with top: stop after N refreshes\n"
+        "  -h, --help          show this help and exit\n",
+        DEFAULT_SOCKET);
+}
+
+/* Ask the daemon; the answer is malloc'd, NULL with a message on failure. */
+static char *ask(const char *path, const char *req)
+{
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+        fprintf(stderr, "xnvctl: cannot reach xnv-netbackd at %s: %s (is it running?)\n", path,
+                strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    if (write(fd, req, strlen(req)) < 0) {
+        close(fd);
+        return NULL;
+    }
+    size_t cap = 65536, len = 0;
+    char *buf = malloc(cap);
+    ssize_t n;
+    while (buf && (n = read(fd, buf + len, cap - len - 1)) > 0) {
+        len += (size_t)n;
+        if (len + 1 == cap) {
+            char *b = realloc(buf, cap *= 2);
+            if (!b) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = b;
+        }
+    }
+    close(fd);
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}
+
+int main(int argc, char **argv)
+{
+    const char *sock = DEFAULT_SOCKET;
+    bool json = false;
+    long count = -1;
+    static const struct option opts[] = {
+        { "socket", required_argument, NULL, 's' }, { "json", no_argument, NULL, 'j' },
+        { "count", required_argument, NULL, 'n' },  { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "s:jn:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': sock = optarg; break;
+        case 'j': json = true; break;
+        case 'n': {
+            char *end;
+            count = strtol(optarg, &end, 10);
+            if (*end || count < 1) {
+                fprintf(stderr, "xnvctl: --count must be a positive number, not \"%s\"\n", optarg);
+                return 2;
+            }
+            break;
+        }
+        case 'h': usage(stdout); return 0;
+        default:
+            fprintf(stderr, "Try 'xnvctl --help' for more information.\n");
+            return 2;
+        }
+    }
+    const char *cmd = optind < argc ? argv[optind] : "list";
+    if (optind + 1 < argc || (strcmp(cmd, "list") && strcmp(cmd, "stats") && strcmp(cmd, "top"))) {
+        fprintf(stderr, "xnvctl: unknown command \"%s\"; commands: list, stats, top\n", cmd);
+        return 2;
+    }
+    for (long i = 0; count < 0 || i < count; i++) {
+        const char *req = json ? "list\n" : strcmp(cmd, "list") ? "text stats\n" : "text list\n";
+        char *answer = ask(sock, req);
+        if (!answer)
+            return 1;
+        if (!json && !strcmp(cmd, "top"))
+            fputs("\033[H\033[2J", stdout);      /* clear the screen between refreshes */
+        fputs(answer, stdout);
+        free(answer);
+        fflush(stdout);
+        if (strcmp(cmd, "top") != 0)
+            break;
+        if (count < 0 || i + 1 < count)
+            sleep(1);
+    }
+    return 0;
+}
