@@ -142,6 +142,41 @@ START_TEST(hostile18_failed_copy_marks_errors_in_place)
 }
 END_TEST
 
+
+/* Scattered grant sources (the switch fast path): segments cut at both
+ * sides' boundaries, never crossing a destination page. */
+START_TEST(scattered_sources_grant_to_grant)
+{
+    RING_IDX prod = rx_post(&r, 8, 40);
+    struct xnv_rx_src src[3] = {
+        { .local = data, .len = 64 },                                   /* header copied locally */
+        { .dom = 7, .ref = 500, .offset = 64 + 100, .len = 4096 - 164 },
+        { .dom = 7, .ref = 501, .offset = 0, .len = 3000 },
+    };
+    uint32_t len = 64 + (4096 - 164) + 3000;
+    struct xnv_rx_meta m = { .flags = NETRXF_data_validated };
+    struct xnv_rx_placed p;
+    ck_assert_int_eq(xnv_rx_place_sg(&r.back, prod, 3, src, 3, len, &m, &b, 0, &p), 0);
+    ck_assert_uint_eq(p.nr_slots, 2);
+    uint32_t per_page[2] = { 0, 0 };
+    for (unsigned i = 0; i < b.n; i++) {
+        xengnttab_grant_copy_segment_t *s = &b.seg[i];
+        ck_assert_uint_gt(s->len, 0);
+        ck_assert_uint_le((uint32_t)s->dest.foreign.offset + s->len, 4096);
+        if (s->flags & GNTCOPY_source_gref) {
+            ck_assert_uint_le((uint32_t)s->source.foreign.offset + s->len, 4096);
+            ck_assert_uint_eq(s->source.foreign.domid, 7);
+        }
+        per_page[s->dest.foreign.ref - 40] += s->len;
+    }
+    ck_assert_uint_eq(per_page[0], 4096);
+    ck_assert_uint_eq(per_page[1], len - 4096);
+    ck_assert_uint_le(b.n, 2 + 3 - 1);
+    ck_assert_uint_eq(b.seg[0].flags, GNTCOPY_dest_gref);
+    ck_assert_uint_eq(b.seg[1].flags, GNTCOPY_source_gref | GNTCOPY_dest_gref);
+}
+END_TEST
+
 Suite *xnv_suite_rx(void)
 {
     Suite *s = suite_create("rx");
@@ -154,6 +189,7 @@ Suite *xnv_suite_rx(void)
     tcase_add_test(c, producer_beyond_ring_is_protocol_error);
     tcase_add_test(c, batch_full_consumes_nothing);
     tcase_add_test(c, hostile18_failed_copy_marks_errors_in_place);
+    tcase_add_test(c, scattered_sources_grant_to_grant);
     suite_add_tcase(s, c);
     return s;
 }

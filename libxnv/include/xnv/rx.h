@@ -39,6 +39,22 @@ int xnv_rx_place(netif_rx_back_ring_t *ring, RING_IDX prod, xnv_domid_t dom,
                  const uint8_t *data, uint32_t len, const struct xnv_rx_meta *m,
                  struct xnv_copy_batch *b, uint16_t pkt_index, struct xnv_rx_placed *out);
 
+/* One piece of a frame to place: local memory, or part of a grant of
+ * domain dom (the switch fast path copies guest to guest directly). */
+struct xnv_rx_src {
+    const uint8_t *local;        /* NULL: the grant below */
+    xnv_domid_t dom;
+    xnv_gref_t ref;
+    uint16_t offset;
+    uint32_t len;                /* a grant piece stays within its page */
+};
+
+/* xnv_rx_place() for a frame made of nsrc pieces (len bytes in all). */
+int xnv_rx_place_sg(netif_rx_back_ring_t *ring, RING_IDX prod, xnv_domid_t dom,
+                    const struct xnv_rx_src *src, unsigned nsrc, uint32_t len,
+                    const struct xnv_rx_meta *m, struct xnv_copy_batch *b,
+                    uint16_t pkt_index, struct xnv_rx_placed *out);
+
 /* After a failed copy: mark the frame's data responses as errors. */
 void xnv_rx_fail(netif_rx_back_ring_t *ring, const struct xnv_rx_placed *p);
 
