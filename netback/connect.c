@@ -43,6 +43,11 @@ static int read_backend_config(struct nb_vif *v, char *err, size_t errlen)
     free(mac);
     if (rc)
         return rc;
+    snprintf(path, sizeof path, "%s/bridge", v->be_path);
+    char *bridge = xnv_xs_read(v->nb->hv, XNV_XS_NO_TX, path, &len);
+    snprintf(v->bridge, sizeof v->bridge, "%s", bridge ? bridge : "");
+    free(bridge);
+    v->fastpath = nb_bridge_has_fastpath(v->nb, v->bridge);
     v->rate_bytes = v->rate_usec = 0;
     snprintf(path, sizeof path, "%s/rate", v->be_path);
     char *rate = xnv_xs_read(v->nb->hv, XNV_XS_NO_TX, path, &len);
@@ -195,11 +200,13 @@ int nb_connect(struct nb_vif *v, char *err, size_t errlen)
         }
     }
     v->data_running = true;
+    nb_switch_join(v);
     return 0;
 }
 
 void nb_disconnect(struct nb_vif *v)
 {
+    nb_switch_leave(v);   /* no other vif's thread touches our rings after this */
     for (unsigned i = 0; i < NB_MAX_QUEUES; i++)
         nb_queue_stop(&v->q[i]);
     for (unsigned i = 0; i < NB_MAX_QUEUES; i++) {
@@ -217,8 +224,10 @@ void nb_disconnect(struct nb_vif *v)
         if (q->rx_page)
             xnv_gnt_unmap(v->nb->hv, q->rx_page, 1);
         struct xnv_queue_stats keep = q->stats;
+        pthread_mutex_t lock = q->rx_lock;   /* unheld: nobody can reach the queue now */
         memset(q, 0, sizeof *q);
         q->stats = keep;
+        q->rx_lock = lock;
         q->stop_fd = -1;
     }
     v->data_running = false;

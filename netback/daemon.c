@@ -44,19 +44,25 @@ static struct nb_vif *add_vif(struct xnv_netback *nb, xnv_domid_t dom, unsigned 
     snprintf(v->be_path, sizeof v->be_path, "%s/%u/%u", nb->root, dom, dev);
     snprintf(v->token, sizeof v->token, TOKEN_FE "%u/%u", dom, dev);
     pthread_mutex_init(&v->mcast_lock, NULL);
+    for (unsigned i = 0; i < NB_MAX_QUEUES; i++)
+        pthread_mutex_init(&v->q[i].rx_lock, NULL);
+    pthread_rwlock_wrlock(&nb->sw_lock);
     v->next = nb->vifs;
     nb->vifs = v;
+    pthread_rwlock_unlock(&nb->sw_lock);
     return v;
 }
 
 static void destroy_vif(struct xnv_netback *nb, struct nb_vif *v, bool keep_interface)
 {
+    nb_disconnect(v);
+    pthread_rwlock_wrlock(&nb->sw_lock);
     for (struct nb_vif **pp = &nb->vifs; *pp; pp = &(*pp)->next)
         if (*pp == v) {
             *pp = v->next;
             break;
         }
-    nb_disconnect(v);
+    pthread_rwlock_unlock(&nb->sw_lock);
     if (v->fe_state_path[0])
         xnv_xs_unwatch(nb->hv, v->fe_state_path, v->token);
     if (v->port) {
@@ -65,6 +71,8 @@ static void destroy_vif(struct xnv_netback *nb, struct nb_vif *v, bool keep_inte
         nb_log(nb, LOG_INFO, "vif%u.%u: %s", v->domid, v->devid, keep_interface ? "detached" : "removed");
     }
     pthread_mutex_destroy(&v->mcast_lock);
+    for (unsigned i = 0; i < NB_MAX_QUEUES; i++)
+        pthread_mutex_destroy(&v->q[i].rx_lock);
     free(v);
 }
 
@@ -204,6 +212,7 @@ struct xnv_netback *xnv_netback_new(struct xnv_hv *hv, const struct xnv_netback_
     }
     nb->hv = hv;
     nb->cfg = *cfg;
+    pthread_rwlock_init(&nb->sw_lock, NULL);
     if (nb->cfg.max_queues < 1 || nb->cfg.max_queues > NB_MAX_QUEUES || nb->cfg.rx_queue_frames < 1) {
         snprintf(err, errlen, "max_queues must be 1..%u and rx_queue_frames at least 1", NB_MAX_QUEUES);
         free(nb);
@@ -252,6 +261,7 @@ void xnv_netback_shutdown(struct xnv_netback *nb, bool close_guests)
         close(nb->epfd);
     if (nb->wake_fd >= 0)
         close(nb->wake_fd);
+    pthread_rwlock_destroy(&nb->sw_lock);
     free(nb);
 }
 

@@ -20,10 +20,9 @@
 #define NB_ARENA_BYTES     (1u << 20)
 #define NB_FRAME_MAX       65536u
 
-/* Statistics are written by the queue's own thread only; others read them. */
-#define NB_STAT_ADD(q, field, n) \
-    __atomic_store_n(&(q)->stats.field, __atomic_load_n(&(q)->stats.field, __ATOMIC_RELAXED) + (n), \
-                     __ATOMIC_RELAXED)
+/* Statistics: written by data-path threads (the switch fast path adds to
+ * another vif's receive counters), read by the control plane. */
+#define NB_STAT_ADD(q, field, n) __atomic_fetch_add(&(q)->stats.field, (n), __ATOMIC_RELAXED)
 
 struct nb_vif;
 
@@ -72,6 +71,9 @@ struct nb_queue {
 
     struct xnv_queue_stats stats;
     const char *fatal_why;
+    /* Guards the RX ring from placing to pushing: the queue's own thread
+     * and, on a fast-path bridge, other vifs' threads place frames here. */
+    pthread_mutex_t rx_lock;
 };
 
 enum nb_vif_phase {
@@ -101,6 +103,9 @@ struct nb_vif {
     bool mcast_on;
     pthread_mutex_t mcast_lock;
     uint64_t rate_bytes, rate_usec;
+    char bridge[32];              /* from the vif line */
+    bool fastpath;                /* its bridge has the switch fast path */
+    bool in_switch;               /* reachable by other vifs (under sw_lock) */
     bool data_running;
     atomic_bool broken;
     struct nb_vif *next;
@@ -113,7 +118,10 @@ struct xnv_netback {
     char root[96];                /* <home>/backend/vif */
     int epfd;                     /* watch fd + wake fd */
     int wake_fd;                  /* queue threads report fatal errors here */
-    struct nb_vif *vifs;
+    struct nb_vif *vifs;          /* changed under sw_lock (written) */
+    /* The switch: data-path threads look up destination vifs under the read
+     * lock and hold it while they place frames into them. */
+    pthread_rwlock_t sw_lock;
 };
 
 /* log.c */
@@ -134,6 +142,13 @@ void nb_disconnect(struct nb_vif *v);
 int nb_queue_start(struct nb_queue *q);
 void nb_queue_stop(struct nb_queue *q);
 void nb_queue_release(struct nb_queue *q);
+
+/* switch.c: the fast path between vifs on one bridge */
+bool nb_bridge_has_fastpath(const struct xnv_netback *nb, const char *bridge);
+void nb_switch_join(struct nb_vif *v);
+void nb_switch_leave(struct nb_vif *v);
+/* Under the read lock: the connected vif with this MAC on this bridge. */
+struct nb_vif *nb_switch_lookup(struct xnv_netback *nb, const char *bridge, const uint8_t mac[6]);
 
 /* tx.c / rx.c: one batch each; return packets handled */
 unsigned nb_tx_batch(struct nb_queue *q, uint64_t now_ns, uint64_t *wait_ns);

@@ -89,7 +89,8 @@ int nb_queue_start(struct nb_queue *q)
     q->rx_arena = malloc(NB_ARENA_BYTES);
     q->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (!q->txp || !q->pend || !q->tx_arena || !q->rx_arena || q->stop_fd < 0 ||
-        xnv_copy_batch_init(&q->txb, NB_TX_BATCH * XNV_TX_MAX_FRAGS) ||
+        /* fast path: up to 17 destination pages + 19 source pieces per packet */
+        xnv_copy_batch_init(&q->txb, NB_TX_BATCH * (2 * XNV_TX_MAX_FRAGS + 2)) ||
         xnv_copy_batch_init(&q->rxb, NB_RX_BATCH * (NB_FRAME_MAX / XNV_PAGE_SIZE + 1)))
         return -ENOMEM;
     atomic_store(&q->stop, false);

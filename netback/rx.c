@@ -109,6 +109,7 @@ unsigned nb_rx_batch(struct nb_queue *q, uint64_t now_ns)
     if (q->npend == 0)
         return 0;
 
+    pthread_mutex_lock(&q->rx_lock);
     RING_IDX prod = q->rx.sring->req_prod;
     rmb();
     xnv_copy_batch_reset(&q->rxb);
@@ -128,6 +129,7 @@ unsigned nb_rx_batch(struct nb_queue *q, uint64_t now_ns)
             break;
         if (rc == -EPROTO) {
             q->fatal_why = "RX request producer more than a ring ahead of the consumer";
+            pthread_mutex_unlock(&q->rx_lock);
             return done;
         }
         delivered[done] = true;
@@ -156,6 +158,7 @@ unsigned nb_rx_batch(struct nb_queue *q, uint64_t now_ns)
     }
     int notify;
     RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&q->rx, notify);
+    pthread_mutex_unlock(&q->rx_lock);
     if (notify) {
         xnv_evtchn_notify(q->ch, (xnv_port_t)q->port_rx);
         NB_STAT_ADD(q, notify_sent, 1);

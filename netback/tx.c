@@ -1,10 +1,27 @@
 /* Guest transmit, one batch: read and validate up to NB_TX_BATCH packets,
- * grant-copy all their fragments in one call (map-free), hand each packet to
- * the host port with its offload metadata, answer every slot in ring order. */
+ * grant-copy their fragments (map-free), hand each packet to the host port
+ * with its offload metadata, answer every slot in ring order.
+ *
+ * On a fast-path bridge, the first bytes of each packet are copied first to
+ * learn its destination: a unicast frame for another vif served here goes
+ * straight from this guest's TX buffers into that guest's RX buffers with
+ * grant-to-grant copies, never touching the TAP or the bridge. */
 #include <errno.h>
-#include <syslog.h>
+#include <string.h>
 #include "nb.h"
 #include "xnv/offload.h"
+#include "xnv/rx.h"
+
+#define PEEK_BYTES 64u        /* enough for the Ethernet header and a VLAN tag */
+
+struct batch_state {
+    enum xnv_tx_verdict verdict[NB_TX_BATCH];
+    uint32_t off[NB_TX_BATCH];          /* packet's place in the arena */
+    uint32_t have[NB_TX_BATCH];         /* bytes of it already copied there */
+    struct nb_vif *target[NB_TX_BATCH]; /* fast-path destination, or NULL */
+    bool failed[NB_TX_BATCH];
+    int16_t status[NB_TX_BATCH];
+};
 
 static int16_t apply_mcast(struct nb_vif *v, const struct xnv_tx_pkt *p)
 {
@@ -37,17 +54,170 @@ static int16_t deliver(struct nb_queue *q, const struct xnv_tx_pkt *p, uint8_t *
     return NETIF_RSP_OKAY;
 }
 
-unsigned nb_tx_batch(struct nb_queue *q, uint64_t now_ns, uint64_t *wait_ns)
+static void run_copy(struct nb_queue *q, struct xnv_copy_batch *b, bool *failed, unsigned n)
+{
+    if (b->n == 0)
+        return;
+    int rc = xnv_gnt_copy(q->vif->nb->hv, b->seg, b->n);
+    NB_STAT_ADD(q, copy_calls, 1);
+    NB_STAT_ADD(q, copy_segments, b->n);
+    if (rc)
+        for (unsigned i = 0; i < n; i++)
+            failed[i] = true;
+    else
+        xnv_copy_batch_failures(b, failed, n);
+}
+
+/* Copy what is not yet in the arena (bytes from have[i] on) of ordinary packets. */
+static void copy_rest(struct nb_queue *q, struct batch_state *st, unsigned n)
+{
+    xnv_copy_batch_reset(&q->txb);
+    for (unsigned i = 0; i < n; i++) {
+        if (st->verdict[i] != XNV_TX_PACKET || st->target[i] || st->failed[i])
+            continue;
+        const struct xnv_tx_pkt *p = &q->txp[i];
+        uint32_t pos = 0;
+        for (unsigned f = 0; f < p->nr_frags; f++) {
+            const struct xnv_tx_frag *fr = &p->frag[f];
+            uint32_t skip = st->have[i] > pos ? st->have[i] - pos : 0;
+            if (skip < fr->len)
+                xnv_copy_from_gref(&q->txb, q->vif->domid, fr->gref, (uint16_t)(fr->offset + skip),
+                                   (uint16_t)(fr->len - skip), q->tx_arena + st->off[i] + pos + skip,
+                                   (uint16_t)i);
+            pos += fr->len;
+        }
+    }
+    run_copy(q, &q->txb, st->failed, n);
+}
+
+/* A fast-path destination for packet p, whose first bytes are at hdr:
+ * unicast, served here, connected on our bridge, able to take its offloads. */
+static struct nb_vif *fast_target(struct nb_queue *q, const struct xnv_tx_pkt *p, const uint8_t *hdr)
 {
     struct nb_vif *v = q->vif;
+    if (hdr[0] & 1)
+        return NULL;                                  /* broadcast / multicast */
+    struct nb_vif *t = nb_switch_lookup(v->nb, v->bridge, hdr);
+    if (!t || t == v)
+        return NULL;
+    uint32_t tf = t->neg.flags;
+    if ((p->gso_type == XEN_NETIF_GSO_TYPE_TCPV4 && !(tf & XNV_F_GSO_TCPV4)) ||
+        (p->gso_type == XEN_NETIF_GSO_TYPE_TCPV6 && !(tf & XNV_F_GSO_TCPV6)))
+        return NULL;
+    if (p->flags & NETTXF_csum_blank) {
+        unsigned et = p->frag[0].len >= 18 && hdr[12] == 0x81 && hdr[13] == 0 ? 16 : 12;
+        bool v6 = hdr[et] == 0x86 && hdr[et + 1] == 0xdd;
+        if (v6 ? !(tf & XNV_F_IPV6_CSUM) : (tf & XNV_F_NO_CSUM) != 0)
+            return NULL;                              /* needs a checksum in software */
+    }
+    return t;
+}
+
+/* Place packet i of the batch into queue tq of vif t, from our arena's peeked
+ * bytes and the rest of this guest's grants. */
+static int place_fast(struct nb_queue *q, struct batch_state *st, unsigned i, struct nb_queue *tq,
+                      RING_IDX prod, struct xnv_rx_placed *placed)
+{
+    const struct xnv_tx_pkt *p = &q->txp[i];
+    struct xnv_rx_src src[XNV_TX_MAX_FRAGS + 1];
+    unsigned ns = 0;
+    uint32_t have = st->have[i];
+    src[ns++] = (struct xnv_rx_src){ .local = q->tx_arena + st->off[i], .len = have };
+    for (unsigned f = 0; f < p->nr_frags; f++) {
+        const struct xnv_tx_frag *fr = &p->frag[f];
+        uint32_t skip = f == 0 ? have : 0;
+        if (skip < fr->len)
+            src[ns++] = (struct xnv_rx_src){ .dom = q->vif->domid, .ref = fr->gref,
+                                             .offset = (uint16_t)(fr->offset + skip),
+                                             .len = fr->len - skip };
+    }
+    struct xnv_rx_meta m = { .gso_type = p->gso_type, .gso_size = p->gso_size };
+    if (p->flags & NETTXF_csum_blank)
+        m.flags = NETRXF_csum_blank | NETRXF_data_validated;
+    else if (p->flags & NETTXF_data_validated)
+        m.flags = NETRXF_data_validated;
+    return xnv_rx_place_sg(&tq->rx, prod, tq->vif->domid, src, ns, p->len, &m, &q->txb,
+                           (uint16_t)i, placed);
+}
+
+/* Every fast packet for target t, in one copy call, under t's RX lock. */
+static void deliver_fast_to(struct nb_queue *q, struct batch_state *st, unsigned n, struct nb_vif *t)
+{
+    struct nb_queue *tq = &t->q[q->id % t->nqueues];
+    struct xnv_rx_placed placed[NB_TX_BATCH];
+    bool in[NB_TX_BATCH] = { false };
+    pthread_mutex_lock(&tq->rx_lock);
+    RING_IDX prod = tq->rx.sring->req_prod;
+    rmb();
+    xnv_copy_batch_reset(&q->txb);
+    for (unsigned i = 0; i < n; i++) {
+        if (st->target[i] != t)
+            continue;
+        st->status[i] = NETIF_RSP_OKAY;
+        if (place_fast(q, st, i, tq, prod, &placed[i]) == 0)
+            in[i] = true;
+        else
+            NB_STAT_ADD(tq, rx_drops, 1);             /* no buffers posted: a full port */
+    }
+    bool failed[NB_TX_BATCH] = { false };
+    run_copy(q, &q->txb, failed, n);
+    for (unsigned i = 0; i < n; i++) {
+        if (!in[i])
+            continue;
+        const struct xnv_tx_pkt *p = &q->txp[i];
+        if (failed[i]) {
+            xnv_rx_fail(&tq->rx, &placed[i]);
+            NB_STAT_ADD(q, tx_errors, 1);
+            NB_STAT_ADD(tq, rx_errors, 1);
+            st->status[i] = NETIF_RSP_ERROR;
+            continue;
+        }
+        NB_STAT_ADD(q, tx_packets, 1);
+        NB_STAT_ADD(q, tx_bytes, p->len);
+        NB_STAT_ADD(q, fastpath_packets, 1);
+        NB_STAT_ADD(tq, rx_packets, 1);
+        NB_STAT_ADD(tq, rx_bytes, p->len);
+    }
+    int notify;
+    RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&tq->rx, notify);
+    pthread_mutex_unlock(&tq->rx_lock);
+    if (notify) {
+        xnv_evtchn_notify(tq->ch, (xnv_port_t)tq->port_rx);
+        NB_STAT_ADD(tq, notify_sent, 1);
+    }
+}
+
+/* Peek at destinations, then send fast packets guest to guest. */
+static void switch_fast(struct nb_queue *q, struct batch_state *st, unsigned n)
+{
+    struct nb_vif *v = q->vif;
+    xnv_copy_batch_reset(&q->txb);
+    for (unsigned i = 0; i < n; i++)
+        if (st->verdict[i] == XNV_TX_PACKET) {
+            const struct xnv_tx_frag *f0 = &q->txp[i].frag[0];
+            st->have[i] = f0->len < PEEK_BYTES ? f0->len : PEEK_BYTES;
+            xnv_copy_from_gref(&q->txb, v->domid, f0->gref, f0->offset, (uint16_t)st->have[i],
+                               q->tx_arena + st->off[i], (uint16_t)i);
+        }
+    run_copy(q, &q->txb, st->failed, n);
+
+    pthread_rwlock_rdlock(&v->nb->sw_lock);
+    for (unsigned i = 0; i < n; i++)
+        if (st->verdict[i] == XNV_TX_PACKET && !st->failed[i])
+            st->target[i] = fast_target(q, &q->txp[i], q->tx_arena + st->off[i]);
+    for (unsigned i = 0; i < n; i++)
+        if (st->target[i] && st->status[i] == NETIF_RSP_NULL)
+            deliver_fast_to(q, st, n, st->target[i]);
+    pthread_rwlock_unlock(&v->nb->sw_lock);
+}
+
+/* Read and validate; returns packets taken, 0 on fatal (q->fatal_why set). */
+static unsigned read_batch(struct nb_queue *q, struct batch_state *st, uint64_t now_ns, uint64_t *wait_ns)
+{
     RING_IDX prod = q->tx.sring->req_prod;
     rmb();   /* requests are read after the producer index */
-
-    enum xnv_tx_verdict verdict[NB_TX_BATCH];
-    uint32_t off[NB_TX_BATCH];
     uint32_t used = 0;
     unsigned n = 0;
-    xnv_copy_batch_reset(&q->txb);
     while (n < NB_TX_BATCH && NB_ARENA_BYTES - used >= NB_FRAME_MAX) {
         struct xnv_tx_pkt *p = &q->txp[n];
         RING_IDX before = q->tx.req_cons;
@@ -56,47 +226,50 @@ unsigned nb_tx_batch(struct nb_queue *q, uint64_t now_ns, uint64_t *wait_ns)
             break;
         if (vd == XNV_TX_FATAL) {
             q->fatal_why = p->why;
-            return n;
+            return 0;
         }
         if (vd == XNV_TX_PACKET && !nb_credit_take(&q->credit, p->len, now_ns, wait_ns)) {
             q->tx.req_cons = before;      /* not consumed: retried after the refill */
             break;
         }
-        verdict[n] = vd;
-        if (vd == XNV_TX_PACKET) {
-            off[n] = used;
-            xnv_tx_add_copies(&q->txb, p, v->domid, q->tx_arena + used, (uint16_t)n);
+        st->verdict[n] = vd;
+        st->off[n] = used;
+        st->have[n] = 0;
+        st->target[n] = NULL;
+        st->failed[n] = false;
+        st->status[n] = NETIF_RSP_NULL;   /* not decided yet */
+        if (vd == XNV_TX_PACKET)
             used += (p->len + 63u) & ~63u;
-        }
         n++;
     }
+    return n;
+}
+
+unsigned nb_tx_batch(struct nb_queue *q, uint64_t now_ns, uint64_t *wait_ns)
+{
+    struct batch_state st;
+    unsigned n = read_batch(q, &st, now_ns, wait_ns);
     if (n == 0)
         return 0;
+    if (q->vif->fastpath)
+        switch_fast(q, &st, n);
+    copy_rest(q, &st, n);
 
-    bool failed[NB_TX_BATCH] = { false };
-    if (q->txb.n) {
-        int rc = xnv_gnt_copy(v->nb->hv, q->txb.seg, q->txb.n);
-        NB_STAT_ADD(q, copy_calls, 1);
-        NB_STAT_ADD(q, copy_segments, q->txb.n);
-        if (rc)
-            for (unsigned i = 0; i < n; i++)
-                failed[i] = true;
-        else
-            xnv_copy_batch_failures(&q->txb, failed, n);
-    }
     for (unsigned i = 0; i < n; i++) {
         const struct xnv_tx_pkt *p = &q->txp[i];
-        int16_t status;
-        if (verdict[i] == XNV_TX_DROP) {
+        int16_t status = st.status[i];
+        if (st.verdict[i] == XNV_TX_DROP) {
             NB_STAT_ADD(q, tx_drops, 1);
             status = NETIF_RSP_ERROR;
-        } else if (verdict[i] == XNV_TX_MCAST) {
-            status = apply_mcast(v, p);
-        } else if (failed[i]) {
+        } else if (st.verdict[i] == XNV_TX_MCAST) {
+            status = apply_mcast(q->vif, p);
+        } else if (st.target[i]) {
+            /* answered by the fast path */
+        } else if (st.failed[i]) {
             NB_STAT_ADD(q, tx_errors, 1);
             status = NETIF_RSP_ERROR;
         } else {
-            status = deliver(q, p, q->tx_arena + off[i]);
+            status = deliver(q, p, q->tx_arena + st.off[i]);
         }
         xnv_tx_respond(&q->tx, p, status);
     }

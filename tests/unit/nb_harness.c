@@ -39,7 +39,19 @@ static void quiet_log(void *arg, int level, const char *msg)
         fprintf(stderr, "netback: %s\n", msg);
 }
 
+static void world_start(struct world *w, unsigned max_queues, unsigned stall_ms, const char *fastpath);
+
 void world_init(struct world *w, unsigned max_queues, unsigned stall_ms)
+{
+    world_start(w, max_queues, stall_ms, NULL);
+}
+
+void world_init_fastpath(struct world *w, unsigned max_queues, const char *bridges)
+{
+    world_start(w, max_queues, 60000, bridges);
+}
+
+static void world_start(struct world *w, unsigned max_queues, unsigned stall_ms, const char *fastpath)
 {
     memset(w, 0, sizeof *w);
     w->sim = xnv_sim_new();
@@ -51,6 +63,7 @@ void world_init(struct world *w, unsigned max_queues, unsigned stall_ms)
     cfg.open_port = open_memport;
     cfg.port_arg = w;
     cfg.log = quiet_log;
+    cfg.fastpath_bridges = fastpath;
     char err[256];
     w->nb = xnv_netback_new(w->dom0, &cfg, err, sizeof err);
     if (!w->nb) {

@@ -47,6 +47,8 @@ struct world {
 };
 
 void world_init(struct world *w, unsigned max_queues, unsigned stall_ms);
+/* ... with the switch fast path on these bridges (comma-separated). */
+void world_init_fastpath(struct world *w, unsigned max_queues, const char *bridges);
 void world_free(struct world *w);
 /* Run the control plane until cond(arg) holds or timeout_ms passes. */
 bool world_pump(struct world *w, bool (*cond)(void *), void *arg, unsigned timeout_ms);

@@ -43,6 +43,11 @@ static void usage(FILE *o)
         "      --stall-timeout MS  carrier off after a guest posts no receive\n"
         "                          buffers for MS milliseconds (default 60000)\n"
         "  -s, --control PATH      control socket for xnvctl (default %s)\n"
+        "  -F, --fastpath BRIDGES  switch fast path on these bridges (comma-separated):\n"
+        "                          unicast frames between two guests served here go\n"
+        "                          guest to guest by grant copy, bypassing the bridge\n"
+        "                          and therefore its filtering (ebtables/nftables\n"
+        "                          bridge rules never see them)\n"
         "      --close-on-exit     on exit, close every guest device (guests lose\n"
         "                          their network until they reconnect); by default\n"
         "                          devices are left so that a restart resumes them\n"
@@ -85,13 +90,14 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         { "max-queues", required_argument, NULL, 'q' }, { "stall-timeout", required_argument, NULL, 'T' },
         { "control", required_argument, NULL, 's' },    { "close-on-exit", no_argument, NULL, 'C' },
+        { "fastpath", required_argument, NULL, 'F' },
         { "foreground", no_argument, NULL, 'f' },       { "syslog", no_argument, NULL, 'S' },
         { "verbose", no_argument, NULL, 'v' },          { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },          { NULL, 0, NULL, 0 },
     };
     int c;
     long n;
-    while ((c = getopt_long(argc, argv, "q:s:fvhV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "q:s:F:fvhV", opts, NULL)) != -1) {
         switch (c) {
         case 'q':
             if (parse_num(optarg, 1, 16, "--max-queues", &n))
@@ -104,6 +110,7 @@ int main(int argc, char **argv)
             cfg.stall_timeout_ms = (unsigned)n;
             break;
         case 's': control = optarg; break;
+        case 'F': cfg.fastpath_bridges = optarg; break;
         case 'C': close_on_exit = true; break;
         case 'f': break;
         case 'S': use_syslog = true; break;

@@ -22,6 +22,10 @@ struct xnv_netback_config {
     unsigned max_queues;          /* multi-queue-max-queues advertised (1..16) */
     unsigned stall_timeout_ms;    /* guest posts no RX buffers: carrier off after this */
     unsigned rx_queue_frames;     /* frames held per queue while the guest has no buffers */
+    /* Bridges (comma-separated) on which frames between two vifs served here
+     * go guest to guest by one grant copy, bypassing the bridge and so its
+     * filtering (ebtables/nftables bridge rules do not see them).  NULL: none. */
+    const char *fastpath_bridges;
     xnv_port_factory open_port;   /* NULL: TAP devices */
     void *port_arg;
     /* Called for every log line (level as syslog's LOG_*); NULL: stderr. */
@@ -54,6 +58,7 @@ struct xnv_queue_stats {
     uint64_t notify_sent, notify_recv;
     uint64_t copy_calls, copy_segments;
     uint64_t stalls;
+    uint64_t fastpath_packets;    /* sent guest to guest by the switch fast path */
 };
 
 struct xnv_vif_info {
