@@ -146,7 +146,7 @@ static struct xnv_features advertised(const struct xnv_netback *nb)
 {
     return (struct xnv_features){
         .flags = XNV_F_SG | XNV_F_GSO_TCPV4 | XNV_F_GSO_TCPV6 | XNV_F_IPV6_CSUM | XNV_F_RX_COPY |
-                 XNV_F_MCAST_CTRL | XNV_F_DYN_MCAST_CTRL | XNV_F_SPLIT_EVTCHN,
+                 XNV_F_MCAST_CTRL | XNV_F_DYN_MCAST_CTRL | XNV_F_SPLIT_EVTCHN | XNV_F_CTRL_RING,
         .queues = nb->cfg.max_queues,
     };
 }
@@ -155,6 +155,42 @@ int nb_advertise(struct nb_vif *v, xnv_xs_tx_t tx)
 {
     struct xnv_features f = advertised(v->nb);
     return xnv_features_write(v->nb->hv, tx, v->be_path, XNV_SIDE_BACK, &f);
+}
+
+static bool fe_key_present(struct nb_vif *v, const char *key)
+{
+    char path[256];
+    unsigned len;
+    snprintf(path, sizeof path, "%s/%s", v->fe_path, key);
+    char *val = xnv_xs_read(v->nb->hv, XNV_XS_NO_TX, path, &len);
+    bool present = val != NULL;
+    free(val);
+    return present;
+}
+
+/* The optional control ring: both keys or neither. */
+static int attach_ctrl(struct nb_vif *v, char *err, size_t errlen)
+{
+    bool have_ref = fe_key_present(v, "ctrl-ring-ref");
+    bool have_port = fe_key_present(v, "event-channel-ctrl");
+    memset(&v->hash, 0, sizeof v->hash);
+    atomic_store(&v->hashing, false);
+    if (!have_ref && !have_port)
+        return 0;
+    if (!have_ref || !have_port) {
+        snprintf(err, errlen, "%s: ctrl-ring-ref and event-channel-ctrl must come together", v->fe_path);
+        return -EINVAL;
+    }
+    int rc = map_ring(v, v->fe_path, "ctrl-ring-ref", &v->ctrl_page, err, errlen);
+    if (rc)
+        return rc;
+    xen_netif_ctrl_sring_t *cs = v->ctrl_page;
+    BACK_RING_ATTACH(&v->ctrl, cs, cs->rsp_prod, XNV_PAGE_SIZE);
+    if (!xnv_ring_indices_ok(cs->req_prod, v->ctrl.req_cons, RING_SIZE(&v->ctrl))) {
+        snprintf(err, errlen, "%s: control ring indices are inconsistent", v->fe_path);
+        return -EPROTO;
+    }
+    return bind_port(&v->q[0], v->fe_path, "event-channel-ctrl", &v->ctrl_port, err, errlen);
 }
 
 int nb_connect(struct nb_vif *v, char *err, size_t errlen)
@@ -183,6 +219,11 @@ int nb_connect(struct nb_vif *v, char *err, size_t errlen)
             return rc;
         }
     }
+    rc = attach_ctrl(v, err, errlen);
+    if (rc) {
+        nb_disconnect(v);
+        return rc;
+    }
     if (xnv_port_set_queues(v->port, v->nqueues) || xnv_port_set_offload(v->port, v->neg.flags)) {
         snprintf(err, errlen, "%s: cannot set up %u queues with the negotiated offloads",
                  v->port->name, v->nqueues);
@@ -209,6 +250,13 @@ void nb_disconnect(struct nb_vif *v)
     nb_switch_leave(v);   /* no other vif's thread touches our rings after this */
     for (unsigned i = 0; i < NB_MAX_QUEUES; i++)
         nb_queue_stop(&v->q[i]);
+    if (v->ctrl_port >= 0)
+        xnv_evtchn_unbind(v->q[0].ch, (xnv_port_t)v->ctrl_port);
+    v->ctrl_port = -1;
+    if (v->ctrl_page)
+        xnv_gnt_unmap(v->nb->hv, v->ctrl_page, 1);
+    v->ctrl_page = NULL;
+    atomic_store(&v->hashing, false);
     for (unsigned i = 0; i < NB_MAX_QUEUES; i++) {
         struct nb_queue *q = &v->q[i];
         nb_queue_release(q);

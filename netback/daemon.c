@@ -44,6 +44,8 @@ static struct nb_vif *add_vif(struct xnv_netback *nb, xnv_domid_t dom, unsigned 
     snprintf(v->be_path, sizeof v->be_path, "%s/%u/%u", nb->root, dom, dev);
     snprintf(v->token, sizeof v->token, TOKEN_FE "%u/%u", dom, dev);
     pthread_mutex_init(&v->mcast_lock, NULL);
+    pthread_rwlock_init(&v->hash_lock, NULL);
+    v->ctrl_port = -1;
     for (unsigned i = 0; i < NB_MAX_QUEUES; i++)
         pthread_mutex_init(&v->q[i].rx_lock, NULL);
     pthread_rwlock_wrlock(&nb->sw_lock);
@@ -71,6 +73,7 @@ static void destroy_vif(struct xnv_netback *nb, struct nb_vif *v, bool keep_inte
         nb_log(nb, LOG_INFO, "vif%u.%u: %s", v->domid, v->devid, keep_interface ? "detached" : "removed");
     }
     pthread_mutex_destroy(&v->mcast_lock);
+    pthread_rwlock_destroy(&v->hash_lock);
     for (unsigned i = 0; i < NB_MAX_QUEUES; i++)
         pthread_mutex_destroy(&v->q[i].rx_lock);
     free(v);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 #include "xnv/copy_batch.h"
+#include "xnv/ctrl.h"
 #include "xnv/features.h"
 #include "xnv/mcast.h"
 #include "xnv/netback.h"
@@ -103,6 +104,13 @@ struct nb_vif {
     bool mcast_on;
     pthread_mutex_t mcast_lock;
     uint64_t rate_bytes, rate_usec;
+    /* control ring (feature-ctrl-ring), served by queue 0's thread */
+    void *ctrl_page;
+    xen_netif_ctrl_back_ring_t ctrl;
+    int ctrl_port;                /* bound on q[0].ch; -1 without a control ring */
+    struct xnv_hash_cfg hash;     /* written by queue 0 under hash_lock */
+    pthread_rwlock_t hash_lock;
+    atomic_bool hashing;          /* steering by hash is configured */
     char bridge[32];              /* from the vif line */
     bool fastpath;                /* its bridge has the switch fast path */
     bool in_switch;               /* reachable by other vifs (under sw_lock) */
@@ -153,6 +161,8 @@ struct nb_vif *nb_switch_lookup(struct xnv_netback *nb, const char *bridge, cons
 /* tx.c / rx.c: one batch each; return packets handled */
 unsigned nb_tx_batch(struct nb_queue *q, uint64_t now_ns, uint64_t *wait_ns);
 unsigned nb_rx_batch(struct nb_queue *q, uint64_t now_ns);
+/* ctrl.c: the control ring, from queue 0's thread; returns requests handled */
+unsigned nb_ctrl_poll(struct nb_queue *q);
 bool nb_rx_port_wanted(const struct nb_queue *q);
 
 uint64_t nb_now_ns(void);

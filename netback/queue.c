@@ -31,11 +31,13 @@ static void report_fatal(struct nb_queue *q)
 /* Arm the ring events; true when work arrived meanwhile. */
 static bool final_check(struct nb_queue *q)
 {
-    int tx_more = 0, rx_more = 0;
+    int tx_more = 0, rx_more = 0, ctrl_more = 0;
     RING_FINAL_CHECK_FOR_REQUESTS(&q->tx, tx_more);
+    if (q->id == 0 && q->vif->ctrl_page)
+        RING_FINAL_CHECK_FOR_REQUESTS(&q->vif->ctrl, ctrl_more);
     if (q->npend)
         RING_FINAL_CHECK_FOR_REQUESTS(&q->rx, rx_more);
-    return tx_more || rx_more;
+    return tx_more || rx_more || ctrl_more;
 }
 
 static void *queue_main(void *arg)
@@ -44,7 +46,9 @@ static void *queue_main(void *arg)
     unsigned stall_poll_ms = q->vif->nb->cfg.stall_timeout_ms / 4 + 1;
     while (!atomic_load(&q->stop)) {
         uint64_t now = nb_now_ns(), tx_wait = 0;
-        unsigned work = nb_tx_batch(q, now, &tx_wait);
+        unsigned work = nb_ctrl_poll(q);
+        if (!q->fatal_why)
+            work += nb_tx_batch(q, now, &tx_wait);
         if (!q->fatal_why)
             work += nb_rx_batch(q, now);
         if (q->fatal_why) {

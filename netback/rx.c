@@ -56,21 +56,23 @@ static bool prepare(struct nb_queue *q, struct nb_pending_rx *pr, struct xnv_rx_
     return true;
 }
 
-/* Drop the first n pending frames, keeping the rest at the arena's start. */
-static void consume(struct nb_queue *q, unsigned n)
+/* Forget the pending frames marked done, keeping the others in order at
+ * the start of the arena. */
+static void consume(struct nb_queue *q, const bool *done, unsigned upto)
 {
-    if (n == 0)
-        return;
-    unsigned left = q->npend - n;
-    if (left) {
-        uint32_t base = q->pend[n].off;
-        uint32_t end = arena_end(q);
-        memmove(q->rx_arena, q->rx_arena + base, end - base);
-        memmove(q->pend, q->pend + n, left * sizeof *q->pend);
-        for (unsigned i = 0; i < left; i++)
-            q->pend[i].off -= base;
+    unsigned keep = 0;
+    uint32_t off = 0;
+    for (unsigned i = 0; i < q->npend; i++) {
+        if (i < upto && done[i])
+            continue;
+        struct nb_pending_rx pr = q->pend[i];
+        if (pr.off != off)
+            memmove(q->rx_arena + off, q->rx_arena + pr.off, pr.len);
+        pr.off = off;
+        q->pend[keep++] = pr;
+        off = (off + pr.len + 63u) & ~63u;
     }
-    q->npend = left;
+    q->npend = keep;
 }
 
 static void stall_check(struct nb_queue *q, unsigned placed, uint64_t now_ns)
@@ -100,70 +102,106 @@ static void stall_check(struct nb_queue *q, unsigned placed, uint64_t now_ns)
     }
 }
 
-unsigned nb_rx_batch(struct nb_queue *q, uint64_t now_ns)
+/* The queue a frame goes to: the frontend's hash mapping when it set one
+ * up through the control ring, else the queue it arrived on. */
+static struct nb_queue *steer(struct nb_queue *q, const uint8_t *f, uint32_t len)
 {
     struct nb_vif *v = q->vif;
-    if (q->carrier_off && RING_HAS_UNCONSUMED_REQUESTS(&q->rx))
-        stall_check(q, 1, now_ns);           /* buffers are back: carrier on */
-    fill(q);
-    if (q->npend == 0)
-        return 0;
+    if (!atomic_load(&v->hashing))
+        return q;
+    pthread_rwlock_rdlock(&v->hash_lock);
+    int t = xnv_hash_queue(&v->hash, v->nqueues, f, len);
+    pthread_rwlock_unlock(&v->hash_lock);
+    return t < 0 ? q : &v->q[t];
+}
 
-    pthread_mutex_lock(&q->rx_lock);
-    RING_IDX prod = q->rx.sring->req_prod;
+/* Place the frames bound for tq, in order, under tq's lock; one copy call.
+ * Returns frames placed or dropped (marked in done[]). */
+static unsigned place_into(struct nb_queue *q, struct nb_queue *tq, struct nb_queue *const *target,
+                           const struct xnv_rx_meta *meta, const bool *ok, bool *done, unsigned n)
+{
+    struct xnv_rx_placed placed[NB_RX_BATCH];
+    bool in[NB_RX_BATCH] = { false };
+    unsigned handled = 0;
+    pthread_mutex_lock(&tq->rx_lock);
+    RING_IDX prod = tq->rx.sring->req_prod;
     rmb();
     xnv_copy_batch_reset(&q->rxb);
-    struct xnv_rx_placed placed[NB_RX_BATCH];
-    bool delivered[NB_RX_BATCH] = { false };
-    unsigned done = 0;
-    for (; done < q->npend && done < NB_RX_BATCH; done++) {
-        struct nb_pending_rx *pr = &q->pend[done];
-        struct xnv_rx_meta m;
-        if (!prepare(q, pr, &m)) {
-            NB_STAT_ADD(q, rx_drops, 1);
+    for (unsigned i = 0; i < n; i++) {
+        if (target[i] != tq)
+            continue;
+        if (!ok[i]) {
+            NB_STAT_ADD(tq, rx_drops, 1);
+            done[i] = true;
+            handled++;
             continue;
         }
-        int rc = xnv_rx_place(&q->rx, prod, v->domid, q->rx_arena + pr->off, pr->len, &m,
-                              &q->rxb, (uint16_t)done, &placed[done]);
-        if (rc == -EAGAIN || rc == -ENOSPC)
-            break;
-        if (rc == -EPROTO) {
+        const struct nb_pending_rx *pr = &q->pend[i];
+        int rc = xnv_rx_place(&tq->rx, prod, tq->vif->domid, q->rx_arena + pr->off, pr->len, &meta[i],
+                              &q->rxb, (uint16_t)i, &placed[i]);
+        if (rc == -EPROTO && tq == q)
             q->fatal_why = "RX request producer more than a ring ahead of the consumer";
-            pthread_mutex_unlock(&q->rx_lock);
-            return done;
-        }
-        delivered[done] = true;
+        if (rc)
+            break;              /* no buffers (or no room): the rest wait, in order */
+        in[i] = done[i] = true;
+        handled++;
     }
-
     if (q->rxb.n) {
         bool failed[NB_RX_BATCH] = { false };
-        int rc = xnv_gnt_copy(v->nb->hv, q->rxb.seg, q->rxb.n);
+        int rc = xnv_gnt_copy(q->vif->nb->hv, q->rxb.seg, q->rxb.n);
         NB_STAT_ADD(q, copy_calls, 1);
         NB_STAT_ADD(q, copy_segments, q->rxb.n);
         if (rc)
             memset(failed, 1, sizeof failed);
         else
             xnv_copy_batch_failures(&q->rxb, failed, NB_RX_BATCH);
-        for (unsigned i = 0; i < done; i++) {
-            if (!delivered[i])
+        for (unsigned i = 0; i < n; i++) {
+            if (!in[i])
                 continue;
             if (failed[i]) {
-                xnv_rx_fail(&q->rx, &placed[i]);
-                NB_STAT_ADD(q, rx_errors, 1);
+                xnv_rx_fail(&tq->rx, &placed[i]);
+                NB_STAT_ADD(tq, rx_errors, 1);
             } else {
-                NB_STAT_ADD(q, rx_packets, 1);
-                NB_STAT_ADD(q, rx_bytes, q->pend[i].len);
+                NB_STAT_ADD(tq, rx_packets, 1);
+                NB_STAT_ADD(tq, rx_bytes, q->pend[i].len);
             }
         }
     }
     int notify;
-    RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&q->rx, notify);
-    pthread_mutex_unlock(&q->rx_lock);
+    RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&tq->rx, notify);
+    pthread_mutex_unlock(&tq->rx_lock);
     if (notify) {
-        xnv_evtchn_notify(q->ch, (xnv_port_t)q->port_rx);
-        NB_STAT_ADD(q, notify_sent, 1);
+        xnv_evtchn_notify(tq->ch, (xnv_port_t)tq->port_rx);
+        NB_STAT_ADD(tq, notify_sent, 1);
     }
-    consume(q, done);
-    stall_check(q, done, now_ns);
-    return done;
+    return handled;
+}
+
+unsigned nb_rx_batch(struct nb_queue *q, uint64_t now_ns)
+{
+    if (q->carrier_off && RING_HAS_UNCONSUMED_REQUESTS(&q->rx))
+        stall_check(q, 1, now_ns);           /* buffers are back: carrier on */
+    fill(q);
+    if (q->npend == 0)
+        return 0;
+
+    unsigned n = q->npend < NB_RX_BATCH ? q->npend : NB_RX_BATCH;
+    struct nb_queue *target[NB_RX_BATCH];
+    struct xnv_rx_meta meta[NB_RX_BATCH];
+    bool ok[NB_RX_BATCH], done[NB_RX_BATCH] = { false };
+    for (unsigned i = 0; i < n; i++) {
+        ok[i] = prepare(q, &q->pend[i], &meta[i]);
+        target[i] = ok[i] ? steer(q, q->rx_arena + q->pend[i].off, q->pend[i].len) : q;
+    }
+    unsigned handled = 0;
+    for (unsigned i = 0; i < n && !q->fatal_why; i++) {
+        bool first = !done[i];
+        for (unsigned k = 0; k < i && first; k++)
+            first = target[k] != target[i];
+        if (first)
+            handled += place_into(q, target[i], target, meta, ok, done, n);
+    }
+    consume(q, done, n);
+    stall_check(q, handled, now_ns);
+    return handled;
 }

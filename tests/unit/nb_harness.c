@@ -238,6 +238,13 @@ int tfe_connect(struct tfe *f, unsigned nq, const char *extra_key, const char *e
     f->nq = nq;
     for (unsigned i = 0; i < nq; i++)
         share_queue(f, &f->q[i], split);
+    if (f->want_ctrl) {
+        f->ctrl_sring = xnv_gnt_share(f->hv, 0, 1, &f->ctrl_ref, true);
+        SHARED_RING_INIT((xen_netif_ctrl_sring_t *)f->ctrl_sring);
+        FRONT_RING_INIT(&f->ctrl, (xen_netif_ctrl_sring_t *)f->ctrl_sring, 4096);
+        f->ctrl_data = xnv_gnt_share(f->hv, 0, 1, &f->ctrl_data_ref, false);
+        f->ctrl_port = xnv_evtchn_bind_unbound(f->ch, 0);
+    }
     for (int tries = 0; tries < 10; tries++) {
         xnv_xs_tx_t tx;
         xnv_xs_tx_start(f->hv, &tx);
@@ -266,6 +273,12 @@ int tfe_connect(struct tfe *f, unsigned nq, const char *extra_key, const char *e
                                             XNV_F_GSO_TCPV6 | XNV_F_IPV6_CSUM,
                                    .queues = nq };
         xnv_features_write(f->hv, tx, f->fe, XNV_SIDE_FRONT, &fe);
+        if (f->want_ctrl) {
+            snprintf(num, sizeof num, "%u", f->ctrl_ref);
+            wr(f->hv, tx, f->fe, "ctrl-ring-ref", num);
+            snprintf(num, sizeof num, "%d", f->ctrl_port);
+            wr(f->hv, tx, f->fe, "event-channel-ctrl", num);
+        }
         if (extra_key)
             wr(f->hv, tx, f->fe, extra_key, extra_val);
         wr(f->hv, tx, f->fe, "state", "4");
@@ -282,6 +295,8 @@ void tfe_set_state(struct tfe *f, int state)
     wr(f->hv, XNV_XS_NO_TX, f->fe, "state", v);
 }
 
+static void kick(struct tfe *f, int port) { xnv_evtchn_notify(f->ch, (xnv_port_t)port); }
+
 void tfe_free(struct tfe *f)
 {
     for (unsigned i = 0; i < f->nq; i++) {
@@ -291,11 +306,38 @@ void tfe_free(struct tfe *f)
         xnv_gnt_unshare(f->hv, q->txbuf, TFE_BUFS);
         xnv_gnt_unshare(f->hv, q->rxbuf, TFE_BUFS);
     }
+    if (f->ctrl_sring) {
+        xnv_gnt_unshare(f->hv, f->ctrl_sring, 1);
+        xnv_gnt_unshare(f->hv, f->ctrl_data, 1);
+    }
     xnv_evtchn_close(f->ch);
     xnv_hv_close(f->hv);
 }
 
-static void kick(struct tfe *f, int port) { xnv_evtchn_notify(f->ch, (xnv_port_t)port); }
+int tfe_ctrl_call(struct tfe *f, uint16_t type, uint32_t d0, uint32_t d1, uint32_t d2, uint32_t *data)
+{
+    static uint16_t next_id;
+    uint16_t id = ++next_id;
+    struct xen_netif_ctrl_request *r = RING_GET_REQUEST(&f->ctrl, f->ctrl.req_prod_pvt++);
+    *r = (struct xen_netif_ctrl_request){ .id = id, .type = type, .data = { d0, d1, d2 } };
+    int notify;
+    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&f->ctrl, notify);
+    if (notify)
+        kick(f, f->ctrl_port);
+    for (int i = 0; i < 20000; i++, usleep(100)) {
+        if (f->ctrl.rsp_cons == f->ctrl.sring->rsp_prod)
+            continue;
+        struct xen_netif_ctrl_response rsp = *RING_GET_RESPONSE(&f->ctrl, f->ctrl.rsp_cons);
+        f->ctrl.rsp_cons++;
+        if (rsp.id != id)
+            return -2;
+        if (data)
+            *data = rsp.data;
+        return (int)rsp.status;
+    }
+    return -1;
+}
+
 
 void tfe_push_tx(struct tfe *f, unsigned q)
 {

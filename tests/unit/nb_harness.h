@@ -32,6 +32,13 @@ struct tfe {
     char fe[96], be[96];
     unsigned nq;
     struct tfe_queue q[4];
+    /* control ring, set up by tfe_connect when want_ctrl */
+    bool want_ctrl;
+    xen_netif_ctrl_front_ring_t ctrl;
+    void *ctrl_sring;
+    uint8_t *ctrl_data;              /* one page for keys and tables, granted read-only */
+    xnv_gref_t ctrl_ref, ctrl_data_ref;
+    int ctrl_port;
     /* hostile knobs for tfe_connect */
     RING_IDX initial_tx_req_prod;   /* the TX ring's producer at connect */
     const char *omit_key;           /* a per-queue key left out */
@@ -82,6 +89,8 @@ void tfe_post_rx(struct tfe *f, unsigned q, unsigned n);
 /* Receive one frame: length, or -1 if none; *flags NETRXF_* of the first slot. */
 int tfe_recv(struct tfe *f, unsigned q, uint8_t *buf, uint32_t cap, uint16_t *flags,
              uint8_t *gso_type, uint16_t *gso_size);
+/* One control-ring request; returns its status (-1: no answer), *data its data. */
+int tfe_ctrl_call(struct tfe *f, uint16_t type, uint32_t d0, uint32_t d1, uint32_t d2, uint32_t *data);
 /* Poll until frames or responses show up. */
 bool tfe_wait_tx_done(struct tfe *f, unsigned q, unsigned ms);
 

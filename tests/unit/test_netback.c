@@ -305,6 +305,55 @@ START_TEST(control_socket_reports_vifs_and_stats)
 }
 END_TEST
 
+
+/* The control ring: Toeplitz hashing with a table sending every flow to
+ * queue 1, so frames arriving on the host side's queue 0 reach guest queue 1. */
+START_TEST(control_ring_steers_received_frames)
+{
+    fe.want_ctrl = true;
+    bring_up(2);
+    char *fc = be_read(&w, (xnv_domid_t)dom, 0, "feature-ctrl-ring");
+    ck_assert_str_eq(fc, "1");
+    free(fc);
+    uint32_t data;
+    ck_assert_int_eq(tfe_ctrl_call(&fe, XEN_NETIF_CTRL_TYPE_SET_HASH_ALGORITHM,
+                                   XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ, 0, 0, NULL), XEN_NETIF_CTRL_STATUS_SUCCESS);
+    ck_assert_int_eq(tfe_ctrl_call(&fe, XEN_NETIF_CTRL_TYPE_GET_HASH_FLAGS, 0, 0, 0, &data),
+                     XEN_NETIF_CTRL_STATUS_SUCCESS);
+    ck_assert_uint_ne(data & XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP, 0);
+    for (int i = 0; i < 40; i++)
+        fe.ctrl_data[i] = (uint8_t)(i + 1);
+    ck_assert_int_eq(tfe_ctrl_call(&fe, XEN_NETIF_CTRL_TYPE_SET_HASH_KEY, fe.ctrl_data_ref, 40, 0, NULL),
+                     XEN_NETIF_CTRL_STATUS_SUCCESS);
+    ck_assert_int_eq(tfe_ctrl_call(&fe, XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING_SIZE, 4, 0, 0, NULL),
+                     XEN_NETIF_CTRL_STATUS_SUCCESS);
+    uint32_t table[4] = { 1, 1, 1, 1 };
+    memcpy(fe.ctrl_data, table, sizeof table);
+    ck_assert_int_eq(tfe_ctrl_call(&fe, XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING, fe.ctrl_data_ref, 4, 0, NULL),
+                     XEN_NETIF_CTRL_STATUS_SUCCESS);
+    table[2] = 5;                                         /* a queue that does not exist */
+    memcpy(fe.ctrl_data, table, sizeof table);
+    ck_assert_int_eq(tfe_ctrl_call(&fe, XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING, fe.ctrl_data_ref, 4, 0, NULL),
+                     XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER);
+    ck_assert_int_eq(tfe_ctrl_call(&fe, XEN_NETIF_CTRL_TYPE_SET_HASH_FLAGS,
+                                   XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP, 0, 0, NULL), XEN_NETIF_CTRL_STATUS_SUCCESS);
+    tfe_post_rx(&fe, 0, 8);
+    tfe_post_rx(&fe, 1, 8);
+    uint32_t len = build_tcp_frame(frame, 0, 200);
+    struct virtio_net_hdr vh = { 0 };
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(xnv_memport_inject(w.ports[0], 0, &vh, frame, len), 0);
+    uint16_t fl, gs;
+    uint8_t gt;
+    int got_q1 = 0;
+    for (int i = 0; i < 20000 && got_q1 < 3; i++, usleep(100))
+        if (tfe_recv(&fe, 1, got, sizeof got, &fl, &gt, &gs) == (int)len)
+            got_q1++;
+    ck_assert_int_eq(got_q1, 3);
+    ck_assert_int_eq(tfe_recv(&fe, 0, got, sizeof got, &fl, &gt, &gs), -1);
+}
+END_TEST
+
 Suite *xnv_suite_netback(void)
 {
     Suite *s = suite_create("netback");
@@ -321,6 +370,7 @@ Suite *xnv_suite_netback(void)
     tcase_add_test(c, device_removed_by_toolstack);
     tcase_add_test(c, vifname_is_honoured);
     tcase_add_test(c, control_socket_reports_vifs_and_stats);
+    tcase_add_test(c, control_ring_steers_received_frames);
     suite_add_tcase(s, c);
     return s;
 }
