@@ -110,50 +110,12 @@ static int wr(struct xnv_hv *hv, xnv_xs_tx_t tx, const char *dir, const char *ke
 
 int xl_add_vif(struct world *w, xnv_domid_t dom, unsigned devid, const char *mac, const char *vifname)
 {
-    char be[96], fe[96], num[16];
-    snprintf(be, sizeof be, "/local/domain/0/backend/vif/%u/%u", dom, devid);
-    snprintf(fe, sizeof fe, "/local/domain/%u/device/vif/%u", dom, devid);
-    for (int tries = 0; tries < 10; tries++) {
-        xnv_xs_tx_t tx;
-        if (xnv_xs_tx_start(w->dom0, &tx))
-            return -1;
-        struct xs_permissions bp[2] = { { 0, XS_PERM_NONE }, { dom, XS_PERM_READ } };
-        struct xs_permissions fp[2] = { { dom, XS_PERM_NONE }, { 0, XS_PERM_READ } };
-        xnv_xs_mkdir(w->dom0, tx, be);
-        xnv_xs_set_perms(w->dom0, tx, be, bp, 2);
-        wr(w->dom0, tx, be, "frontend", fe);
-        snprintf(num, sizeof num, "%u", dom);
-        wr(w->dom0, tx, be, "frontend-id", num);
-        wr(w->dom0, tx, be, "online", "1");
-        wr(w->dom0, tx, be, "state", "1");
-        wr(w->dom0, tx, be, "script", "/etc/xen/scripts/vif-bridge");
-        wr(w->dom0, tx, be, "mac", mac);
-        wr(w->dom0, tx, be, "bridge", "xenbr0");
-        snprintf(num, sizeof num, "%u", devid);
-        wr(w->dom0, tx, be, "handle", num);
-        wr(w->dom0, tx, be, "type", "vif");
-        wr(w->dom0, tx, be, "hotplug-status", "");
-        if (vifname)
-            wr(w->dom0, tx, be, "vifname", vifname);
-        xnv_xs_mkdir(w->dom0, tx, fe);
-        xnv_xs_set_perms(w->dom0, tx, fe, fp, 2);
-        wr(w->dom0, tx, fe, "backend", be);
-        wr(w->dom0, tx, fe, "backend-id", "0");
-        wr(w->dom0, tx, fe, "state", "1");
-        wr(w->dom0, tx, fe, "handle", num);
-        wr(w->dom0, tx, fe, "mac", mac);
-        int rc = xnv_xs_tx_end(w->dom0, tx, false);
-        if (rc != -EAGAIN)
-            return rc;
-    }
-    return -EAGAIN;
+    return xnv_sim_xl_add_vif(w->sim, 0, dom, devid, mac, vifname);
 }
 
 void xl_hotplug_connected(struct world *w, xnv_domid_t dom, unsigned devid)
 {
-    char be[96];
-    snprintf(be, sizeof be, "/local/domain/0/backend/vif/%u/%u", dom, devid);
-    wr(w->dom0, XNV_XS_NO_TX, be, "hotplug-status", "connected");
+    xnv_sim_xl_hotplug(w->sim, 0, dom, devid, "connected");
 }
 
 char *be_read(struct world *w, xnv_domid_t dom, unsigned devid, const char *key)

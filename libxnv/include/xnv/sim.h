@@ -31,6 +31,17 @@ int xnv_sim_domain_destroy(struct xnv_sim *sim, xnv_domid_t dom);
 /* A handle that acts as domain dom (close it with xnv_hv_close()). */
 struct xnv_hv *xnv_sim_hv_open(struct xnv_sim *sim, xnv_domid_t dom);
 
+/* ---- toolstack emulation ------------------------------------------------- */
+
+/* What `xl create` writes for vif = ['mac=<mac>,bridge=xenbr0[,vifname=..]']
+ * of domain dom served by domain backend: the backend and frontend
+ * directories with their keys and permissions, in one transaction. */
+int xnv_sim_xl_add_vif(struct xnv_sim *sim, xnv_domid_t backend, xnv_domid_t dom, unsigned devid,
+                       const char *mac, const char *vifname);
+/* What the vif-bridge hotplug script writes: hotplug-status (e.g. "connected"). */
+int xnv_sim_xl_hotplug(struct xnv_sim *sim, xnv_domid_t backend, xnv_domid_t dom, unsigned devid,
+                       const char *status);
+
 /* gntalloc's limit on shared pages per domain (default 1024, as Linux). */
 void xnv_sim_set_share_limit(struct xnv_sim *sim, xnv_domid_t dom, unsigned pages);
 
