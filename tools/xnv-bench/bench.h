@@ -1,0 +1,33 @@
+/* xnv-bench: netback and netfront code paths over the simulated hypervisor,
+ * with an in-memory port in place of the TAP. */
+#ifndef XNV_BENCH_H
+#define XNV_BENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum bench_dir { GUEST_TO_BACKEND, BACKEND_TO_GUEST };
+
+struct bench_case {
+    enum bench_dir dir;
+    uint32_t frame_bytes;        /* 64, 1514, or a GSO frame (> 1514) */
+    unsigned queues;
+    double seconds;
+};
+
+struct bench_result {
+    double mpps, gbps;
+    double copies_per_frame;     /* data copies a frame takes on this path */
+    double segments_per_copy;    /* grant-copy segments per call (netback) */
+    double notifications_per_packet;
+    uint64_t frames;
+    char error[160];             /* non-empty when the case could not run */
+};
+
+/* Single-core memcpy bandwidth in Gbit/s (the physical reference). */
+double bench_memcpy_gbps(double seconds);
+/* One case end to end: a simulated guest with the netfront engine, the
+ * netback engine in dom0. */
+void bench_run(const struct bench_case *c, struct bench_result *r);
+
+#endif
