@@ -1,0 +1,210 @@
+/* The public data path: frames in and out of a queue's rings, with their
+ * offload metadata translated both ways.  Nothing here allocates; drops are
+ * counted and logged at a rate limit. */
+#include <errno.h>
+#include <netinet/in.h>
+#include "nf.h"
+
+/* The queue serving caller queue q (fewer may be connected than asked for). */
+static struct nf_queue *queue_for(struct xnv_netfront *nf, unsigned q)
+{
+    unsigned nq = atomic_load_explicit(&nf->nq, memory_order_acquire);
+    return &nf->q[nq ? q % nq : q];
+}
+
+static int down_error(const struct nf_queue *q)
+{
+    return atomic_load(&q->broken) ? -EIO : -ENOTCONN;
+}
+
+/* Reclaim transmit buffers; false when the backend broke the ring. */
+static bool reclaim(struct nf_queue *q)
+{
+    struct nf_tx_done d = { 0 };
+    int n = nf_tx_reclaim(&q->tx, &d);
+    if (n < 0) {
+        nf_queue_break(q, d.why);
+        return false;
+    }
+    q->work += (unsigned)n;
+    if (d.errors)
+        NF_STAT_ADD(q, tx_errors, d.errors);
+    return true;
+}
+
+/* The checksum of frame f[start..len) completed here, for a backend that
+ * cannot complete it (or cannot find it). */
+static void complete_csum(const uint8_t *f, uint32_t len, uint16_t start, uint16_t offset,
+                          bool udp, struct nf_tx_meta *m)
+{
+    uint16_t c = (uint16_t)~xnv_csum_fold(xnv_csum_add(0, f + start, len - start));
+    if (udp && c == 0)
+        c = 0xffff;
+    m->patch_pos = (int32_t)start + offset;
+    m->patch[0] = (uint8_t)(c >> 8);
+    m->patch[1] = (uint8_t)c;
+    m->flags = NETTXF_data_validated;
+}
+
+/* How frame f goes to a backend taking tx_flags.  -EINVAL (why) to drop. */
+static int tx_meta(const struct xnv_nf_frame *f, uint32_t tx_flags, struct nf_tx_meta *m,
+                   const char **why)
+{
+    struct xnv_offload o;
+    *m = (struct nf_tx_meta){ .gso_type = XEN_NETIF_GSO_TYPE_NONE, .patch_pos = -1 };
+    if (f->meta == XNV_NF_META_VNET) {
+        if (xnv_offload_from_vnet(&f->vh, f->len, &o, why))
+            return -EINVAL;
+    } else {
+        o = f->off;
+    }
+    if (o.gso_type != XEN_NETIF_GSO_TYPE_NONE) {
+        uint32_t need = o.gso_type == XEN_NETIF_GSO_TYPE_TCPV4 ? XNV_F_GSO_TCPV4
+                      : o.gso_type == XEN_NETIF_GSO_TYPE_TCPV6 ? XNV_F_GSO_TCPV6 : 0;
+        if (!need || o.gso_size == 0) {
+            *why = "GSO frame of an unknown type or without a segment size";
+            return -EINVAL;
+        }
+        if (!(tx_flags & need)) {
+            *why = "GSO frame of a type the backend does not take";
+            return -EINVAL;
+        }
+        m->gso_type = o.gso_type;
+        m->gso_size = o.gso_size;
+        m->flags = NETTXF_csum_blank | NETTXF_data_validated;
+        return 0;
+    }
+    if (o.csum_partial) {
+        if ((uint32_t)o.csum_start + o.csum_offset + 2 > f->len) {
+            *why = "checksum position beyond the frame";
+            return -EINVAL;
+        }
+        /* netif carries no checksum position: the backend finds the L4
+         * header itself, so it must be where the caller says. */
+        struct xnv_hdrs h;
+        bool found = xnv_parse_headers(f->data, f->len, &h) == 0 && !h.fragment &&
+                     (h.l4_proto == IPPROTO_TCP || h.l4_proto == IPPROTO_UDP) &&
+                     h.l4_off == o.csum_start &&
+                     o.csum_offset == (h.l4_proto == IPPROTO_TCP ? 16 : 6);
+        bool takes = h.ipv6 ? (tx_flags & XNV_F_IPV6_CSUM) : !(tx_flags & XNV_F_NO_CSUM);
+        if (found && takes)
+            m->flags = NETTXF_csum_blank | NETTXF_data_validated;
+        else
+            complete_csum(f->data, f->len, o.csum_start, o.csum_offset,
+                          found && h.l4_proto == IPPROTO_UDP, m);
+        return 0;
+    }
+    if (o.csum_valid)
+        m->flags = NETTXF_data_validated;
+    return 0;
+}
+
+int xnv_nf_send(struct xnv_netfront *nf, unsigned qi, const struct xnv_nf_frame *f, unsigned n)
+{
+    if (qi >= nf->nq_want)
+        return -EINVAL;
+    struct nf_queue *q = queue_for(nf, qi);
+    pthread_mutex_lock(&q->lock);
+    if (!q->up || !reclaim(q)) {
+        int rc = down_error(q);
+        pthread_mutex_unlock(&q->lock);
+        return rc;
+    }
+    unsigned i = 0;
+    bool retried = false;
+    for (; i < n; i++) {
+        struct nf_tx_meta m;
+        const char *why = NULL;
+        int rc = tx_meta(&f[i], nf->tx_flags, &m, &why);
+        if (rc == 0 && (rc = nf_tx_put(&q->tx, f[i].data, f[i].len, &m)) == -ENOSPC && !retried) {
+            retried = true;
+            if (!reclaim(q))
+                break;
+            rc = nf_tx_put(&q->tx, f[i].data, f[i].len, &m);
+        }
+        if (rc == -ENOSPC)
+            break;
+        if (rc < 0) {
+            NF_STAT_ADD(q, tx_errors, 1);
+            nf_queue_log_drop(q, "transmit", why ? why : "frame too short, too long, or "
+                                                          "multi-page for a backend without feature-sg");
+            continue;
+        }
+        NF_STAT_ADD(q, tx_packets, 1);
+        NF_STAT_ADD(q, tx_bytes, f[i].len);
+    }
+    int rc = (int)i;
+    if (atomic_load(&q->broken))
+        rc = -EIO;
+    else if (nf_tx_push(&q->tx))
+        nf_queue_notify(q, q->port_tx);
+    pthread_mutex_unlock(&q->lock);
+    return rc;
+}
+
+/* A frame read from the ring: its offloads for the caller.  false: drop. */
+static bool rx_offload(struct xnv_netfront *nf, struct xnv_nf_frame *fr,
+                       const struct nf_rx_frame *rf, const char **why)
+{
+    if (xnv_offload_from_netif_rx(fr->data, rf->len, rf->flags, rf->gso_type, rf->gso_size,
+                                  &fr->off, why))
+        return false;
+    int rc = xnv_offload_for_peer(fr->data, rf->len, &fr->off, nf->rx_flags);
+    if (rc) {
+        *why = rc == -EOPNOTSUPP ? "GSO frame of a type the frontend did not ask for"
+                                 : "partial checksum that cannot be completed";
+        return false;
+    }
+    fr->len = rf->len;
+    xnv_offload_to_vnet(&fr->off, &fr->vh);
+    return true;
+}
+
+int xnv_nf_recv(struct xnv_netfront *nf, unsigned qi, struct xnv_nf_frame *f, unsigned n)
+{
+    if (qi >= nf->nq_want)
+        return -EINVAL;
+    struct nf_queue *q = &nf->q[qi];
+    pthread_mutex_lock(&q->lock);
+    nf_queue_service(q);
+    if (qi >= atomic_load(&nf->nq) && !q->up) {
+        /* A queue this connection does not use: nothing ever arrives. */
+        pthread_mutex_unlock(&q->lock);
+        return atomic_load(&nf->pub_state) == XNV_NF_CONNECTED ? 0 : -ENOTCONN;
+    }
+    if (!q->up || !reclaim(q)) {
+        int rc = down_error(q);
+        pthread_mutex_unlock(&q->lock);
+        return rc;
+    }
+    const char *why = NULL;
+    RING_IDX prod;
+    unsigned got = 0, consumed = 0;
+    int rc = nf_rx_prod(&q->rx, &prod, &why);
+    while (rc == 0 && got < n) {
+        if (q->rx.ring.rsp_cons == prod) {
+            if ((rc = nf_rx_arm(&q->rx, &prod, &why)) < 0 || q->rx.ring.rsp_cons == prod)
+                break;
+        }
+        struct nf_rx_frame rf;
+        enum nf_rx_verdict v = nf_rx_read(&q->rx, prod, f[got].data, f[got].cap, &rf);
+        consumed += rf.slots;
+        if (v == NF_RX_FRAME && rx_offload(nf, &f[got], &rf, &rf.why)) {
+            NF_STAT_ADD(q, rx_packets, 1);
+            NF_STAT_ADD(q, rx_bytes, rf.len);
+            got++;
+        } else if (v == NF_RX_DROP && !rf.fault) {
+            NF_STAT_ADD(q, rx_dropped, 1);
+        } else {
+            NF_STAT_ADD(q, rx_errors, 1);
+            nf_queue_log_drop(q, "receive", rf.why);
+        }
+    }
+    if (rc < 0)
+        nf_queue_break(q, why);
+    q->work += consumed;
+    if (q->up && nf_rx_refill(&q->rx) && nf_rx_push(&q->rx))
+        nf_queue_notify(q, q->port_rx);
+    pthread_mutex_unlock(&q->lock);
+    return rc < 0 ? -EIO : (int)got;
+}

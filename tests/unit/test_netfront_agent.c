@@ -1,0 +1,120 @@
+/* The guest agent's command line: help, version, bad options and a domain
+ * without Xen give clear messages and the documented exit statuses.  Runs
+ * the built program (build/bin/xnv-netfront next to this test binary); when
+ * it was not built (make check-unit alone), the checks are skipped. */
+#include <check.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char prog[PATH_MAX];
+
+static bool find_agent(void)
+{
+    char self[PATH_MAX - 32];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return false;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (!slash)
+        return false;
+    *slash = '\0';
+    snprintf(prog, sizeof prog, "%s/../bin/xnv-netfront", self);
+    return access(prog, X_OK) == 0;
+}
+
+/* Run the agent with args; its exit status, output in out. */
+static int run_agent(const char *const *args, char *out, size_t outlen)
+{
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(p[1], 1);
+        dup2(p[1], 2);
+        close(p[0]);
+        const char *argv[16] = { prog };
+        for (int i = 0; args[i] && i < 14; i++)
+            argv[i + 1] = args[i];
+        execv(prog, (char *const *)argv);
+        _exit(127);
+    }
+    close(p[1]);
+    size_t used = 0;
+    ssize_t r;
+    while (used + 1 < outlen && (r = read(p[0], out + used, outlen - 1 - used)) > 0)
+        used += (size_t)r;
+    out[used] = '\0';
+    close(p[0]);
+    int ws;
+    waitpid(pid, &ws, 0);
+    return WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+}
+
+static char out[16384];
+
+#define SKIP_IF_NOT_BUILT()                                                         \
+    do {                                                                            \
+        if (!find_agent()) {                                                        \
+            fprintf(stderr, "netfront-agent: %s not built, skipped\n", prog);       \
+            return;                                                                 \
+        }                                                                           \
+    } while (0)
+
+START_TEST(agent_help_and_version)
+{
+    SKIP_IF_NOT_BUILT();
+    ck_assert_int_eq(run_agent((const char *[]){ "--help", NULL }, out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "Usage: xnv-netfront"));
+    ck_assert_ptr_nonnull(strstr(out, "--queues"));
+    ck_assert_ptr_nonnull(strstr(out, "--foreground"));
+    ck_assert_int_eq(run_agent((const char *[]){ "--version", NULL }, out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "xnv-netfront 0."));
+}
+END_TEST
+
+START_TEST(agent_bad_usage_exits_2)
+{
+    SKIP_IF_NOT_BUILT();
+    const char *const cases[][3] = {
+        { "--bogus", NULL, NULL },        { "--queues", "0", NULL },   { "--queues", "17", NULL },
+        { "--device", "-1", NULL },       { "--device", "x", NULL },   { "--tap", "a-name-far-too-long", NULL },
+        { "--timeout", "1e3", NULL },     { "stray", NULL, NULL },     { "-q", NULL, NULL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ck_assert_msg(run_agent(cases[i], out, sizeof out) == 2, "%s %s: %s", cases[i][0],
+                      cases[i][1] ? cases[i][1] : "", out);
+        ck_assert_msg(strstr(out, "xnv-netfront: ") && strstr(out, "--help"), "%s", out);
+    }
+}
+END_TEST
+
+START_TEST(agent_without_xen_exits_3)
+{
+    SKIP_IF_NOT_BUILT();
+    struct stat st;
+    if (stat("/dev/xen/evtchn", &st) == 0)
+        return;                         /* a Xen domain: not this check's business */
+    ck_assert_int_eq(run_agent((const char *[]){ "--foreground", "--device", "0", NULL }, out, sizeof out), 3);
+    ck_assert_ptr_nonnull(strstr(out, "cannot open the Xen interfaces"));
+    /* As a daemon too: the parent reports the child's verdict. */
+    ck_assert_int_eq(run_agent((const char *[]){ NULL }, out, sizeof out), 3);
+}
+END_TEST
+
+Suite *xnv_suite_netfront_agent(void)
+{
+    Suite *s = suite_create("netfront-agent");
+    TCase *t = tcase_create("cli");
+    tcase_add_test(t, agent_help_and_version);
+    tcase_add_test(t, agent_bad_usage_exits_2);
+    tcase_add_test(t, agent_without_xen_exits_3);
+    suite_add_tcase(s, t);
+    return s;
+}
