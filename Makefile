@@ -10,6 +10,9 @@
 #   make demo         the real-Xen demo: guests on the emulated host, with a
 #                     comparison table against the stock kernel path
 #   make deps         install all dependencies from Debian's packages (root)
+#   make install      programs, library, headers, xnv.pc, man pages, systemd
+#                     units, modprobe configuration (PREFIX, DESTDIR honoured)
+#   make bench        benchmarks over the simulated hypervisor (xnv-bench)
 
 include xen-config.mk
 
@@ -106,6 +109,8 @@ clean:
 	rm -rf build/obj build/lib build/bin build/tests build/san
 
 help:
-	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
 
 -include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(wildcard $(B)/obj/tools/*/*.d)
+
+include mk/install.mk

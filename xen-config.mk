@@ -26,7 +26,7 @@ else
 endif
 
 # Goals that must work before the dependencies are installed.
-XNV_NODEP_GOALS := deps check demo clean distclean help
+XNV_NODEP_GOALS := deps check demo clean distclean help uninstall
 ifneq ($(XNV_MISSING),)
   ifneq ($(MAKECMDGOALS),)
     XNV_NEEDS_DEPS := $(filter-out $(XNV_NODEP_GOALS),$(MAKECMDGOALS))
