@@ -48,7 +48,7 @@ TEST_OBJS   := $(TEST_SRCS:%.c=$(B)/obj/%.o)
 TEST_SUITES := $(patsubst tests/unit/test_%.c,%,$(filter tests/unit/test_%.c,$(TEST_SRCS)))
 TEST_BIN    := $(B)/tests/xnv-unit-tests
 
-.PHONY: all deps check check-unit check-san check-xen demo clean help
+.PHONY: all deps check check-unit check-san check-xen demo clean help bench
 all: $(LIBXNV) $(TOOL_BINS) $(TEST_BIN)
 
 $(B)/obj/%.o: %.c
@@ -114,3 +114,13 @@ help:
 -include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(wildcard $(B)/obj/tools/*/*.d)
 
 include mk/install.mk
+
+# Benchmarks: xnv-bench over the simulated hypervisor (JSON + plot); the rig
+# benchmark adds build/xen/bench.json when tools/bench/rig-bench.sh exists.
+BENCH_SECONDS ?= 2
+bench: all
+	@tools/install-deps.sh
+	@mkdir -p build/bench
+	$(B)/bin/xnv-bench --seconds $(BENCH_SECONDS) --json > build/bench/sim.json
+	tools/bench/plot-sim.sh build/bench/sim.json build/bench/sim.png
+	@if [ -x tools/bench/rig-bench.sh ]; then tools/bench/rig-bench.sh; fi

@@ -6,6 +6,8 @@ set -eu
 
 # build and unit tests
 PKGS="gcc make pkg-config libc6-dev libxen-dev check valgrind"
+# benchmarks and their plots (make bench)
+PKGS="$PKGS gnuplot-nox"
 # the real-Xen rig (tools/rig): QEMU, root filesystem builder, image tools
 PKGS="$PKGS qemu-system-x86 mmdebstrap e2fsprogs cpio xz-utils gzip perl python3 bc file"
 
