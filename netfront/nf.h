@@ -31,6 +31,11 @@
 #define NF_MIN_BUFS     XEN_NETIF_NR_SLOTS_MIN      /* buffers per direction, at least */
 #define NF_PATH_MAX     256
 #define NF_CLOSE_WAIT_MS 3000u                      /* for the backend to let go */
+/* Connections that fail before Connected: after this many in a row, wait
+ * 1, 2, 4 ... 30 s before the next attempt (a backend failing every time
+ * costs bounded work). */
+#define NF_RETRY_FREE   3u
+#define NF_RETRY_MAX_MS 30000u
 
 /* Event storm throttle: after this many events in a row that brought no
  * work, the queue's ports stay masked for 1, 2, 4 ... 64 ms. */
@@ -219,13 +224,15 @@ struct xnv_netfront {
     xnv_domid_t be_dom;
     int ctrl_epfd;                  /* watch fd + wake + timer */
     int wakefd;                     /* the data path found a queue broken */
-    int ctrl_timerfd;               /* closing timeout */
-    bool close_timed_out;
+    int ctrl_timerfd;               /* closing timeout, retry back-off */
+    bool close_timed_out;           /* the timer fired */
 
     enum nf_phase phase;
     bool closing_broken;            /* NF_CLOSING ends in NF_BROKEN */
     bool shutdown;                  /* closing for good: no new connection */
     int my_state;                   /* our state key as we last wrote it (0: unknown) */
+    unsigned fail_streak;           /* connections that failed before Connected */
+    uint64_t retry_at_ns;
     int be_state;                   /* as last read */
 
     unsigned nq_want;               /* queues the caller uses */

@@ -96,8 +96,15 @@ static void pump_tx(struct br_queue *q)
         while (k < BR_BATCH) {
             struct xnv_nf_frame *f = &q->tx[k];
             int len = xnv_port_recv(b->port, q->id, &f->vh, f->data, BR_BUF);
-            if (len < 0)
+            if (len == -EAGAIN)
                 break;
+            if (len < 0) {
+                /* A port that keeps failing must not make this thread spin. */
+                BR_STAT_ADD(q, from_port_dropped, 1);
+                if (k == 0)
+                    usleep(1000);
+                break;
+            }
             f->len = (uint32_t)len;
             f->meta = XNV_NF_META_VNET;
             k++;

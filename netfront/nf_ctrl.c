@@ -49,7 +49,7 @@ void nf_set_phase(struct xnv_netfront *nf, enum nf_phase p)
             nf_queue_kick(&nf->q[i]);
 }
 
-static void arm_close_timer(struct xnv_netfront *nf, unsigned ms)
+static void arm_timer(struct xnv_netfront *nf, unsigned ms)
 {
     struct itimerspec its = { .it_value = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L } };
     timerfd_settime(nf->ctrl_timerfd, 0, &its, NULL);
@@ -60,22 +60,45 @@ int nf_start_closing(struct xnv_netfront *nf, bool broken)
     nf->closing_broken = broken;
     nf->close_timed_out = false;
     nf_set_phase(nf, NF_CLOSING);
-    arm_close_timer(nf, NF_CLOSE_WAIT_MS);
+    arm_timer(nf, NF_CLOSE_WAIT_MS);
     return nf_xs_write_state(nf, XenbusStateClosing);
 }
 
 static void finish_closing(struct xnv_netfront *nf)
 {
-    arm_close_timer(nf, 0);
+    arm_timer(nf, 0);
     nf_teardown(nf);
     nf_xs_write_state(nf, XenbusStateClosed);
     nf_set_phase(nf, nf->closing_broken ? NF_BROKEN : NF_IDLE);
 }
 
+static void note_failure(struct xnv_netfront *nf)
+{
+    if (++nf->fail_streak < NF_RETRY_FREE)
+        return;
+    unsigned shift = nf->fail_streak - NF_RETRY_FREE;
+    uint64_t ms = shift >= 15 ? NF_RETRY_MAX_MS : 1000ull << shift;
+    if (ms > NF_RETRY_MAX_MS)
+        ms = NF_RETRY_MAX_MS;
+    nf->retry_at_ns = nf_now_ns() + ms * 1000000u;
+}
+
+/* After repeated failures: not yet (the timer wakes the control plane). */
+static bool must_wait(struct xnv_netfront *nf)
+{
+    uint64_t now = nf_now_ns();
+    if (nf->fail_streak < NF_RETRY_FREE || now >= nf->retry_at_ns)
+        return false;
+    arm_timer(nf, (unsigned)((nf->retry_at_ns - now) / 1000000u) + 1);
+    return true;
+}
+
 /* The backend left (or moved): revoke everything, tell it we are Closed. */
 static void drop_connection(struct xnv_netfront *nf, bool write_closed)
 {
-    arm_close_timer(nf, 0);
+    if (nf->phase == NF_WAIT_BACK)
+        note_failure(nf);
+    arm_timer(nf, 0);
     nf_teardown(nf);
     if (write_closed)
         nf_xs_write_state(nf, XenbusStateClosed);
@@ -146,11 +169,15 @@ static bool step_idle(struct xnv_netfront *nf, int bs)
 {
     switch (bs) {
     case XenbusStateInitWait:
+        if (must_wait(nf))
+            return false;
         if (nf->my_state != XenbusStateInitialising &&
             nf_xs_write_state(nf, XenbusStateInitialising) < 0)
             return false;
-        if (nf_connect(nf) < 0)
+        if (nf_connect(nf) < 0) {
+            note_failure(nf);
             return false;
+        }
         if (nf_xs_write_state(nf, XenbusStateConnected) < 0) {
             drop_connection(nf, false);
             return true;
@@ -171,7 +198,8 @@ static bool step_idle(struct xnv_netfront *nf, int bs)
         return false;
     case XenbusStateClosed:
         /* online=0: the toolstack is removing the device; else ask again. */
-        if (nf->my_state != XenbusStateInitialising && backend_flag(nf, "online", false))
+        if (nf->my_state != XenbusStateInitialising && backend_flag(nf, "online", false) &&
+            !must_wait(nf))
             nf_xs_write_state(nf, XenbusStateInitialising);
         return false;
     default:
@@ -192,6 +220,7 @@ static bool step_connected(struct xnv_netfront *nf, int bs)
     switch (bs) {
     case XenbusStateConnected:
         if (nf->phase == NF_WAIT_BACK) {
+            nf->fail_streak = 0;
             nf_set_phase(nf, NF_CONNECTED);
             nf_log(nf, LOG_INFO, "connected to %s", nf->be_path);
         }
@@ -225,7 +254,7 @@ static bool step(struct xnv_netfront *nf)
     if (rc < 0 && !nf_xs_dir_exists(nf, XNV_XS_NO_TX)) {
         if (nf->phase != NF_REMOVED) {
             nf_log(nf, LOG_NOTICE, "%s was removed", nf->dir);
-            arm_close_timer(nf, 0);
+            arm_timer(nf, 0);
             nf_teardown(nf);
             unwatch_backend(nf);
             nf->my_state = 0;

@@ -163,9 +163,10 @@ void nf_queue_notify(struct nf_queue *q, int port)
 
 void nf_queue_break(struct nf_queue *q, const char *why)
 {
-    if (atomic_exchange(&q->broken, true))
+    if (atomic_load(&q->broken))
         return;
-    q->broken_why = why;
+    q->broken_why = why;                /* before the flag the control plane reads */
+    atomic_store(&q->broken, true);
     q->up = false;
     /* The control plane logs it and disconnects. */
     uint64_t one = 1;

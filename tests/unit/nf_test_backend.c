@@ -169,6 +169,11 @@ static void react(struct nftb *b, int fs)
         b->fresh = false;
     switch (fs) {
     case XenbusStateConnected:
+        if (b->refuse && b->state == XenbusStateInitWait) {
+            b->refusals++;
+            set_state(b, XenbusStateClosing);
+            break;
+        }
         /* After a restart, only a Connected that follows our InitWait. */
         if (b->state == XenbusStateInitWait && !b->connected && !b->fresh && connect_rings(b) == 0)
             set_state(b, XenbusStateConnected);

@@ -59,6 +59,8 @@ struct nftb {
     bool connected;
     bool hold;                  /* do not go back to InitWait on our own */
     bool fresh;                 /* restarted: ignore a frontend already Connected */
+    bool refuse;                /* fail every connection (Closing), as a broken backend */
+    unsigned refusals;
     unsigned nq;
     struct xnv_features fe;     /* what the frontend asked for */
     bool split;

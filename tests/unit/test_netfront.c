@@ -577,6 +577,34 @@ START_TEST(reconnect_on_request)
 }
 END_TEST
 
+START_TEST(reconnect_attempts_back_off_when_the_backend_keeps_failing)
+{
+    struct nf_env e;
+    nf_env_start(&e, &(struct nftb_config){ .max_queues = 1, .trusted = -1 });
+    nftb_lock(&e.be);
+    e.be.refuse = true;
+    nftb_unlock(&e.be);
+    struct xnv_nf_options o;
+    xnv_nf_options_default(&o);
+    o.connect_timeout_ms = 0;
+    ck_assert_msg(nf_env_open(&e, &o), "%s", e.err);
+    ck_assert_int_eq(xnv_nf_wait_state(e.nf, XNV_NF_CONNECTED, 2500), -ETIMEDOUT);
+    nftb_lock(&e.be);
+    unsigned n = e.be.refusals;
+    nftb_unlock(&e.be);
+    /* Three at once, then one after 1 s, one after 2 s more: not hundreds. */
+    ck_assert_uint_ge(n, 3);
+    ck_assert_uint_le(n, 6);
+    /* Once the backend works again, the next attempt connects. */
+    nftb_lock(&e.be);
+    e.be.refuse = false;
+    nftb_unlock(&e.be);
+    ck_assert_int_eq(xnv_nf_wait_state(e.nf, XNV_NF_CONNECTED, 10000), 0);
+    ping_both_ways(&e);
+    nf_env_stop(&e);
+}
+END_TEST
+
 /* ---- grants ---------------------------------------------------------------------- */
 
 START_TEST(grant_limit_too_low_is_explained)
@@ -765,6 +793,7 @@ Suite *xnv_suite_netfront(void)
     tcase_add_test(t, reconnect_backend_restarts_in_initwait);
     tcase_add_test(t, reconnect_after_restore);
     tcase_add_test(t, reconnect_on_request);
+    tcase_add_test(t, reconnect_attempts_back_off_when_the_backend_keeps_failing);
     suite_add_tcase(s, t);
 
     t = tcase_create("grants");

@@ -74,7 +74,8 @@ void xnv_nf_options_default(struct xnv_nf_options *o);
 struct xnv_netfront *xnv_nf_open(struct xnv_hv *hv, unsigned devid,
                                  const struct xnv_nf_options *opt, char *err, size_t errlen);
 /* Leave cleanly: state Closing, wait (bounded) for the backend to let go,
- * revoke every grant, unbind, state Closed. */
+ * revoke every grant, unbind, state Closed.  Stop every thread using the
+ * queues (and the bridge) first. */
 void xnv_nf_close(struct xnv_netfront *nf);
 
 /* ---- control plane --------------------------------------------------------- */
