@@ -51,11 +51,8 @@ void world_init_fastpath(struct world *w, unsigned max_queues, const char *bridg
     world_start(w, max_queues, 60000, bridges);
 }
 
-static void world_start(struct world *w, unsigned max_queues, unsigned stall_ms, const char *fastpath)
+static void start_netback(struct world *w, unsigned max_queues, unsigned stall_ms, const char *fastpath)
 {
-    memset(w, 0, sizeof *w);
-    w->sim = xnv_sim_new();
-    w->dom0 = xnv_sim_hv_open(w->sim, 0);
     struct xnv_netback_config cfg;
     xnv_netback_config_default(&cfg);
     cfg.max_queues = max_queues;
@@ -71,6 +68,22 @@ static void world_start(struct world *w, unsigned max_queues, unsigned stall_ms,
         abort();
     }
     xnv_netback_process(w->nb);
+    w->max_queues = max_queues;
+    w->stall_ms = stall_ms;
+    w->fastpath = fastpath;
+}
+
+static void world_start(struct world *w, unsigned max_queues, unsigned stall_ms, const char *fastpath)
+{
+    memset(w, 0, sizeof *w);
+    w->sim = xnv_sim_new();
+    w->dom0 = xnv_sim_hv_open(w->sim, 0);
+    start_netback(w, max_queues, stall_ms, fastpath);
+}
+
+void world_restart_netback(struct world *w)
+{
+    start_netback(w, w->max_queues, w->stall_ms, w->fastpath);
 }
 
 void world_free(struct world *w)

@@ -51,12 +51,16 @@ struct world {
     struct xnv_port *ports[16];     /* memports the engine opened, in order */
     char port_names[16][16];
     unsigned nports;
+    unsigned max_queues, stall_ms;  /* the engine's settings, for a restart */
+    const char *fastpath;
 };
 
 void world_init(struct world *w, unsigned max_queues, unsigned stall_ms);
 /* ... with the switch fast path on these bridges (comma-separated). */
 void world_init_fastpath(struct world *w, unsigned max_queues, const char *bridges);
 void world_free(struct world *w);
+/* A new netback engine on the same simulated host (after a shutdown). */
+void world_restart_netback(struct world *w);
 /* Run the control plane until cond(arg) holds or timeout_ms passes. */
 bool world_pump(struct world *w, bool (*cond)(void *), void *arg, unsigned timeout_ms);
 struct xnv_port *world_port(struct world *w, const char *ifname);
