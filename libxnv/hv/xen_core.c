@@ -98,16 +98,6 @@ static struct xen_hv *xen_alloc(void)
     return x;
 }
 
-static int open_gntdev(struct xen_hv *x, char *err, size_t errlen)
-{
-    x->gnt = xengnttab_open(xnv_xen_logger(), 0);
-    if (x->gnt)
-        return 0;
-    snprintf(err, errlen, "cannot open /dev/xen/gntdev: %s "
-             "(is this a Xen domain with xen-gntdev loaded?)", strerror(errno ? errno : ENODEV));
-    return -1;
-}
-
 static int open_xenstore(struct xen_hv *x, char *err, size_t errlen)
 {
     x->xs = xs_open(0);
@@ -138,7 +128,9 @@ struct xnv_hv *xnv_hv_open_xen(char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (open_gntdev(x, err, errlen) < 0 || open_xenstore(x, err, errlen) < 0) {
+    /* gntdev (grant copy and map) is opened on first use: a guest that only
+     * shares pages (a frontend) needs gntalloc, not gntdev. */
+    if (open_xenstore(x, err, errlen) < 0) {
         int saved = errno;
         xen_close(&x->base);
         errno = saved;

@@ -13,6 +13,23 @@
  * earlier ones were done; checking all of them first makes the call all or
  * nothing, exactly as the simulation behaves.  gntdev also refuses a
  * segment with no grant side at all (a local-to-local copy). */
+/* libxengnttab's handle, opened on first use (double-checked: the grant
+ * copy path reads it without the lock once it exists). */
+static xengnttab_handle *gnt_handle(struct xen_hv *x)
+{
+    xengnttab_handle *h = __atomic_load_n(&x->gnt, __ATOMIC_ACQUIRE);
+    if (h)
+        return h;
+    pthread_mutex_lock(&x->shr_lock);
+    if (!x->gnt)
+        __atomic_store_n(&x->gnt, xengnttab_open(xnv_xen_logger(), 0), __ATOMIC_RELEASE);
+    h = x->gnt;
+    int saved = errno;
+    pthread_mutex_unlock(&x->shr_lock);
+    errno = h ? 0 : (saved ? saved : ENODEV);
+    return h;
+}
+
 static bool seg_malformed(const xengnttab_grant_copy_segment_t *s)
 {
     if (s->len == 0)
@@ -33,9 +50,12 @@ int xnv_xen_gnt_copy(struct xnv_hv *hv, xengnttab_grant_copy_segment_t *segs, un
     for (unsigned i = 0; i < n; i++)
         if (seg_malformed(&segs[i]))
             return -EINVAL;
+    xengnttab_handle *gh = gnt_handle(xen_hv_of(hv));
+    if (!gh)
+        return xnv_xen_neg_errno();
     /* One ioctl for the whole batch; gntdev splits it into hypercalls of
      * XNV_GNT_COPY_PER_HYPERCALL operations and fills every status. */
-    if (xengnttab_grant_copy(xen_hv_of(hv)->gnt, n, segs) != 0)
+    if (xengnttab_grant_copy(gh, n, segs) != 0)
         return xnv_xen_neg_errno();
     return 0;
 }
@@ -46,16 +66,20 @@ void *xnv_xen_gnt_map(struct xnv_hv *hv, xnv_domid_t dom, const xnv_gref_t *refs
                       unsigned n, bool writable)
 {
     int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+    xengnttab_handle *gh = gnt_handle(xen_hv_of(hv));
+    if (!gh)
+        return NULL;
     /* libxengnttab only reads refs; its prototype is not const. */
-    return xengnttab_map_domain_grant_refs(xen_hv_of(hv)->gnt, n, dom,
+    return xengnttab_map_domain_grant_refs(gh, n, dom,
                                            (uint32_t *)refs, prot);
 }
 
 int xnv_xen_gnt_unmap(struct xnv_hv *hv, void *addr, unsigned n)
 {
-    if (!addr || n == 0)
+    xengnttab_handle *gh = gnt_handle(xen_hv_of(hv));
+    if (!addr || n == 0 || !gh)
         return -EINVAL;
-    if (xengnttab_unmap(xen_hv_of(hv)->gnt, addr, n) != 0)
+    if (xengnttab_unmap(gh, addr, n) != 0)
         return xnv_xen_neg_errno();
     return 0;
 }
