@@ -164,6 +164,8 @@ unsigned nb_rx_batch(struct nb_queue *q, uint64_t now_ns);
 /* ctrl.c: the control ring, from queue 0's thread; returns requests handled */
 unsigned nb_ctrl_poll(struct nb_queue *q);
 bool nb_rx_port_wanted(const struct nb_queue *q);
+/* RX ring slots the first waiting frame needs (its GSO extra included). */
+unsigned nb_rx_slots_needed(const struct nb_queue *q);
 
 uint64_t nb_now_ns(void);
 

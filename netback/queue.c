@@ -28,15 +28,25 @@ static void report_fatal(struct nb_queue *q)
     if (write(q->vif->nb->wake_fd, &one, sizeof one) < 0) { /* counter full: already pending */ }
 }
 
+/* A frame waits for guest buffers: ask to be notified only once the guest
+ * has posted as many as it needs (asking for "any new request" would wake
+ * us, and spin us, on every buffer while a large frame still cannot fit). */
+static bool rx_room_arrived(struct nb_queue *q)
+{
+    RING_IDX need = nb_rx_slots_needed(q);
+    q->rx.sring->req_event = q->rx.req_cons + need;
+    mb();   /* the event is set before the producer is read again */
+    return (RING_IDX)(q->rx.sring->req_prod - q->rx.req_cons) >= need;
+}
+
 /* Arm the ring events; true when work arrived meanwhile. */
 static bool final_check(struct nb_queue *q)
 {
-    int tx_more = 0, rx_more = 0, ctrl_more = 0;
+    int tx_more = 0, ctrl_more = 0;
     RING_FINAL_CHECK_FOR_REQUESTS(&q->tx, tx_more);
     if (q->id == 0 && q->vif->ctrl_page)
         RING_FINAL_CHECK_FOR_REQUESTS(&q->vif->ctrl, ctrl_more);
-    if (q->npend)
-        RING_FINAL_CHECK_FOR_REQUESTS(&q->rx, rx_more);
+    bool rx_more = q->npend && rx_room_arrived(q);
     return tx_more || rx_more || ctrl_more;
 }
 

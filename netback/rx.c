@@ -20,6 +20,16 @@ bool nb_rx_port_wanted(const struct nb_queue *q)
     return q->npend < q->vif->nb->cfg.rx_queue_frames && NB_ARENA_BYTES - arena_end(q) >= NB_FRAME_MAX;
 }
 
+unsigned nb_rx_slots_needed(const struct nb_queue *q)
+{
+    if (q->npend == 0)
+        return 1;
+    const struct nb_pending_rx *pr = &q->pend[0];
+    struct xnv_rx_meta m = { .gso_type = pr->vh.gso_type != VIRTIO_NET_HDR_GSO_NONE
+                                             ? XEN_NETIF_GSO_TYPE_TCPV4 : XEN_NETIF_GSO_TYPE_NONE };
+    return xnv_rx_slots(pr->len, &m);
+}
+
 /* Read what the port has, while there is room. */
 static void fill(struct nb_queue *q)
 {
