@@ -10,6 +10,7 @@ PKGS="gcc make pkg-config libc6-dev libxen-dev check valgrind"
 PKGS="$PKGS gnuplot-nox"
 # the real-Xen rig (tools/rig): QEMU, root filesystem builder, image tools
 PKGS="$PKGS qemu-system-x86 mmdebstrap e2fsprogs cpio xz-utils gzip perl python3 bc file"
+PKGS="$PKGS debian-archive-keyring"
 
 missing=""
 for p in $PKGS; do

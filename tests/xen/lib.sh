@@ -1,0 +1,342 @@
+# Helpers for real-Xen rig scenarios.  Sourced inside dom0 by every scenario
+# (tests/xen/scenarios/NN-name.sh) and by the dom0 job runner.
+# shellcheck shell=bash
+#
+# Results
+#   xr_metric KEY VALUE     record a measurement (number, or a string)
+#   xr_path LABEL           row label of this scenario in the demo table
+#   xr_pass REASON          record pass (with the metrics so far) and exit 0
+#   xr_fail REASON          record fail (with the metrics so far) and exit 1
+#   xr_result true|false REASON   record without exiting
+#   xr_log MESSAGE          progress line, shown live on the host
+#
+# Guests (PV, stock netfront, on xenbr0; dom0 is 10.0.0.1)
+#   xr_guest_up NAME IP [--vcpus N] [--mem MB] [--extra "kernel args"]
+#               [--vif ",opt=val,..."] [--timeout S]
+#       create the guest, or reuse it when a guest of that name already
+#       runs with the same settings; waits until its init is ready and it
+#       answers ping.  Sets XR_GUEST_UP_S (0 when reused).
+#   xr_guest_down NAME / xr_guests_down      destroy one / every guest
+#   xr_guest_run NAME [-t SECONDS] CMD...    run a shell command inside the
+#       guest (through xenstore data/rig), print its output (the last
+#       16 KiB), return its exit status (124 if dom0 gave up waiting)
+#   xr_guest_domid NAME, xr_ip NAME          domid / address (NAME may be dom0)
+#   xr_wait_ping IP [SECONDS]
+#
+# Measurements (SRC and DST are dom0 or a guest name)
+#   xr_iperf SRC DST [SECONDS] [iperf3 args...]   print receiver Mbit/s (TCP)
+#   xr_rtt SRC DST [COUNT]                        print mean ping RTT in ms
+#
+# Kernel netback
+#   xr_netback_unload   destroy all guests, rmmod xen-netback
+#   xr_netback_load     modprobe xen-netback
+#
+# Our programs
+#   xr_bin NAME         path of build/bin/NAME on the job disk (fails if the
+#                       program was not built); inside guests the same
+#                       programs are in /usr/local/bin.
+#   xr_daemon NAME CMD...  start CMD in the background, logged to
+#                       out/scenarios/<scenario>.NAME.log; the runner stops
+#                       it when the scenario ends (pids listed in
+#                       $XR_RUN/daemons.<scenario> are stopped the same way)
+#
+# Conventions: scenarios run in one boot, in file name order.  dom0 boots with
+# xen-netback loaded; a scenario that unloads it need not reload it, but every
+# scenario that needs the kernel backend calls xr_netback_load first.  Guests
+# g1 (10.0.0.11) and g2 (10.0.0.12) with default settings are left running by
+# baseline for the scenarios after it.
+
+XR_JOB=${XR_JOB:-/job}
+XR_OUT=$XR_JOB/out
+XR_BIN=${XR_BIN:-$XR_JOB/bin}
+XR_RUN=/run/xnv-rig
+XR_RESULTS=$XR_OUT/results.jsonl
+XR_SCENARIO=${XR_SCENARIO:-manual}
+XR_GUEST_KERNEL=${XR_GUEST_KERNEL:-/var/lib/xnv-rig/vmlinux}
+XR_GUEST_INITRD=${XR_GUEST_INITRD:-$XR_RUN/domu-initrd.cpio}
+XR_GUEST_CFG=${XR_GUEST_CFG:-$XR_JOB/rig/domu.cfg.in}
+XR_DOM0_IP=10.0.0.1
+: "${XR_T0:=${EPOCHREALTIME/./}}"
+mkdir -p "$XR_RUN/guests" "$XR_RUN/metrics" "$XR_OUT/scenarios" 2>/dev/null
+
+# --- small utilities -------------------------------------------------------
+
+xr_now_us() { echo "${EPOCHREALTIME/./}"; }
+# xr_since_s START_US: seconds since START_US with one decimal
+xr_since_s() {
+    local us=$(( $(xr_now_us) - $1 ))
+    printf '%d.%d' $((us / 1000000)) $((us % 1000000 / 100000))
+}
+
+xr_log() { echo "XNV-LOG [$XR_SCENARIO] $*"; }
+
+xr__json_str() {
+    local s=$1
+    s=${s//\\/\\\\}; s=${s//\"/\\\"}
+    s=${s//$'\n'/\\n}; s=${s//$'\t'/\\t}; s=${s//$'\r'/}
+    printf '"%s"' "$(printf '%s' "$s" | tr -d '\000-\037')"
+}
+xr__json_val() {
+    if [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?$ ]] || [ "$1" = true ] || [ "$1" = false ]; then
+        printf '%s' "$1"
+    else
+        xr__json_str "$1"
+    fi
+}
+
+# --- results ---------------------------------------------------------------
+
+xr_metric() {
+    local f=$XR_RUN/metrics/$XR_SCENARIO
+    touch "$f"
+    grep -v "^$1 " "$f" >"$f.tmp"; mv "$f.tmp" "$f"
+    printf '%s %s\n' "$1" "$2" >>"$f"
+    xr_log "metric $1 = $2"
+}
+
+xr_path() { printf '%s' "$*" >"$XR_RUN/metrics/$XR_SCENARIO.path"; }
+
+# xr_record NAME true|false REASON: one JSON line into results.jsonl (and on
+# the console, in case the job disk does not make it back to the host).
+xr_record() {
+    local name=$1 pass=$2 reason=$3 m=$XR_RUN/metrics/$1 json k v first=1
+    json="{\"name\":$(xr__json_str "$name"),\"pass\":$pass,\"reason\":$(xr__json_str "$reason")"
+    if [ -s "$m.path" ]; then json+=",\"path\":$(xr__json_str "$(cat "$m.path")")"; fi
+    json+=",\"metrics\":{"
+    if [ -f "$m" ]; then
+        while read -r k v; do
+            [ -n "$k" ] || continue
+            [ $first = 1 ] || json+=","
+            json+="$(xr__json_str "$k"):$(xr__json_val "$v")"
+            first=0
+        done <"$m"
+    fi
+    json+="}}"
+    echo "$json" >>"$XR_RESULTS"
+    sync "$XR_RESULTS" 2>/dev/null
+    echo "XNV-RESULT $json"
+}
+
+xr_result() {
+    xr_metric duration_s "$(xr_since_s "$XR_T0")" >/dev/null
+    xr_record "$XR_SCENARIO" "$1" "$2"
+}
+xr_pass() { xr_result true "$*"; exit 0; }
+xr_fail() { xr_result false "$*"; exit 1; }
+
+# --- addresses -------------------------------------------------------------
+
+xr_ip() {
+    if [ "$1" = dom0 ]; then echo $XR_DOM0_IP; return 0; fi
+    cat "$XR_RUN/guests/$1.ip" 2>/dev/null || { echo "xr_ip: unknown guest $1" >&2; return 1; }
+}
+
+xr_guest_domid() { xl domid "$1" 2>/dev/null; }
+
+xr_wait_ping() {
+    local ip=$1 t=${2:-60} t0
+    t0=$(xr_now_us)
+    until ping -c 1 -W 1 "$ip" >/dev/null 2>&1; do
+        [ $(( ($(xr_now_us) - t0) / 1000000 )) -ge "$t" ] && return 1
+        sleep 0.2
+    done
+}
+
+# --- guests ----------------------------------------------------------------
+
+xr__guest_ready() {
+    local d
+    d=$(xr_guest_domid "$1") || return 1
+    [ "$(xenstore-read "/local/domain/$d/data/rig/ready" 2>/dev/null)" = 1 ]
+}
+
+xr_guest_up() {
+    local name=$1 ip=$2 vcpus=1 mem=256 extra="" vif="" tmo=120
+    shift 2 || { echo "usage: xr_guest_up NAME IP [options]" >&2; return 2; }
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --vcpus) vcpus=$2 ;;
+        --mem) mem=$2 ;;
+        --extra) extra=$2 ;;
+        --vif) vif=$2 ;;
+        --timeout) tmo=$2 ;;
+        *) echo "xr_guest_up: unknown option $1" >&2; return 2 ;;
+        esac
+        shift 2
+    done
+    local sig="ip=$ip vcpus=$vcpus mem=$mem extra=$extra vif=$vif"
+    local g=$XR_RUN/guests/$name t0 d
+    XR_GUEST_UP_S=
+    if xr_guest_domid "$name" >/dev/null; then
+        if [ "$(cat "$g.sig" 2>/dev/null)" = "$sig" ] && xr__guest_ready "$name" &&
+           ping -c 1 -W 2 "$ip" >/dev/null 2>&1; then
+            XR_GUEST_UP_S=0
+            xr_log "guest $name ($ip): reusing the running guest"
+            return 0
+        fi
+        xr_guest_down "$name"
+    fi
+    local cfg mac
+    mac=$(printf '00:16:3e:00:00:%02x' "${ip##*.}")
+    cfg=$(<"$XR_GUEST_CFG")
+    shopt -u patsub_replacement 2>/dev/null || true   # keep '&' literal below
+    cfg=${cfg//@NAME@/$name}; cfg=${cfg//@IP@/$ip}; cfg=${cfg//@MAC@/$mac}
+    cfg=${cfg//@VCPUS@/$vcpus}; cfg=${cfg//@MEM@/$mem}; cfg=${cfg//@EXTRA@/$extra}
+    cfg=${cfg//@VIF@/$vif}; cfg=${cfg//@KERNEL@/$XR_GUEST_KERNEL}
+    cfg=${cfg//@RAMDISK@/$XR_GUEST_INITRD}
+    printf '%s\n' "$cfg" >"$g.cfg"
+    echo "$ip" >"$g.ip"
+    xr_log "guest $name ($ip, $vcpus vCPU, $mem MB): xl create"
+    t0=$(xr_now_us)
+    if ! timeout 120 xl create "$g.cfg"; then
+        xr_log "guest $name: xl create failed"
+        return 1
+    fi
+    d=$(xr_guest_domid "$name") || return 1
+    # xenstore only: every xl call is slow in an emulated dom0
+    until [ "$(xenstore-read "/local/domain/$d/data/rig/ready" 2>/dev/null)" = 1 ]; do
+        if [ $(( ($(xr_now_us) - t0) / 1000000 )) -ge "$tmo" ]; then
+            xr_log "guest $name (dom$d): init not ready after $tmo s"
+            return 1
+        fi
+        xenstore-exists "/local/domain/$d" 2>/dev/null || { xr_log "guest $name: domain died"; return 1; }
+        sleep 0.3
+    done
+    if ! xr_wait_ping "$ip" $((tmo - ($(xr_now_us) - t0) / 1000000)); then
+        xr_log "guest $name (dom$d): no ping reply from $ip"
+        return 1
+    fi
+    echo "$sig" >"$g.sig"
+    XR_GUEST_UP_S=$(xr_since_s "$t0")
+    xr_log "guest $name (dom$d, $ip): up and answering ping after ${XR_GUEST_UP_S}s"
+}
+
+xr_guest_down() {
+    rm -f "$XR_RUN/guests/$1.sig"
+    xr_guest_domid "$1" >/dev/null || return 0
+    timeout 60 xl destroy "$1" || { xr_log "xl destroy $1 failed"; return 1; }
+}
+
+xr_guests_down() {
+    local n
+    for n in $(xl list 2>/dev/null | awk 'NR > 1 && $1 != "Domain-0" { print $1 }'); do
+        xr_guest_down "$n"
+    done
+}
+
+xr_guest_run() {
+    local name=$1 tmo=60 d base seq t0 done_seq rc n
+    shift
+    if [ "${1:-}" = -t ]; then tmo=$2; shift 2; fi
+    d=$(xr_guest_domid "$name") || { echo "xr_guest_run: no guest $name" >&2; return 125; }
+    base=/local/domain/$d/data/rig
+    seq=$(( $(xenstore-read "$base/seq" 2>/dev/null || echo 0) + 1 ))
+    # One xenstore-write is one transaction: the guest never sees seq
+    # without the matching cmd.
+    xenstore-write "$base/cmd" "$(printf '%s' "$*" | base64 -w0)" "$base/timeout" "$tmo" "$base/seq" "$seq"
+    t0=$(xr_now_us)
+    while :; do
+        done_seq=$(xenstore-read "$base/done" 2>/dev/null)
+        [ "$done_seq" = "$seq" ] && break
+        if [ $(( ($(xr_now_us) - t0) / 1000000 )) -ge $((tmo + 15)) ]; then
+            echo "xr_guest_run: $name did not finish '$*' within $tmo s" >&2
+            return 124
+        fi
+        # Block until done changes instead of polling: every process started
+        # in a PV dom0 under TCG is costly and would disturb measurements.
+        # (The watch fires once at once, then on the change; the timeout
+        # bounds the window between the read above and the watch.)
+        timeout 3 xenstore-watch -n 2 "$base/done" >/dev/null 2>&1 || sleep 0.1
+    done
+    n=$(xenstore-read "$base/out-n" 2>/dev/null || echo 0)
+    if [ "${n:-0}" -gt 0 ]; then
+        # shellcheck disable=SC2046 # one xenstore-read for all the pieces
+        xenstore-read $(seq -f "$base/out/%g" 0 $((n - 1))) 2>/dev/null | tr -d '\n' | base64 -d
+    fi
+    rc=$(xenstore-read "$base/rc" 2>/dev/null)
+    return "${rc:-125}"
+}
+
+# --- measurements ----------------------------------------------------------
+
+# xr_iperf SRC DST [SECONDS] [iperf3 args]: TCP, one stream; prints the
+# receiver's Mbit/s; the whole iperf3 output goes to stderr (the log).
+xr_iperf() {
+    local src=$1 dst=$2 secs=${3:-10} out v try
+    shift 2; [ $# -gt 0 ] && shift
+    for try in 1 2 3; do
+        if [ "$src" = dom0 ]; then
+            out=$(timeout $((secs + 30)) iperf3 -c "$(xr_ip "$dst")" -t "$secs" -f m "$@" 2>&1)
+        elif [ "$dst" = dom0 ]; then
+            # the guest sends: reverse mode, client in dom0
+            out=$(timeout $((secs + 30)) iperf3 -c "$(xr_ip "$src")" -t "$secs" -f m -R "$@" 2>&1)
+        else
+            out=$(xr_guest_run "$src" -t $((secs + 30)) iperf3 -c "$(xr_ip "$dst")" -t "$secs" -f m "$@" 2>&1)
+        fi
+        echo "--- iperf3 $src -> $dst (try $try)" >&2
+        echo "$out" >&2
+        v=$(echo "$out" | awk '/receiver/ { for (i = 2; i <= NF; i++) if ($i == "Mbits/sec") v = $(i - 1) } END { print v }')
+        if [ -n "$v" ]; then echo "$v"; return 0; fi
+        sleep 2   # a server still busy with the previous test
+    done
+    return 1
+}
+
+# xr_rtt SRC DST [COUNT]: prints the mean round trip in ms
+xr_rtt() {
+    local src=$1 dst=$2 n=${3:-10} out v
+    if [ "$src" = dom0 ]; then
+        out=$(ping -c "$n" -i 0.2 -W 2 "$(xr_ip "$dst")" 2>&1)
+    else
+        out=$(xr_guest_run "$src" -t $((n + 20)) ping -c "$n" -i 0.2 -W 2 "$(xr_ip "$dst")" 2>&1)
+    fi
+    echo "--- ping $src -> $dst" >&2
+    echo "$out" >&2
+    v=$(echo "$out" | awk -F/ '/min\/avg\/max/ { split($0, a, "="); split(a[2], b, "/"); gsub(/ /, "", b[2]); print b[2] }')
+    [ -n "$v" ] || return 1
+    echo "$v"
+}
+
+# --- kernel netback --------------------------------------------------------
+
+xr_netback_loaded() { grep -q '^xen_netback ' /proc/modules; }
+
+xr_netback_unload() {
+    xr_guests_down
+    local _
+    for _ in 1 2 3 4 5; do
+        xr_netback_loaded || { xr_log "xen-netback unloaded"; return 0; }
+        rmmod xen-netback 2>/dev/null || sleep 1
+    done
+    xr_netback_loaded && { xr_log "cannot unload xen-netback"; return 1; }
+    return 0
+}
+
+xr_netback_load() {
+    xr_netback_loaded && return 0
+    modprobe xen-netback && xr_log "xen-netback loaded"
+}
+
+# --- our programs ----------------------------------------------------------
+
+xr_bin() {
+    if [ -x "$XR_BIN/$1" ]; then echo "$XR_BIN/$1"; return 0; fi
+    echo "xr_bin: $1 was not built (no build/bin/$1)" >&2
+    return 1
+}
+
+xr_daemon() {
+    local name=$1; shift
+    "$@" >>"$XR_OUT/scenarios/$XR_SCENARIO.$name.log" 2>&1 &
+    echo "$!" >>"$XR_RUN/daemons.$XR_SCENARIO"
+    xr_log "started $name (pid $!): $*"
+}
+
+xr_daemons_stop() {
+    local f=$XR_RUN/daemons.$XR_SCENARIO p
+    [ -f "$f" ] || return 0
+    while read -r p; do kill "$p" 2>/dev/null; done <"$f"
+    sleep 0.5
+    while read -r p; do kill -9 "$p" 2>/dev/null; done <"$f"
+    rm -f "$f"
+}

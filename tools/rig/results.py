@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Rig results: assemble build/xen/results.json, print summaries and tables.
+
+  results.py assemble OUT.json LOGDIR SCENARIO...
+      Reads LOGDIR/out/results.jsonl (the job disk) and the XNV-RESULT lines
+      of LOGDIR/console.log (in case the job disk did not come back), keeps
+      the last record of each expected scenario, and marks every scenario
+      without a record as failed, with the reason from LOGDIR/boot-status.
+      Exit status 0 only when every scenario passed.
+  results.py table RESULTS.json
+      The comparison table: one row per scenario that measured any of the
+      shared metrics, labelled by its "path".
+"""
+import json
+import os
+import re
+import sys
+
+SHARED = [
+    ("dom0_to_guest_mbps", "dom0->guest"),
+    ("guest_to_dom0_mbps", "guest->dom0"),
+    ("guest_to_guest_mbps", "guest<->guest"),
+    ("rtt_ms", "RTT ms"),
+]
+
+
+def read_records(logdir):
+    """Records from the job disk, then those from the console."""
+    recs = []
+    jl = os.path.join(logdir, "out", "results.jsonl")
+    if os.path.exists(jl):
+        with open(jl, errors="replace") as f:
+            for line in f:
+                line = line.strip()
+                if line:
+                    try:
+                        recs.append(("disk", json.loads(line)))
+                    except ValueError:
+                        pass
+    con = os.path.join(logdir, "console.log")
+    if os.path.exists(con):
+        with open(con, errors="replace") as f:
+            for line in f:
+                m = re.search(r"XNV-RESULT (\{.*\})\s*$", line)
+                if m:
+                    try:
+                        recs.append(("console", json.loads(m.group(1))))
+                    except ValueError:
+                        pass
+    return recs
+
+
+def started(logdir):
+    """Names of the scenarios dom0 started, from the console."""
+    names = set()
+    con = os.path.join(logdir, "console.log")
+    if os.path.exists(con):
+        with open(con, errors="replace") as f:
+            for line in f:
+                m = re.search(r"XNV-PROGRESS scenario (\S+): start", line)
+                if m:
+                    names.add(m.group(1))
+    return names
+
+
+def boot_status(logdir):
+    st = {}
+    p = os.path.join(logdir, "boot-status")
+    if os.path.exists(p):
+        with open(p) as f:
+            for line in f:
+                k, _, v = line.rstrip("\n").partition("=")
+                st[k] = v
+    return st
+
+
+def assemble(out, logdir, names):
+    found = {"disk": {}, "console": {}}
+    for src, r in read_records(logdir):
+        if isinstance(r, dict) and r.get("name") in names:
+            found[src][r["name"]] = r      # a scenario's last record counts
+    # the job disk's copy wins; the console's copy covers a lost job disk
+    by_name = dict(found["console"], **found["disk"])
+    st = boot_status(logdir)
+    why = st.get("reason") or "the rig did not run"
+    began = started(logdir)
+    scenarios = []
+    for n in names:
+        r = by_name.get(n)
+        if r is None:
+            state = "did not finish" if n in began else "did not run"
+            r = {"name": n, "pass": False, "reason": "%s: %s" % (state, why), "metrics": {}}
+        r.setdefault("metrics", {})
+        r["pass"] = r.get("pass") is True
+        r.setdefault("reason", "")
+        scenarios.append(r)
+    tmp = out + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump({"scenarios": scenarios}, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, out)
+    for r in scenarios:
+        m = " ".join("%s=%s" % kv for kv in r["metrics"].items())
+        print("  %-4s %-12s %s%s" % ("PASS" if r["pass"] else "FAIL", r["name"], r["reason"],
+                                    ("  [" + m + "]") if m else ""))
+    return 0 if scenarios and all(r["pass"] for r in scenarios) else 1
+
+
+def fmt(v, digits):
+    if isinstance(v, (int, float)):
+        return "%.*f" % (digits, v)
+    return "-" if v is None else str(v)
+
+
+def table(path):
+    with open(path) as f:
+        data = json.load(f)
+    rows = []
+    for r in data.get("scenarios", []):
+        m = r.get("metrics", {})
+        if not any(k in m for k, _ in SHARED):
+            continue
+        label = r.get("path") or r.get("name")
+        if not r.get("pass"):
+            label += " (FAILED)"
+        rows.append([label] + [fmt(m.get(k), 2 if k == "rtt_ms" else 0) for k, _ in SHARED])
+    head = ["path", "dom0->guest", "guest->dom0", "guest<->guest", "RTT ms"]
+    if not rows:
+        print("(no scenario measured the shared metrics)")
+        return 1
+    w = [max(len(x[i]) for x in rows + [head]) for i in range(len(head))]
+    line = "+" + "+".join("-" * (x + 2) for x in w) + "+"
+    print("Mbit/s (iperf3 TCP, one stream, receiver rate) and mean ping RTT, under QEMU TCG:")
+    print(line)
+    print("| " + " | ".join(h.ljust(w[i]) if i == 0 else h.rjust(w[i]) for i, h in enumerate(head)) + " |")
+    print(line)
+    for row in rows:
+        print("| " + " | ".join(c.ljust(w[i]) if i == 0 else c.rjust(w[i]) for i, c in enumerate(row)) + " |")
+    print(line)
+    return 0
+
+
+def main(argv):
+    if len(argv) >= 4 and argv[1] == "assemble":
+        return assemble(argv[2], argv[3], argv[4:])
+    if len(argv) == 3 and argv[1] == "table":
+        return table(argv[2])
+    sys.stderr.write(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
