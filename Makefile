@@ -48,7 +48,7 @@ TEST_OBJS   := $(TEST_SRCS:%.c=$(B)/obj/%.o)
 TEST_SUITES := $(patsubst tests/unit/test_%.c,%,$(filter tests/unit/test_%.c,$(TEST_SRCS)))
 TEST_BIN    := $(B)/tests/xnv-unit-tests
 
-.PHONY: all deps check check-unit check-san check-xen demo clean help bench
+.PHONY: all deps check check-unit check-san check-valgrind check-xen demo clean help bench
 all: $(LIBXNV) $(TOOL_BINS) $(TEST_BIN)
 
 $(B)/obj/%.o: %.c
@@ -89,6 +89,18 @@ check-unit: $(TEST_BIN) $(B)/bin/xnv-probe
 check-san:
 	@$(MAKE) --no-print-directory SAN=1 check-unit
 
+# The engines' suites (netback, netfront, both together) under valgrind's
+# memcheck, in one process (CK_FORK=no): any error or leak fails.
+VALGRIND_SUITES ?= netback netback_hostile netback_fastpath netfront_netbackd netfront
+check-valgrind: $(TEST_BIN)
+	@for s in $(VALGRIND_SUITES); do \
+	  echo "valgrind: suite $$s"; \
+	  CK_FORK=no CK_RUN_SUITE=$$s CK_DEFAULT_TIMEOUT=600 valgrind -q --error-exitcode=99 \
+	    --leak-check=full --errors-for-leak-kinds=definite $(TEST_BIN) > $(B)/tests/valgrind-$$s.log 2>&1 \
+	    || { tail -40 $(B)/tests/valgrind-$$s.log; exit 1; }; \
+	  tail -1 $(B)/tests/valgrind-$$s.log; \
+	done
+
 check-xen: all
 	tools/rig/run-scenarios.sh
 
@@ -98,6 +110,7 @@ check:
 	@tools/install-deps.sh
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-san
+	@$(MAKE) --no-print-directory check-valgrind
 	@$(MAKE) --no-print-directory check-xen
 
 demo:
