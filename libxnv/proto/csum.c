@@ -30,6 +30,10 @@ int xnv_csum_complete(uint8_t *f, uint32_t len, uint16_t start, uint16_t offset)
     uint8_t *field = f + start + offset;
     /* The field holds the pseudo-header sum: include it, then store. */
     uint16_t c = (uint16_t)~xnv_csum_fold(xnv_csum_add(0, f + start, len - start));
+    /* 0xffff and 0 are the same in ones' complement; store 0xffff, since a
+     * UDP checksum of 0 means "none" (IPv4) or is invalid (IPv6). */
+    if (c == 0)
+        c = 0xffff;
     field[0] = (uint8_t)(c >> 8);
     field[1] = (uint8_t)c;
     return 0;

@@ -151,7 +151,9 @@ enum xnv_tx_verdict xnv_tx_read(netif_tx_back_ring_t *ring, RING_IDX prod, struc
         if (v != XNV_TX_PACKET)
             return v;
     }
-    if ((uint32_t)first.offset + first_len > XNV_PAGE_SIZE)
+    /* A chain already being dropped says nothing reliable about the first
+     * slot's own length: the drop stands (every slot is consumed). */
+    if (!pkt->why && (uint32_t)first.offset + first_len > XNV_PAGE_SIZE)
         return fatal(pkt, "first slot crosses its page (offset + size > 4096)");
     ring->req_cons = idx;
 

@@ -99,6 +99,26 @@ START_TEST(peer_without_csum_offload_gets_full_checksum)
 }
 END_TEST
 
+/* A UDP checksum completed in software is never 0 (that means "none"). */
+START_TEST(completed_udp_checksum_is_never_zero)
+{
+    uint32_t len = build_udp_frame(f, 40);
+    ck_assert_int_eq(xnv_offload_from_netif(f, len, NETTXF_csum_blank, 0, 0, &o, &why), 0);
+    /* Make the sum over the segment 0xffff: put the complement of the rest in
+     * the last payload word, so that the completed checksum would be 0. */
+    f[len - 2] = f[len - 1] = 0;
+    uint16_t rest = xnv_csum_fold(xnv_csum_add(0, f + o.csum_start, len - o.csum_start));
+    f[len - 2] = (uint8_t)(~rest >> 8);
+    f[len - 1] = (uint8_t)~rest;
+    struct xnv_offload o2 = o;
+    ck_assert_int_eq(xnv_offload_for_peer(f, len, &o2, XNV_F_NO_CSUM), 0);
+    ck_assert(!o2.csum_partial);
+    ck_assert_uint_eq(f[o.csum_start + 6], 0xff);
+    ck_assert_uint_eq(f[o.csum_start + 7], 0xff);
+    ck_assert(xnv_csum_verify_l4(f, len));
+}
+END_TEST
+
 /* 11: a GSO packet with no L4 header is dropped. */
 START_TEST(hostile11_gso_without_l4_header)
 {
@@ -169,6 +189,7 @@ Suite *xnv_suite_offload(void)
     tcase_add_test(c, hostile11_gso_without_l4_header);
     tcase_add_test(c, hostile14_csum_blank_on_garbage);
     tcase_add_test(c, ipv6_extension_headers_skipped);
+    tcase_add_test(c, completed_udp_checksum_is_never_zero);
     suite_add_tcase(s, c);
     return s;
 }

@@ -190,6 +190,18 @@ START_TEST(hostile04_slot_larger_than_remaining)
 }
 END_TEST
 
+/* A chain already dropped (a later slot larger than the total) stays a
+ * drop even though the first slot's unreduced size would cross its page. */
+START_TEST(hostile04_drop_stays_a_drop)
+{
+    tx_put(&t, 1, 10, 2048, 3000, NETTXF_more_data);
+    tx_put(&t, 2, 11, 0, 4000, 0);
+    ck_assert_int_eq(read_one(), XNV_TX_DROP);
+    ck_assert_uint_eq(pkt.nr_consumed, 2);
+    ck_assert_uint_eq(t.back.req_cons, 2);
+}
+END_TEST
+
 START_TEST(hostile04_size_wraps_at_64k)
 {
     /* A 70000-byte frame: the 16-bit first size wraps to 4464. */
@@ -383,6 +395,7 @@ Suite *xnv_suite_tx(void)
     tcase_add_test(c, hostile03_twenty_slots_fatal);
     tcase_add_test(c, hostile04_slot_larger_than_remaining);
     tcase_add_test(c, hostile04_size_wraps_at_64k);
+    tcase_add_test(c, hostile04_drop_stays_a_drop);
     tcase_add_test(c, hostile05_later_slot_crosses_page);
     tcase_add_test(c, hostile05_first_slot_crosses_page);
     tcase_add_test(c, hostile06_first_slot_below_ethernet_header);
