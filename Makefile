@@ -2,7 +2,8 @@
 #
 #   make              build libraries, programs and tests (-Wall -Wextra -Werror)
 #   make check        everything: unit + simulated tests, the same under
-#                     ASan/UBSan, then the real-Xen rig scenarios (check-xen)
+#                     ASan/UBSan, the engines under valgrind, a short run of
+#                     every fuzzer, then the real-Xen rig scenarios (check-xen)
 #   make check-unit   the fast tests only (no rig)
 #   make check-san    the fast tests built with ASan + UBSan (build/san)
 #   make SAN=1 ...    any target, built with ASan + UBSan
@@ -13,6 +14,7 @@
 #   make install      programs, library, headers, xnv.pc, man pages, systemd
 #                     units, modprobe configuration (PREFIX, DESTDIR honoured)
 #   make bench        benchmarks over the simulated hypervisor (xnv-bench)
+#   make fuzz         libFuzzer targets for every parser of untrusted input
 
 include xen-config.mk
 
@@ -111,6 +113,7 @@ check:
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-san
 	@$(MAKE) --no-print-directory check-valgrind
+	@$(MAKE) --no-print-directory fuzz-ci fuzz-crashes
 	@$(MAKE) --no-print-directory check-xen
 
 demo:
@@ -122,7 +125,7 @@ clean:
 	rm -rf build/obj build/lib build/bin build/tests build/san
 
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
 
 -include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(wildcard $(B)/obj/tools/*/*.d)
 
@@ -137,3 +140,4 @@ bench: all
 	$(B)/bin/xnv-bench --seconds $(BENCH_SECONDS) --json > build/bench/sim.json
 	tools/bench/plot-sim.sh build/bench/sim.json build/bench/sim.png
 	@if [ -x tools/bench/rig-bench.sh ]; then tools/bench/rig-bench.sh; fi
+include tests/fuzz/fuzz.mk

@@ -6,6 +6,8 @@ set -eu
 
 # build and unit tests
 PKGS="gcc make pkg-config libc6-dev libxen-dev check valgrind"
+# fuzzing (make fuzz, make fuzz-ci in make check): clang with libFuzzer
+PKGS="$PKGS clang libclang-rt-14-dev"
 # benchmarks and their plots (make bench)
 PKGS="$PKGS gnuplot-nox"
 # the real-Xen rig (tools/rig): QEMU, root filesystem builder, image tools
