@@ -457,3 +457,45 @@ bool tfe_wait_tx_done(struct tfe *f, unsigned q, unsigned ms)
     }
     return false;
 }
+
+struct xnv_port *world_vif_port(struct world *w, int dom)
+{
+    char name[16];
+    snprintf(name, sizeof name, "vif%d.0", dom);
+    return world_port(w, name);
+}
+
+static void guest_up(struct world *w, struct tfe *f, int *dom, const char *name, const char *mac, bool connect)
+{
+    *dom = xnv_sim_domain_create(w->sim, name);
+    xl_add_vif(w, (xnv_domid_t)*dom, 0, mac, NULL);
+    tfe_init(f, w, (xnv_domid_t)*dom, 0);
+    if (!wait_be_state(w, (xnv_domid_t)*dom, 0, XenbusStateInitWait, 2000))
+        abort();
+    xl_hotplug_connected(w, (xnv_domid_t)*dom, 0);
+    if (connect && (tfe_connect(f, 1, NULL, NULL) ||
+                    !wait_be_state(w, (xnv_domid_t)*dom, 0, XenbusStateConnected, 2000)))
+        abort();
+}
+
+void world_two_guests(struct world *w, struct tfe *bad, int *bad_dom, struct tfe *good, int *good_dom,
+                      bool connect_bad)
+{
+    guest_up(w, bad, bad_dom, "hostile", "00:16:3e:00:00:0b", connect_bad);
+    guest_up(w, good, good_dom, "honest", "00:16:3e:00:00:0c", true);
+}
+
+int tfe_frame_to_port(struct world *w, struct tfe *f, int dom, const uint8_t *frame, uint32_t len,
+                      uint8_t *got, uint32_t cap)
+{
+    tfe_send(f, 0, frame, len, 4096, 0, 0, 0);
+    struct xnv_port *p = world_vif_port(w, dom);
+    struct virtio_net_hdr vh;
+    int n = -1;
+    for (int i = 0; i < 20000 && n < 0; i++) {
+        xnv_netback_process(w->nb);
+        if ((n = xnv_memport_take(p, 0, &vh, got, cap)) < 0)
+            usleep(100);
+    }
+    return n;
+}

@@ -72,6 +72,14 @@ int be_state(struct world *w, xnv_domid_t dom, unsigned devid);
 char *be_read(struct world *w, xnv_domid_t dom, unsigned devid, const char *key);
 bool wait_be_state(struct world *w, xnv_domid_t dom, unsigned devid, int state, unsigned ms);
 
+/* The in-memory port of vif<dom>.0. */
+struct xnv_port *world_vif_port(struct world *w, int dom);
+/* A hostile and an honest guest (MACs 00:16:3e:00:00:0b and :0c) with one
+ * vif each, the honest one Connected with one queue, the hostile one too
+ * when connect_bad (else at InitWait, for tests that connect it themselves). */
+void world_two_guests(struct world *w, struct tfe *bad, int *bad_dom, struct tfe *good, int *good_dom,
+                      bool connect_bad);
+
 /* The frontend. */
 int tfe_init(struct tfe *f, struct world *w, xnv_domid_t dom, unsigned devid);
 /* Handshake like Linux netfront: nq queues, split channels if offered,
@@ -95,6 +103,10 @@ int tfe_recv(struct tfe *f, unsigned q, uint8_t *buf, uint32_t cap, uint16_t *fl
              uint8_t *gso_type, uint16_t *gso_size);
 /* One control-ring request; returns its status (-1: no answer), *data its data. */
 int tfe_ctrl_call(struct tfe *f, uint16_t type, uint32_t d0, uint32_t d1, uint32_t d2, uint32_t *data);
+/* Send `len` bytes of frame on queue 0 of f and take what comes out of
+ * vif<dom>.0's port into got: its length, or -1 when nothing came. */
+int tfe_frame_to_port(struct world *w, struct tfe *f, int dom, const uint8_t *frame, uint32_t len,
+                      uint8_t *got, uint32_t cap);
 /* Poll until frames or responses show up. */
 bool tfe_wait_tx_done(struct tfe *f, unsigned q, unsigned ms);
 

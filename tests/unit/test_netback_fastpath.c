@@ -47,12 +47,7 @@ static void teardown(void)
     world_free(&w);
 }
 
-static struct xnv_port *port_of(int dom)
-{
-    char name[16];
-    snprintf(name, sizeof name, "vif%d.0", dom);
-    return world_port(&w, name);
-}
+static struct xnv_port *port_of(int dom) { return world_vif_port(&w, dom); }
 
 static int recv_b(uint16_t *flags, uint8_t *gt, uint16_t *gs)
 {

@@ -22,18 +22,7 @@ static unsigned stall_ms = 200;
 static void setup(void)
 {
     world_init(&w, 4, stall_ms);
-    bad_dom = xnv_sim_domain_create(w.sim, "hostile");
-    good_dom = xnv_sim_domain_create(w.sim, "honest");
-    xl_add_vif(&w, (xnv_domid_t)bad_dom, 0, "00:16:3e:00:00:0b", NULL);
-    xl_add_vif(&w, (xnv_domid_t)good_dom, 0, "00:16:3e:00:00:0c", NULL);
-    tfe_init(&bad, &w, (xnv_domid_t)bad_dom, 0);
-    tfe_init(&good, &w, (xnv_domid_t)good_dom, 0);
-    ck_assert(wait_be_state(&w, (xnv_domid_t)bad_dom, 0, XenbusStateInitWait, 2000));
-    ck_assert(wait_be_state(&w, (xnv_domid_t)good_dom, 0, XenbusStateInitWait, 2000));
-    ck_assert_int_eq(tfe_connect(&good, 1, NULL, NULL), 0);
-    xl_hotplug_connected(&w, (xnv_domid_t)good_dom, 0);
-    xl_hotplug_connected(&w, (xnv_domid_t)bad_dom, 0);
-    ck_assert(wait_be_state(&w, (xnv_domid_t)good_dom, 0, XenbusStateConnected, 2000));
+    world_two_guests(&w, &bad, &bad_dom, &good, &good_dom, false);
 }
 
 /* For tests that wait on a guest longer than the short stall timeout. */
@@ -51,29 +40,16 @@ static void teardown(void)
     world_free(&w);
 }
 
-static struct xnv_port *port_of(int dom)
-{
-    char name[16];
-    snprintf(name, sizeof name, "vif%d.0", dom);
-    return world_port(&w, name);
-}
+static struct xnv_port *port_of(int dom) { return world_vif_port(&w, dom); }
 
 /* The honest guest still gets a frame through, both ways. */
 static void assert_innocent_flows(void)
 {
     uint32_t len = build_udp_frame(frame, 300);
-    tfe_send(&good, 0, frame, len, 4096, 0, 0, 0);
-    struct virtio_net_hdr vh;
-    int n = -1;
-    for (int i = 0; i < 20000 && n < 0; i++) {
-        xnv_netback_process(w.nb);
-        n = xnv_memport_take(port_of(good_dom), 0, &vh, got, sizeof got);
-        if (n < 0)
-            usleep(100);
-    }
-    ck_assert_int_eq(n, (int)len);
+    ck_assert_int_eq(tfe_frame_to_port(&w, &good, good_dom, frame, len, got, sizeof got), (int)len);
     tfe_post_rx(&good, 0, 4);
-    vh = (struct virtio_net_hdr){ 0 };
+    struct virtio_net_hdr vh = { 0 };
+    int n;
     ck_assert_int_eq(xnv_memport_inject(port_of(good_dom), 0, &vh, frame, len), 0);
     uint16_t fl, gs;
     uint8_t gt;
