@@ -76,6 +76,21 @@ static void unmap_one(struct sim_dom *o, xnv_gref_t ref)
     }
 }
 
+/* The end of a share or a map: unlock, and on failure release the
+ * half-built region and report err. */
+static void *region_done(struct sim_hv *h, struct sim_region *r, unsigned n, int err)
+{
+    sim_unlock(h->sim);
+    if (err) {
+        if (r && r->addr)
+            munmap(r->addr, (size_t)n * XNV_PAGE_SIZE);
+        free(r);
+        errno = err;
+        return NULL;
+    }
+    return r->addr;
+}
+
 void *sim_gnt_share(struct xnv_hv *hv, xnv_domid_t dom, unsigned n, xnv_gref_t *refs, bool writable)
 {
     struct sim_hv *h = sim_hv_of(hv);
@@ -126,15 +141,7 @@ void *sim_gnt_share(struct xnv_hv *hv, xnv_domid_t dom, unsigned n, xnv_gref_t *
     r->next = d->regions;
     d->regions = r;
 out:
-    sim_unlock(h->sim);
-    if (err) {
-        if (r && r->addr)
-            munmap(r->addr, (size_t)n * XNV_PAGE_SIZE);
-        free(r);
-        errno = err;
-        return NULL;
-    }
-    return r->addr;
+    return region_done(h, r, n, err);
 }
 
 /* Also releases the address space of a destroyed domain's regions. */
@@ -206,15 +213,7 @@ void *sim_gnt_map(struct xnv_hv *hv, xnv_domid_t dom, const xnv_gref_t *refs, un
     me->regions = r;
     me->ctr.maps += n;
 out:
-    sim_unlock(h->sim);
-    if (err) {
-        if (r && r->addr)
-            munmap(r->addr, (size_t)n * XNV_PAGE_SIZE);
-        free(r);
-        errno = err;
-        return NULL;
-    }
-    return r->addr;
+    return region_done(h, r, n, err);
 }
 
 int sim_gnt_unmap(struct xnv_hv *hv, void *addr, unsigned n)
