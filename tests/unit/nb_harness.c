@@ -465,7 +465,7 @@ struct xnv_port *world_vif_port(struct world *w, int dom)
     return world_port(w, name);
 }
 
-static void guest_up(struct world *w, struct tfe *f, int *dom, const char *name, const char *mac, bool connect)
+void world_guest_up(struct world *w, struct tfe *f, int *dom, const char *name, const char *mac, bool connect)
 {
     *dom = xnv_sim_domain_create(w->sim, name);
     xl_add_vif(w, (xnv_domid_t)*dom, 0, mac, NULL);
@@ -481,8 +481,8 @@ static void guest_up(struct world *w, struct tfe *f, int *dom, const char *name,
 void world_two_guests(struct world *w, struct tfe *bad, int *bad_dom, struct tfe *good, int *good_dom,
                       bool connect_bad)
 {
-    guest_up(w, bad, bad_dom, "hostile", "00:16:3e:00:00:0b", connect_bad);
-    guest_up(w, good, good_dom, "honest", "00:16:3e:00:00:0c", true);
+    world_guest_up(w, bad, bad_dom, "hostile", "00:16:3e:00:00:0b", connect_bad);
+    world_guest_up(w, good, good_dom, "honest", "00:16:3e:00:00:0c", true);
 }
 
 int tfe_frame_to_port(struct world *w, struct tfe *f, int dom, const uint8_t *frame, uint32_t len,

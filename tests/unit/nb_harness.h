@@ -74,6 +74,9 @@ bool wait_be_state(struct world *w, xnv_domid_t dom, unsigned devid, int state, 
 
 /* The in-memory port of vif<dom>.0. */
 struct xnv_port *world_vif_port(struct world *w, int dom);
+/* A guest `name` with one vif (MAC mac) at InitWait, the hotplug script
+ * done; with connect, its frontend Connected with one queue. */
+void world_guest_up(struct world *w, struct tfe *f, int *dom, const char *name, const char *mac, bool connect);
 /* A hostile and an honest guest (MACs 00:16:3e:00:00:0b and :0c) with one
  * vif each, the honest one Connected with one queue, the hostile one too
  * when connect_bad (else at InitWait, for tests that connect it themselves). */

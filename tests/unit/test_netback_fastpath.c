@@ -21,20 +21,8 @@ static void start(const char *fastpath)
         world_init_fastpath(&w, 2, fastpath);
     else
         world_init(&w, 2, 60000);
-    da = xnv_sim_domain_create(w.sim, "a");
-    db = xnv_sim_domain_create(w.sim, "b");
-    xl_add_vif(&w, (xnv_domid_t)da, 0, "00:16:3e:00:00:01", NULL);
-    xl_add_vif(&w, (xnv_domid_t)db, 0, "00:16:3e:00:00:02", NULL);
-    tfe_init(&a, &w, (xnv_domid_t)da, 0);
-    tfe_init(&b, &w, (xnv_domid_t)db, 0);
-    ck_assert(wait_be_state(&w, (xnv_domid_t)da, 0, XenbusStateInitWait, 2000));
-    ck_assert(wait_be_state(&w, (xnv_domid_t)db, 0, XenbusStateInitWait, 2000));
-    tfe_connect(&a, 1, NULL, NULL);
-    tfe_connect(&b, 1, NULL, NULL);
-    xl_hotplug_connected(&w, (xnv_domid_t)da, 0);
-    xl_hotplug_connected(&w, (xnv_domid_t)db, 0);
-    ck_assert(wait_be_state(&w, (xnv_domid_t)da, 0, XenbusStateConnected, 2000));
-    ck_assert(wait_be_state(&w, (xnv_domid_t)db, 0, XenbusStateConnected, 2000));
+    world_guest_up(&w, &a, &da, "a", "00:16:3e:00:00:01", true);
+    world_guest_up(&w, &b, &db, "b", "00:16:3e:00:00:02", true);
     tfe_post_rx(&b, 0, 128);
 }
 

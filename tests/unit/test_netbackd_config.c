@@ -432,19 +432,9 @@ START_TEST(reloaded_fastpath_applies_to_vifs_connecting_afterwards)
     ck_assert_uint_eq(xnv_netbackd_config_diff(&running, &next), XNV_NBD_FASTPATH_BRIDGES);
     memcpy(running.fastpath_bridges, next.fastpath_bridges, sizeof running.fastpath_bridges);
 
-    int da = xnv_sim_domain_create(w.sim, "a"), db = xnv_sim_domain_create(w.sim, "b");
-    ck_assert_int_eq(xl_add_vif(&w, (xnv_domid_t)da, 0, "00:16:3e:00:00:01", NULL), 0);
-    ck_assert_int_eq(xl_add_vif(&w, (xnv_domid_t)db, 0, "00:16:3e:00:00:02", NULL), 0);
-    tfe_init(&a, &w, (xnv_domid_t)da, 0);
-    tfe_init(&b, &w, (xnv_domid_t)db, 0);
-    ck_assert(wait_be_state(&w, (xnv_domid_t)da, 0, XenbusStateInitWait, 2000));
-    ck_assert(wait_be_state(&w, (xnv_domid_t)db, 0, XenbusStateInitWait, 2000));
-    tfe_connect(&a, 1, NULL, NULL);
-    tfe_connect(&b, 1, NULL, NULL);
-    xl_hotplug_connected(&w, (xnv_domid_t)da, 0);
-    xl_hotplug_connected(&w, (xnv_domid_t)db, 0);
-    ck_assert(wait_be_state(&w, (xnv_domid_t)da, 0, XenbusStateConnected, 2000));
-    ck_assert(wait_be_state(&w, (xnv_domid_t)db, 0, XenbusStateConnected, 2000));
+    int da, db;
+    world_guest_up(&w, &a, &da, "a", "00:16:3e:00:00:01", true);
+    world_guest_up(&w, &b, &db, "b", "00:16:3e:00:00:02", true);
     tfe_post_rx(&b, 0, 64);
 
     uint32_t len = build_tcp_frame(frame, 0, 1000);           /* 00:16:3e:00:00:01 -> :02 */
