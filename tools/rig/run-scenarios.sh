@@ -34,10 +34,13 @@ while [ $# -gt 0 ]; do
 done
 
 mkdir -p "$XB"
-exec 9>"$XB/.lock"
+# XNV_RIG_LOCK: one lock for several trees on one machine (two emulated hosts
+# at once would share its cores and distort every measurement)
+LOCK=${XNV_RIG_LOCK:-$XB/.lock}
+exec 9>"$LOCK"
 if ! flock -n 9; then
-    phase "rig: waiting for another rig run on this tree to finish ($XB/.lock)"
-    flock -w 3600 9 || die "another rig run holds $XB/.lock"
+    phase "rig: waiting for another rig run to finish ($LOCK)"
+    flock -w 5400 9 || die "another rig run holds $LOCK"
     RIG_T0=${EPOCHREALTIME/./}   # time this run from here on
 fi
 rm -rf "$LOGS"
