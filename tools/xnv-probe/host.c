@@ -75,6 +75,15 @@ static bool all_ready(void *arg)
     return done;
 }
 
+static bool all_watches_fired(void *arg)
+{
+    struct host *h = arg;
+    for (unsigned i = 0; i < h->ng; i++)
+        if (ws_fired(&h->ws, h->g[i].token) == 0)
+            return false;
+    return true;
+}
+
 static void host_wait_ready(struct host *h)
 {
     for (unsigned i = 0; i < h->ng; i++) {
@@ -92,6 +101,9 @@ static void host_wait_ready(struct host *h)
     }
     uint64_t t0 = now_ms();
     ws_wait(&h->ws, -1, h->o->timeout_s * 1000u, all_ready, h);
+    /* Readiness may be seen by reading before the registration event of a
+     * watch is delivered: give those events a bounded moment to arrive. */
+    ws_wait(&h->ws, -1, 3000, all_watches_fired, h);
     for (unsigned i = 0; i < h->ng; i++) {
         struct host_guest *g = &h->g[i];
         char name[32];
