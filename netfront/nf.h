@@ -74,6 +74,7 @@ struct nf_tx {
     uint16_t dirty[NF_TX_RING];     /* bytes of an older frame left in each page */
     bool scrub;                     /* clear those bytes (untrusted backend) */
     unsigned max_pages;             /* pages per frame: 1 without feature-sg */
+    unsigned extras_out;            /* extra-info slots awaiting their NULL response */
 };
 
 /* How one frame goes on the ring. */

@@ -18,6 +18,7 @@ void nf_tx_init(struct nf_tx *t, void *ring_page, unsigned nbufs, bool scrub, bo
     memset(t->dirty, 0, sizeof t->dirty);
     t->scrub = scrub;
     t->max_pages = sg ? NF_MAX_SLOTS : 1;
+    t->extras_out = 0;
 }
 
 static void put_request(struct nf_tx *t, const netif_tx_request_t *req)
@@ -35,6 +36,7 @@ static void put_gso_extra(struct nf_tx *t, const struct nf_tx_meta *m)
     e.u.gso.type = m->gso_type;
     memcpy(RING_GET_REQUEST(&t->ring, t->ring.req_prod_pvt), &e, sizeof e);
     t->ring.req_prod_pvt++;
+    t->extras_out++;
 }
 
 /* Copy frame[done, done + chunk) into page, with the patch applied and,
@@ -122,8 +124,15 @@ int nf_tx_reclaim(struct nf_tx *t, struct nf_tx_done *d)
         for (; cons != prod; cons++, outstanding--, consumed++) {
             netif_tx_response_t rsp;
             RING_COPY_RESPONSE(&t->ring, cons, &rsp);
-            if (rsp.status == NETIF_RSP_NULL)
-                continue;               /* the slot of an extra info */
+            if (rsp.status == NETIF_RSP_NULL) {
+                if (t->extras_out) {    /* the slot of an extra info */
+                    t->extras_out--;
+                    continue;
+                }
+                /* No extra is outstanding: a data slot answered NULL.  Take
+                 * it as an error so that its buffer comes back. */
+                rsp.status = NETIF_RSP_ERROR;
+            }
             if (rsp.id >= t->nbufs) {
                 t->ring.rsp_cons = cons;
                 return broken(d, "TX response id out of range");

@@ -197,10 +197,13 @@ START_TEST(tx_reclaim_refuses_bad_responses)
     RING_GET_RESPONSE(&txb, 0)->id = 5;
     ck_assert_int_eq(nf_tx_reclaim(&tx, &d), -EPROTO);
     ck_assert_ptr_nonnull(strstr(d.why, "not outstanding"));
-    /* a NULL status (an extra's slot) frees nothing */
+    /* a NULL status where no extra was sent: an error for that buffer,
+     * which comes back to the pool (id 0 is the one the frame took) */
+    RING_GET_RESPONSE(&txb, 0)->id = 0;
     RING_GET_RESPONSE(&txb, 0)->status = NETIF_RSP_NULL;
     ck_assert_int_eq(nf_tx_reclaim(&tx, &d), 1);
-    ck_assert_uint_eq(tx.nfree, NBUF - 1);
+    ck_assert_uint_eq(d.errors, 1);
+    ck_assert_uint_eq(tx.nfree, NBUF);
 }
 END_TEST
 
