@@ -73,6 +73,30 @@ int nb_write_state(struct nb_vif *v, int state)
     return rc;
 }
 
+#define FAIL_LOG_BURST     5u
+#define FAIL_LOG_WINDOW_NS (10ull * 1000000000ull)
+
+/* A guest can have the same refusal happen as often as it likes (by
+ * flipping its state): at most a burst of log lines per vif and window; the
+ * error node still gets every reason. */
+static bool fail_log_allowed(struct nb_vif *v)
+{
+    uint64_t now = nb_now_ns();
+    if (now - v->fail_log_since_ns >= FAIL_LOG_WINDOW_NS) {
+        if (v->fail_log_dropped)
+            nb_log(v->nb, LOG_WARNING, "vif%u.%u: %u more error(s) not logged in the last %llu s", v->domid,
+                   v->devid, v->fail_log_dropped, (unsigned long long)(FAIL_LOG_WINDOW_NS / 1000000000ull));
+        v->fail_log_since_ns = now;
+        v->fail_log_lines = v->fail_log_dropped = 0;
+    }
+    if (v->fail_log_lines < FAIL_LOG_BURST) {
+        v->fail_log_lines++;
+        return true;
+    }
+    v->fail_log_dropped++;
+    return false;
+}
+
 void nb_vif_fail(struct nb_vif *v, const char *fmt, ...)
 {
     char msg[400];
@@ -80,7 +104,8 @@ void nb_vif_fail(struct nb_vif *v, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    nb_log(v->nb, LOG_ERR, "vif%u.%u: %s", v->domid, v->devid, msg);
+    if (fail_log_allowed(v))
+        nb_log(v->nb, LOG_ERR, "vif%u.%u: %s", v->domid, v->devid, msg);
     be_write(v, "error", msg);
     nb_disconnect(v);
     nb_write_state(v, XenbusStateClosed);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 #include <xen/io/xenbus.h>
 #include "nb_harness.h"
@@ -92,10 +93,12 @@ static struct xnv_port *open_counted(void *arg, const char *ifname, char *err, s
     return &c->base;
 }
 
+static unsigned error_lines;
+
 static void quiet(void *arg, int level, const char *msg)
 {
     (void)arg;
-    (void)level;
+    error_lines += level == LOG_ERR;
     if (getenv("XNV_TEST_LOG"))
         fprintf(stderr, "netback: %s\n", msg);
 }
@@ -322,6 +325,30 @@ START_TEST(destroyed_guest_directory_is_not_recreated)
 }
 END_TEST
 
+/* A frontend flipping between Connected (with no ring keys) and
+ * Initialising has its vif refused every time; the error node says why each
+ * time, the log only a few times. */
+START_TEST(state_flipping_frontend_cannot_flood_the_log)
+{
+    struct tfe f;
+    int dom;
+    world_guest_up(&w, &f, &dom, "flipper", "00:16:3e:01:ff:fd", false);
+    error_lines = 0;
+    for (int i = 0; i < 100; i++) {
+        tfe_set_state(&f, XenbusStateConnected);
+        ck_assert(wait_be_state(&w, (xnv_domid_t)dom, 0, XenbusStateClosed, 2000));
+        tfe_set_state(&f, XenbusStateInitialising);
+        ck_assert(wait_be_state(&w, (xnv_domid_t)dom, 0, XenbusStateInitWait, 2000));
+    }
+    ck_assert_msg(error_lines >= 1 && error_lines <= 5, "%u error lines for 100 refusals", error_lines);
+    char *e = be_read(&w, (xnv_domid_t)dom, 0, "error");
+    ck_assert_ptr_nonnull(e);
+    ck_assert_msg(strstr(e, "request-rx-copy"), "error node: %s", e);
+    free(e);
+    tfe_free(&f);
+}
+END_TEST
+
 /* The accessor the churn test relies on sees what it should. */
 START_TEST(sim_usage_counts_maps_and_ports)
 {
@@ -351,6 +378,7 @@ Suite *xnv_suite_churn(void)
     tcase_set_timeout(c, 300);
     tcase_add_test(c, sim_usage_counts_maps_and_ports);
     tcase_add_test(c, destroyed_guest_directory_is_not_recreated);
+    tcase_add_test(c, state_flipping_frontend_cannot_flood_the_log);
     tcase_add_test(c, churn_leaves_nothing_behind);
     suite_add_tcase(s, c);
     return s;

@@ -61,13 +61,12 @@ static int fe_write_tx(struct hfe *h, xnv_xs_tx_t tx, const char *key, const cha
 
 int hfe_fe_write(struct hfe *h, const char *key, const char *val) { return fe_write_tx(h, XNV_XS_NO_TX, key, val); }
 
-int hfe_open(struct hfe *h, unsigned device, char *err, size_t errlen)
+int hfe_open(struct hfe *h, struct xnv_hv *hv, unsigned device, char *err, size_t errlen)
 {
     memset(h, 0, sizeof *h);
     h->port = -1;
     h->device = device;
-    if (!(h->hv = xnv_hv_open_xen(err, errlen)))
-        return -1;
+    h->hv = hv;
     snprintf(h->fe, sizeof h->fe, "device/vif/%u", device);
     char *be = xs_get(h, h->fe, "backend"), *bid = xs_get(h, h->fe, "backend-id");
     if (!be || !bid || strlen(be) >= sizeof h->be) {

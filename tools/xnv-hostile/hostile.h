@@ -41,7 +41,8 @@ struct hfe_kv {
     const char *key, *val;
 };
 
-int hfe_open(struct hfe *h, unsigned device, char *err, size_t errlen);
+/* On hv (the caller's domain; closed by hfe_close). */
+int hfe_open(struct hfe *h, struct xnv_hv *hv, unsigned device, char *err, size_t errlen);
 void hfe_close(struct hfe *h);
 /* Share fresh rings, bind a channel and write the keys (over replaces or
  * removes keys, n entries) then state; returns the backend state reached

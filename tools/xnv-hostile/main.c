@@ -56,7 +56,12 @@ int main(int argc, char **argv)
 
     struct hfe h;
     char err[256];
-    if (hfe_open(&h, device, err, sizeof err)) {
+    struct xnv_hv *hv = xnv_hv_open_xen(err, sizeof err);
+    if (!hv) {
+        fprintf(stderr, "xnv-hostile: cannot open the Xen interfaces of this domain: %s\n", err);
+        return 1;
+    }
+    if (hfe_open(&h, hv, device, err, sizeof err)) {
         fprintf(stderr, "xnv-hostile: %s\n", err);
         hfe_close(&h);
         return 1;

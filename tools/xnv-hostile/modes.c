@@ -125,10 +125,13 @@ static void bad_grants(struct hfe *h, char *out, size_t len)
         return;
     hfe_frame(h, 0, 200);
     hfe_tx_put(h, 0, 0x7fffff, 0, 200, 0);                 /* a ref never granted */
-    hfe_tx_put(h, 1, h->txref[0], 4000, 200, 0);           /* crosses the page end */
+    hfe_tx_put(h, 1, h->rxref[0] + 100000, 0, 200, 0);     /* beyond anything granted */
     hfe_tx_put(h, 2, h->rx_ref, 0, 200, 0);                /* the RX ring page, mapped by the backend */
     hfe_tx_push(h);
-    outcome(h, settle(h, WAIT_FATAL_MS), out, len);
+    unsigned errors = settle(h, 1500);
+    hfe_tx_put(h, 3, h->txref[0], 4000, 200, 0);           /* crosses the page end */
+    hfe_tx_push(h);
+    outcome(h, errors + settle(h, WAIT_FATAL_MS), out, len);
 }
 
 /* Read-only pages posted as RX buffers: frames for us (the scenario's

@@ -60,7 +60,7 @@ xr_guest_run "$HOSTILE" 'cat /proc/modules' | grep -q '^xen_netfront ' && xr_fai
 # Abuse for as long as both measurements take, broadcasts from dom0 meanwhile
 # so that frames reach the hostile vif too (its read-only RX buffers).
 HS=$((2 * SECS + 30))
-xr_guest_run "$HOSTILE" -t $((HS + 90)) xnv-hostile --mode all --seconds "$HS" >"$XR_RUN/hostile.out" 2>&1 &
+xr_guest_run "$HOSTILE" -t $((HS + 240)) xnv-hostile --mode all --seconds "$HS" >"$XR_RUN/hostile.out" 2>&1 &
 hpid=$!
 ping -b -i 0.5 -w "$HS" 10.0.0.255 >/dev/null 2>&1 &
 bpid=$!
