@@ -77,7 +77,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }'; 
 r_in=$(ratio "$d_in" "$a_in") r_out=$(ratio "$d_out" "$a_out")
 xr_metric honest_ratio_dom0_to_guest "$r_in"
 xr_metric honest_ratio_guest_to_dom0 "$r_out"
-xr_metric honest_ratio "$(awk -v a="$r_in" -v b="$r_out" 'BEGIN { print a < b ? a : b }')"
+# both directions together: less noisy than either alone
+xr_metric honest_ratio "$(ratio "$(awk -v a="$d_in" -v b="$d_out" 'BEGIN { print a + b }')" \
+    "$(awk -v a="$a_in" -v b="$a_out" 'BEGIN { print a + b }')")"
 
 rounds=$(grep -c '^round ' "$XR_RUN/hostile.out")
 refused=$(grep '^round ' "$XR_RUN/hostile.out" | grep -c 'error')
