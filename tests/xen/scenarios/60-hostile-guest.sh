@@ -73,7 +73,7 @@ kill "$bpid" 2>/dev/null
 cat "$XR_RUN/hostile.out" >&2
 xr_metric during_dom0_to_guest_mbps "$d_in"
 xr_metric during_guest_to_dom0_mbps "$d_out"
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 r_in=$(ratio "$d_in" "$a_in") r_out=$(ratio "$d_out" "$a_out")
 xr_metric honest_ratio_dom0_to_guest "$r_in"
 xr_metric honest_ratio_guest_to_dom0 "$r_out"
@@ -85,6 +85,7 @@ rounds=$(grep -c '^round ' "$XR_RUN/hostile.out")
 refused=$(grep '^round ' "$XR_RUN/hostile.out" | grep -c 'error')
 xr_metric hostile_rounds "$rounds"
 xr_metric hostile_rounds_refused "$refused"
+xr_metric hostile_distinct_errors "$(grep -o 'error: [^;]*' "$XR_RUN/hostile.out" | sort -u | wc -l)"
 xr_metric hostile_exit "$hrc"
 xr_metric hostile_modes_run "$(grep '^round ' "$XR_RUN/hostile.out" | awk '{ print $4 }' | sort -u | wc -l)"
 xr_metric netbackd_error_lines "$(grep -c "vif$hd\.0:.*" "$NBLOG" | head -n1)"
