@@ -115,6 +115,9 @@ struct nb_vif {
     bool fastpath;                /* its bridge has the switch fast path */
     bool in_switch;               /* reachable by other vifs (under sw_lock) */
     bool data_running;
+    /* nb_vif_fail's log lines: a burst per window, then only counted */
+    uint64_t fail_log_since_ns;
+    unsigned fail_log_lines, fail_log_dropped;
     atomic_bool broken;
     struct nb_vif *next;
 };

@@ -31,27 +31,82 @@ static int rd_int(struct nb_vif *v, const char *dir, const char *key)
     return rc;
 }
 
+static bool be_dir_exists(struct nb_vif *v, xnv_xs_tx_t tx)
+{
+    unsigned n;
+    char **d = xnv_xs_directory(v->nb->hv, tx, v->be_path, &n);
+    free(d);
+    return d != NULL;
+}
+
+/* Write one key of the device directory, unless the toolstack removed the
+ * directory meanwhile (xl destroy removes it while the domain dies): a plain
+ * write would create it again, and nobody would ever remove that node. */
+static int be_write(struct nb_vif *v, const char *key, const char *val)
+{
+    char path[192];
+    snprintf(path, sizeof path, "%s/%s", v->be_path, key);
+    for (int tries = 0; tries < 16; tries++) {
+        xnv_xs_tx_t tx;
+        int rc = xnv_xs_tx_start(v->nb->hv, &tx);
+        if (rc)
+            return rc;
+        rc = be_dir_exists(v, tx) ? xnv_xs_write(v->nb->hv, tx, path, val, (unsigned)strlen(val)) : -ENOENT;
+        if (rc) {
+            xnv_xs_tx_end(v->nb->hv, tx, true);
+            return rc;
+        }
+        rc = xnv_xs_tx_end(v->nb->hv, tx, false);
+        if (rc != -EAGAIN)
+            return rc;
+    }
+    return -EAGAIN;
+}
+
 int nb_write_state(struct nb_vif *v, int state)
 {
-    char path[192], val[4];
-    snprintf(path, sizeof path, "%s/state", v->be_path);
+    char val[4];
     snprintf(val, sizeof val, "%d", state);
-    int rc = xnv_xs_write(v->nb->hv, XNV_XS_NO_TX, path, val, (unsigned)strlen(val));
+    int rc = be_write(v, "state", val);
     if (rc == 0)
         v->be_state = state;
     return rc;
 }
 
+#define FAIL_LOG_BURST     5u
+#define FAIL_LOG_WINDOW_NS (10ull * 1000000000ull)
+
+/* A guest can have the same refusal happen as often as it likes (by
+ * flipping its state): at most a burst of log lines per vif and window; the
+ * error node still gets every reason. */
+static bool fail_log_allowed(struct nb_vif *v)
+{
+    uint64_t now = nb_now_ns();
+    if (now - v->fail_log_since_ns >= FAIL_LOG_WINDOW_NS) {
+        if (v->fail_log_dropped)
+            nb_log(v->nb, LOG_WARNING, "vif%u.%u: %u more error(s) not logged in the last %llu s", v->domid,
+                   v->devid, v->fail_log_dropped, (unsigned long long)(FAIL_LOG_WINDOW_NS / 1000000000ull));
+        v->fail_log_since_ns = now;
+        v->fail_log_lines = v->fail_log_dropped = 0;
+    }
+    if (v->fail_log_lines < FAIL_LOG_BURST) {
+        v->fail_log_lines++;
+        return true;
+    }
+    v->fail_log_dropped++;
+    return false;
+}
+
 void nb_vif_fail(struct nb_vif *v, const char *fmt, ...)
 {
-    char msg[400], path[192];
+    char msg[400];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    nb_log(v->nb, LOG_ERR, "vif%u.%u: %s", v->domid, v->devid, msg);
-    snprintf(path, sizeof path, "%s/error", v->be_path);
-    xnv_xs_write(v->nb->hv, XNV_XS_NO_TX, path, msg, (unsigned)strlen(msg));
+    if (fail_log_allowed(v))
+        nb_log(v->nb, LOG_ERR, "vif%u.%u: %s", v->domid, v->devid, msg);
+    be_write(v, "error", msg);
     nb_disconnect(v);
     nb_write_state(v, XenbusStateClosed);
     v->phase = NB_CLOSED;
@@ -78,7 +133,7 @@ static int enter_initwait(struct nb_vif *v)
             return rc;
         char path[192];
         snprintf(path, sizeof path, "%s/state", v->be_path);
-        rc = nb_advertise(v, tx);
+        rc = be_dir_exists(v, tx) ? nb_advertise(v, tx) : -ENOENT;
         if (!rc)
             rc = xnv_xs_write(v->nb->hv, tx, path, "2", 1);
         if (rc) {

@@ -234,6 +234,23 @@ void xnv_sim_counters(struct xnv_sim *sim, xnv_domid_t dom, struct xnv_sim_count
     sim_unlock(sim);
 }
 
+void xnv_sim_usage(struct xnv_sim *sim, xnv_domid_t dom, struct xnv_sim_usage *out)
+{
+    memset(out, 0, sizeof(*out));
+    sim_lock(sim);
+    struct sim_dom *d = sim_dom_get(sim, dom);
+    if (d) {
+        for (const struct sim_region *r = d->regions; r; r = r->next)
+            if (r->kind == REGION_MAP && !r->detached)
+                out->mapped_pages += r->n;
+        out->shared_pages = d->shared_pages;
+        for (xnv_port_t p = 1; p < d->nports; p++)
+            if (d->ports[p].state != PORT_FREE)
+                out->bound_ports++;
+    }
+    sim_unlock(sim);
+}
+
 static void fill_info(const struct sim_dom *d, struct xnv_dominfo *out)
 {
     memset(out, 0, sizeof(*out));

@@ -68,4 +68,12 @@ struct xnv_sim_counters {
 /* Counters of what domain dom did (as the caller of those operations). */
 void xnv_sim_counters(struct xnv_sim *sim, xnv_domid_t dom, struct xnv_sim_counters *out);
 
+/* What domain dom holds right now (for leak checks). */
+struct xnv_sim_usage {
+    unsigned mapped_pages;      /* other domains' grants it has mapped */
+    unsigned shared_pages;      /* its pages inside share regions */
+    unsigned bound_ports;       /* event channel ports not free */
+};
+void xnv_sim_usage(struct xnv_sim *sim, xnv_domid_t dom, struct xnv_sim_usage *out);
+
 #endif
