@@ -14,6 +14,16 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 print("xnv on the real-Xen rig (Xen 4.17 under QEMU TCG): medians of %d runs, iperf3 %g s, wrk %g s, %s"
       % (d["runs"], d["iperf_seconds"], d["wrk_seconds"], d["started"]))' "$json")
+# panel FILE COLUMNS: the plot command of one panel, or an empty panel that
+# says so when FILE holds no figure (a path not measured in this run)
+panel() {
+    if awk 'NR > 1 { gsub(/"[^"]*"/, ""); for (i = 1; i <= NF; i++) if ($i != "NaN") found = 1 }
+             END { exit !found }' "$dir/$1"; then
+        echo "plot for [i=2:$2] \"$dir/$1\" using i:xtic(1) title columnheader(i)"
+    else
+        echo "set label 1 \"not measured in this run\" at graph 0.5,0.5 center; plot [0:1] [0:1] NaN notitle; unset label 1"
+    fi
+}
 gnuplot <<GP
 set terminal pngcairo size 1500,1050 font "sans,9"
 set output "$png"
@@ -29,23 +39,23 @@ set xtics noenhanced
 set multiplot layout 2,3 title "$title" noenhanced
 set title "dom0 <-> guest, iperf3 TCP"
 set ylabel "Mbit/s"
-plot for [i=2:4] "$dir/dom0.dat" using i:xtic(1) title columnheader(i)
+$(panel dom0.dat 4)
 set title "guest <-> guest, iperf3 TCP (A to B, B to A)"
-plot for [i=2:4] "$dir/g2g.dat" using i:xtic(1) title columnheader(i)
+$(panel g2g.dat 4)
 set title "ping RTT (dom0 to guest; guest to guest)"
 set ylabel "ms"
 set xtics font ",7"
-plot "$dir/rtt.dat" using 2:xtic(1) notitle lc rgb "#4477aa"
+$(panel rtt.dat 2)
 set xtics font ",9"
 set title "dom0 CPU seconds per GB received"
 set ylabel "s / GB"
-plot for [i=2:7] "$dir/cpu.dat" using i:xtic(1) title columnheader(i)
+$(panel cpu.dat 7)
 set title "nginx under wrk (1 thread, 8 connections): requests/s"
 set ylabel "requests/s"
-plot for [i=2:3] "$dir/web-rps.dat" using i:xtic(1) title columnheader(i)
+$(panel web-rps.dat 3)
 set title "nginx under wrk: 99th percentile latency"
 set ylabel "ms"
-plot for [i=2:3] "$dir/web-p99.dat" using i:xtic(1) title columnheader(i)
+$(panel web-p99.dat 3)
 unset multiplot
 GP
 echo "wrote $png"

@@ -105,7 +105,8 @@ bench_web() {
     fi
     for from in dom0 "$client"; do
         for page in 1k 100k; do
-            url="http://$(xr_ip "$server")/$page.html"
+            # the port spelt out: the rootfs has no /etc/services for "http"
+            url="http://$(xr_ip "$server"):80/$page.html"
             local cmd="wrk -t1 -c8 -d${BENCH_WRK_SECS}s --latency $url"
             if [ "$from" = dom0 ]; then
                 # shellcheck disable=SC2086 # the words of the command
