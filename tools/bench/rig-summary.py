@@ -118,6 +118,13 @@ def summarize(args):
         out["web"][path] = {c: {f: med(path, f"{c}_{f}") for f in WEB_FIELDS} for c in WEB_CASES
                             if f"{c}_rps" in m}
         out["web"][path + "_runs"] = {k: [m[k][r] for r in sorted(m[k])] for k in sorted(m)}
+    out["web"]["setup"] = {
+        "server": "nginx, one worker, static 1 KiB and 100 KiB pages, in a stock guest (1 vCPU)",
+        "client": "wrk -t1 -c8 --latency, from dom0 and from a second stock guest",
+        "kernel": "kernel netback; guest to guest over the bridge xenbr0",
+        "xnv": "xnv-netbackd --fastpath xenbr0; dom0 through the TAP and the bridge, "
+               "guest to guest through the switch fast path (tier 1)",
+    }
     out["web"]["ratio_xnv_to_kernel"] = {
         c: {f: ratio(out["web"]["xnv"].get(c, {}).get(f), out["web"]["kernel"].get(c, {}).get(f))
             for f in ("rps", "p50_ms", "p99_ms")}
