@@ -4,6 +4,7 @@
   rig-summary.py --raw raw.tsv --results results.json [run info] > bench.json
   rig-summary.py --table bench.json           a text table of the medians
   rig-summary.py --plot-data bench.json DIR   gnuplot data files for plot-rig.sh
+  rig-summary.py --markdown bench.json        Markdown tables of the medians and ratios
 
 raw.tsv (tests/xen/bench/bench-lib.sh): run, path, metric, value per line.
 """
@@ -166,6 +167,49 @@ def table(path):
                   f"p99 {fmt(f['p99_ms'], 0)} ms")
 
 
+def markdown(path):
+    """The medians and ratios as Markdown tables (for the README)."""
+    d = json.load(open(path))
+
+    def f(v, nd=0):
+        return "" if v is None else f"{v:.{nd}f}"
+    print("| path | dom0→guest | guest→dom0 | guest→guest (A→B / B→A) | RTT ms | dom0 CPU s/GB |")
+    print("|---|---|---|---|---|---|")
+    for p, info in d["paths"].items():
+        if not info["available"]:
+            print(f"| {info['label']} | not available: {info['reason']} | | | | |")
+            continue
+        m = {k: v["median"] for k, v in info["metrics"].items()}
+        if "guest_to_guest_mbps" in m:
+            cpu = " / ".join(f(m.get(k), 1) for k in ("guest_to_guest_cpu_s_per_gb",
+                                                      "guest_to_guest_reverse_cpu_s_per_gb"))
+            g2g = f"{f(m.get('guest_to_guest_mbps'))} / {f(m.get('guest_to_guest_reverse_mbps'))}"
+            print(f"| {info['label']} | | | {g2g} | {f(m.get('rtt_ms'), 2)} | {cpu} |")
+        else:
+            cpu = " / ".join(f(m.get(k), 1) for k in ("dom0_to_guest_cpu_s_per_gb", "guest_to_dom0_cpu_s_per_gb"))
+            print(f"| {info['label']} | {f(m.get('dom0_to_guest_mbps'))} | {f(m.get('guest_to_dom0_mbps'))} | | "
+                  f"{f(m.get('rtt_ms'), 2)} | {cpu} |")
+    print()
+    print("| ratio (of medians) | one way | other way | RTT | CPU/GB one way | CPU/GB other way |")
+    print("|---|---|---|---|---|---|")
+    for pr in d["pairs"]:
+        if not pr["available"]:
+            print(f"| {pr['name']} | not available | | | | |")
+            continue
+        r = [v["of_medians"] for v in pr["ratios"].values()]
+        print(f"| {pr['name']} | " + " | ".join(f(x, 2) for x in r) + " |")
+    web = d.get("web", {})
+    if web.get("kernel") or web.get("xnv"):
+        print()
+        print("| nginx under wrk | kernel req/s | xnv req/s | ratio | kernel p50 / p99 ms | xnv p50 / p99 ms |")
+        print("|---|---|---|---|---|---|")
+        for c in WEB_CASES:
+            k, x = web.get("kernel", {}).get(c, {}), web.get("xnv", {}).get(c, {})
+            rr = web.get("ratio_xnv_to_kernel", {}).get(c, {}).get("rps")
+            print(f"| {c.replace('web_', '').replace('_', ' ')} | {f(k.get('rps'))} | {f(x.get('rps'))} | {f(rr, 2)} | "
+                  f"{f(k.get('p50_ms'), 1)} / {f(k.get('p99_ms'), 1)} | {f(x.get('p50_ms'), 1)} / {f(x.get('p99_ms'), 1)} |")
+
+
 def plot_data(path, outdir):
     """One file per panel: rows of clusters, columns of bars (NaN: missing)."""
     d = json.load(open(path))
@@ -217,9 +261,12 @@ def main():
     ap.add_argument("--load-after", default="")
     ap.add_argument("--table")
     ap.add_argument("--plot-data", nargs=2, metavar=("JSON", "DIR"))
+    ap.add_argument("--markdown")
     a = ap.parse_args()
     if a.table:
         table(a.table)
+    elif a.markdown:
+        markdown(a.markdown)
     elif a.plot_data:
         plot_data(*a.plot_data)
     elif a.raw:
