@@ -45,6 +45,7 @@ command -v wrk >/dev/null || RUN=0 bench_raw web unavailable "wrk is not install
 
 NBPID=
 nb_start() {
+    nb_stop   # never two daemons on the same vifs
     rm -f "$SOCK"
     "$NB" "$@" >>"$XR_OUT/scenarios/$XR_SCENARIO.netbackd.log" 2>&1 &
     NBPID=$!
@@ -79,8 +80,8 @@ phase_kernel() {
 phase_xnv() {
     xr_netback_unload || { bench_fail "cannot unload xen-netback"; return 1; }
     nb_start --fastpath xenbr0 || { bench_fail "xnv-netbackd did not start"; return 1; }
-    xr_guest_up n1 10.0.0.21 || { bench_fail "n1 did not come up on xnv-netbackd"; return 1; }
-    xr_guest_up n2 10.0.0.22 || { bench_fail "n2 did not come up on xnv-netbackd"; return 1; }
+    xr_guest_up n1 10.0.0.21 || { bench_fail "n1 did not come up on xnv-netbackd"; xnv_down; return 1; }
+    xr_guest_up n2 10.0.0.22 || { bench_fail "n2 did not come up on xnv-netbackd"; xnv_down; return 1; }
     bench_dom0_pair xnv_stock n1
     local fp0 fp1
     fp0=$(fastpath_packets)
@@ -99,7 +100,10 @@ phase_xnv() {
         fi
         xr_guests_down
     fi
+    nb_stop
 }
+
+xnv_down() { xr_guests_down; nb_stop; }
 
 # fast-path packets so far, summed over every vif's queues
 fastpath_packets() {
