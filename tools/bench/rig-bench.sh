@@ -28,8 +28,18 @@ mkdir -p "$OUT" build/bench
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 t0=$(date -u +%FT%TZ)
+# The host's load while this tree's QEMU runs (the run may first wait for the
+# rig lock): one sample every 30 s.
+: >"$OUT/load.txt"
+( while sleep 30; do
+      if pgrep -f "$TOP/build/xen/job.img" >/dev/null; then
+          echo "$(date -u +%T) $(cut -d' ' -f1 /proc/loadavg)" >>"$OUT/load.txt"
+      fi
+  done ) &
+sampler=$!
 rc=0
 XNV_RIG_SCENARIO_DIR=$TOP/tests/xen/bench tools/rig/run-scenarios.sh || rc=$?
+kill "$sampler" 2>/dev/null || true
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 rm -f "$OUT/raw.tsv"
@@ -39,7 +49,8 @@ cp build/xen/logs/out/bench/raw.tsv "$OUT/raw.tsv" 2>/dev/null ||
 [ -f "$OUT/raw.tsv" ] || exit 1
 python3 tools/bench/rig-summary.py --raw "$OUT/raw.tsv" --results "$OUT/results.json" \
     --runs "$XR_BENCH_RUNS" --iperf-seconds "$XR_BENCH_SECONDS" --wrk-seconds "$XR_BENCH_WRK_SECONDS" \
-    --started "$t0" --load-before "$load_before" --load-after "$load_after" >build/xen/bench.json
+    --started "$t0" --load-before "$load_before" --load-after "$load_after" \
+    --load-samples "$OUT/load.txt" >build/xen/bench.json
 echo "rig-bench: wrote build/xen/bench.json"
 python3 tools/bench/rig-summary.py --table build/xen/bench.json
 tools/bench/plot-rig.sh build/xen/bench.json build/bench/rig.png

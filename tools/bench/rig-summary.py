@@ -54,6 +54,13 @@ def ratio(a, b):
     return round(a / b, 3) if a is not None and b else None
 
 
+def load_samples(path):
+    """[[UTC time, 1-minute load average], ...] sampled while the rig ran."""
+    if not path or not os.path.exists(path):
+        return []
+    return [[t, float(v)] for t, v in (l.split() for l in open(path) if len(l.split()) == 2)]
+
+
 def summarize(args):
     runs = {}      # path -> metric -> {run: value}
     notes = {}     # path -> text (unavailable paths, errors)
@@ -84,7 +91,8 @@ def summarize(args):
                 "and latency percentiles; medians over runs, ratios taken within this one boot",
         "started": args.started, "runs": args.runs, "iperf_seconds": args.iperf_seconds,
         "wrk_seconds": args.wrk_seconds,
-        "host_load": {"before": args.load_before, "after": args.load_after},
+        "host_load": {"before": args.load_before, "after": args.load_after,
+                      "during": load_samples(args.load_samples)},
         "scenarios": scen, "paths": {}, "pairs": [], "web": {}, "notes": notes,
     }
     for path, label in PATHS.items():
@@ -142,8 +150,10 @@ def fmt(v, w=9):
 
 def table(path):
     d = json.load(open(path))
+    during = [v for _, v in d["host_load"].get("during", [])]
     print(f"rig benchmark, {d['runs']} runs, iperf3 {d['iperf_seconds']} s, medians "
-          f"(host load before {d['host_load']['before']}, after {d['host_load']['after']})")
+          f"(host load before {d['host_load']['before']}, after {d['host_load']['after']}" +
+          (f", while the rig ran {min(during)}-{max(during)})" if during else ")"))
     print(f"{'path':42} {'d0->g':>9} {'g->d0':>9} {'g->g':>9} {'g<-g':>9} {'rtt ms':>9} "
           f"{'cpu s/GB':>9}")
     for p, info in d["paths"].items():
@@ -259,6 +269,7 @@ def main():
     ap.add_argument("--started", default="")
     ap.add_argument("--load-before", default="")
     ap.add_argument("--load-after", default="")
+    ap.add_argument("--load-samples")
     ap.add_argument("--table")
     ap.add_argument("--plot-data", nargs=2, metavar=("JSON", "DIR"))
     ap.add_argument("--markdown")
