@@ -13,7 +13,7 @@
 #   make deps         install all dependencies from Debian's packages (root)
 #   make install      programs, library, headers, xnv.pc, man pages, systemd
 #                     units, modprobe configuration (PREFIX, DESTDIR honoured)
-#   make bench        benchmarks over the simulated hypervisor (xnv-bench)
+#   make bench        xnv-bench (sim), callgrind Ir/frame, rig: kernel vs xnv
 #   make fuzz         libFuzzer targets for every parser of untrusted input
 
 include xen-config.mk
@@ -131,13 +131,24 @@ help:
 
 include mk/install.mk
 
-# Benchmarks: xnv-bench over the simulated hypervisor (JSON + plot); the rig
-# benchmark adds build/xen/bench.json when tools/bench/rig-bench.sh exists.
+# Benchmarks: xnv-bench over the simulated hypervisor (JSON + plot), the
+# instruction counts per frame under callgrind, then the rig benchmark
+# (build/xen/bench.json + build/bench/rig.png; XNV_BENCH_RIG=0 skips it,
+# XNV_BENCH_RUNS / XNV_BENCH_SECONDS / XNV_BENCH_WRK_SECONDS size it), one
+# after the other so that none disturbs another's timing.
 BENCH_SECONDS ?= 2
+.PHONY: bench-sim bench-callgrind bench-rig
 bench: all
+	@$(MAKE) --no-print-directory bench-sim
+	@$(MAKE) --no-print-directory bench-callgrind
+	@$(MAKE) --no-print-directory bench-rig
+bench-sim: all
 	@tools/install-deps.sh
 	@mkdir -p build/bench
 	$(B)/bin/xnv-bench --seconds $(BENCH_SECONDS) --json > build/bench/sim.json
 	tools/bench/plot-sim.sh build/bench/sim.json build/bench/sim.png
-	@if [ -x tools/bench/rig-bench.sh ]; then tools/bench/rig-bench.sh; fi
+bench-callgrind: all
+	tools/bench/callgrind.sh build/bench/callgrind.json
+bench-rig: all
+	tools/bench/rig-bench.sh
 include tests/fuzz/fuzz.mk

@@ -19,11 +19,14 @@ for di, q in keys:
         print(r["frame_bytes"], r["gbps"], r["ratio_to_bound"], r["mpps"])
     print("\n")
 PY
-bound=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['memcpy_gbps'])" "$json")
+bound=$(python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+print('largest %s Gbit/s, load average %s' % (d['memcpy_gbps'], d.get('loadavg_before', '?')))" "$json")
 gnuplot <<GP
 set terminal pngcairo size 1200,480 font "sans,10"
 set output "$png"
-set multiplot layout 1,2 title "xnv-bench over the simulated hypervisor (single-core memcpy: $bound Gbit/s)"
+set multiplot layout 1,2 title "xnv-bench over the simulated hypervisor (single-core memcpy measured around each case: $bound)"
 set logscale x 2
 set xtics ("64 B" 64, "1514 B" 1514, "64 KiB GSO" 65000)
 set xrange [40:100000]

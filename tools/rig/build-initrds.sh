@@ -4,7 +4,8 @@
 #                                   modules, mounts /dev/vda, switch_root.
 #   cache/guest/domu-base.cpio      the guests' base initramfs: busybox, Xen
 #                                   front-end modules, iperf3, xenstore tools,
-#                                   ethtool, tcpdump, every libxen* library.
+#                                   ethtool, tcpdump, nginx and wrk (rig
+#                                   benchmark), every libxen* library.
 #                                   It has no /init: the per-run overlay
 #                                   (pack-job.sh) brings the init and our
 #                                   programs, concatenated at run time.  Not
@@ -25,7 +26,7 @@ S1MODS="virtio_pci virtio_blk crc32c_generic ext4"
 GUESTMODS="xen-netfront xen-gntalloc xen-gntdev xen-evtchn xenfs xen-privcmd tun"
 GUESTBINS="/usr/bin/iperf3 /usr/bin/xenstore-read /usr/bin/xenstore-write /usr/bin/xenstore-list
            /usr/bin/xenstore-ls /usr/bin/xenstore-rm /usr/bin/xenstore-watch /usr/bin/xenstore-exists
-           /usr/bin/xenstore-chmod /usr/sbin/ethtool /usr/bin/tcpdump"
+           /usr/bin/xenstore-chmod /usr/sbin/ethtool /usr/bin/tcpdump /usr/sbin/nginx /usr/bin/wrk"
 
 KEY=$(hash_inputs "$0" "$RIG_DIR/files/stage1-init" -s "rootfs $(stamp_get rootfs)")
 if stamp_ok initrds "$KEY" && [ -s "$CACHE/boot/dom0-stage1.cpio.gz" ] &&

@@ -13,6 +13,8 @@ struct bench_case {
     uint32_t frame_bytes;        /* 64, 1514, or a GSO frame (> 1514) */
     unsigned queues;
     double seconds;
+    uint64_t packets;            /* non-zero: count exactly this many frames
+                                  * (callgrind: its statistics cover them) */
 };
 
 struct bench_result {

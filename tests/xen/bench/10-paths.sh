@@ -1,0 +1,128 @@
+#!/bin/bash
+# xnv-rig: timeout=2700
+# paths: the rig benchmark (run by tools/bench/rig-bench.sh, not a test).
+# XR_BENCH_RUNS runs; each run measures every path once, the kernel's
+# netback phase and the xnv-netbackd phase in alternating order so that
+# drift of the emulated host hits both members of every pair:
+#
+#   kernel phase (xen-netback loaded)
+#     kernel_stock     stock guest g1                dom0<->guest
+#     kernel_xnvfront  guest u1 on xnv-netfront      dom0<->guest
+#     bridged          stock g2 -> g1 over xenbr0    guest<->guest
+#     web: nginx in g1, wrk from dom0 and from g2
+#   xnv phase (xnv-netbackd --fastpath xenbr0)
+#     xnv_stock        stock guest n1                dom0<->guest
+#     tier1            stock n2 -> n1, switch fast path
+#     tier2            xnv-netfront guests t2 -> t1 over a direct channel,
+#                      when xnv-netfront supports channels
+#     web: nginx in n1, wrk from dom0 and from n2 (through the fast path)
+#
+# Per measurement: iperf3 TCP Mbit/s (XR_BENCH_SECONDS each), ping RTT, and
+# dom0 CPU seconds (busy jiffies of /proc/stat) per gigabyte moved; wrk
+# requests/s and latency percentiles (XR_BENCH_WRK_SECONDS each).  Raw values
+# go to out/bench/raw.tsv (run, path, metric, value), written as they come.
+# shellcheck source=../lib.sh
+. "${XR_LIB:-/job/xen/lib.sh}"
+# shellcheck source=bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
+
+RUNS=${XR_BENCH_RUNS:-3}
+SOCK=/run/xnv/netbackd.sock
+xr_path "rig benchmark: $RUNS runs"
+NB=$(xr_bin xnv-netbackd) || xr_fail "xnv-netbackd was not built"
+NF=$(xr_bin xnv-netfront) || xr_fail "xnv-netfront was not built"
+CTL=$(xr_bin xnvctl) || xr_fail "xnvctl was not built"
+bench_raw_init
+
+TIER2=
+# (an event channel is not a direct channel between guests)
+if "$NF" --help 2>&1 | grep -i channel | grep -qvi 'event channel'; then
+    TIER2=1
+else
+    RUN=0 bench_raw tier2 unavailable "xnv-netfront --help does not mention channels: no direct guest-to-guest channel in this build"
+fi
+command -v wrk >/dev/null || RUN=0 bench_raw web unavailable "wrk is not installed in dom0"
+
+NBPID=
+nb_start() {
+    nb_stop   # never two daemons on the same vifs
+    rm -f "$SOCK"
+    "$NB" "$@" >>"$XR_OUT/scenarios/$XR_SCENARIO.netbackd.log" 2>&1 &
+    NBPID=$!
+    echo "$NBPID" >>"$XR_RUN/daemons.$XR_SCENARIO"
+    for _ in $(seq 50); do [ -S "$SOCK" ] && return 0; sleep 0.1; done
+    return 1
+}
+nb_stop() {
+    [ -n "$NBPID" ] || return 0
+    kill "$NBPID" 2>/dev/null; wait "$NBPID" 2>/dev/null
+    NBPID=
+}
+
+phase_kernel() {
+    xr_guests_down
+    nb_stop
+    xr_netback_load || { bench_fail "cannot load xen-netback"; return 1; }
+    xr_guest_up g1 10.0.0.11 || { bench_fail "g1 did not come up"; return 1; }
+    xr_guest_up g2 10.0.0.12 || { bench_fail "g2 did not come up"; return 1; }
+    bench_dom0_pair kernel_stock g1
+    bench_g2g bridged g2 g1
+    bench_web kernel g1 g2
+    xr_guest_down g2
+    if xr_guest_up u1 10.0.0.41 --extra "xnv.netfront=1"; then
+        bench_dom0_pair kernel_xnvfront u1
+    else
+        bench_fail "u1 on xnv-netfront did not come up"
+    fi
+    xr_guests_down
+}
+
+phase_xnv() {
+    xr_netback_unload || { bench_fail "cannot unload xen-netback"; return 1; }
+    nb_start --fastpath xenbr0 || { bench_fail "xnv-netbackd did not start"; return 1; }
+    xr_guest_up n1 10.0.0.21 || { bench_fail "n1 did not come up on xnv-netbackd"; xnv_down; return 1; }
+    xr_guest_up n2 10.0.0.22 || { bench_fail "n2 did not come up on xnv-netbackd"; xnv_down; return 1; }
+    bench_dom0_pair xnv_stock n1
+    local fp0 fp1
+    fp0=$(fastpath_packets)
+    bench_g2g tier1 n2 n1
+    fp1=$(fastpath_packets)
+    bench_raw tier1 fastpath_packets $((fp1 - fp0))
+    bench_web xnv n1 n2
+    xr_guests_down
+    if [ -n "$TIER2" ]; then
+        if xr_guest_up t1 10.0.0.51 --extra "xnv.netfront=1" &&
+           xr_guest_up t2 10.0.0.52 --extra "xnv.netfront=1"; then
+            "$CTL" --json >&2 || true
+            bench_g2g tier2 t2 t1
+        else
+            bench_fail "tier-2 guests t1/t2 did not come up"
+        fi
+        xr_guests_down
+    fi
+    nb_stop
+}
+
+xnv_down() { xr_guests_down; nb_stop; }
+
+# fast-path packets so far, summed over every vif's queues
+fastpath_packets() {
+    "$CTL" --json 2>/dev/null | grep -o '"stats":{[^}]*}' | grep -o '"fastpath_packets":[0-9]*' |
+        cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }'
+}
+
+for RUN in $(seq "$RUNS"); do
+    export RUN
+    xr_log "run $RUN of $RUNS"
+    if [ $((RUN % 2)) = 1 ]; then
+        phase_kernel; phase_xnv
+    else
+        phase_xnv; phase_kernel
+    fi
+done
+xr_guests_down
+nb_stop
+xr_netback_load
+xr_metric failures "$BENCH_FAILURES"
+[ "$BENCH_FAILURES" = 0 ] || xr_fail "$BENCH_FAILURES measurement(s) failed (see out/bench/raw.tsv and this log)"
+xr_pass "$RUNS runs of every path measured (out/bench/raw.tsv)"
