@@ -24,7 +24,7 @@ void idcw_init(struct idc_world *W, const char *bridges, unsigned n)
         struct idc_guest *g = &W->g[i];
         char name[16];
         snprintf(name, sizeof name, "g%u", i);
-        snprintf(g->mac, sizeof g->mac, "00:16:3e:00:01:%02x", i + 1);
+        snprintf(g->mac, sizeof g->mac, "00:16:3e:00:01:%02x", (uint8_t)(i + 1));
         xnv_parse_mac(g->mac, g->macb);
         world_guest_up(&W->w, &g->f, &g->dom, name, g->mac, true);
         xnv_sim_set_share_limit(W->w.sim, (xnv_domid_t)g->dom, 4096);
