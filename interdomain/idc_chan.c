@@ -11,7 +11,6 @@
 #include <string.h>
 #include <syslog.h>
 #include "idc_int.h"
-#include "xnv/parse.h"
 
 /* ---- receiving -------------------------------------------------------------- */
 
@@ -141,7 +140,7 @@ static int read_uint(struct xnv_idc *idc, const char *dir, const char *key, uint
     char *v = xnv_xs_read(idc->hv, XNV_XS_NO_TX, path, &len);
     if (!v)
         return -ENOENT;
-    int rc = strlen(v) == len && xnv_parse_uint(v, max, out) == 0 ? 0 : -EINVAL;
+    int rc = idc_parse_value(v, len, max, out);
     free(v);
     return rc;
 }

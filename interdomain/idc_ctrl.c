@@ -68,16 +68,12 @@ static void add_peer(struct xnv_idc *idc, xnv_domid_t dom, const uint8_t mac[6])
 /* One entry of the list: <domid> = <mac>.  false: skip it. */
 static bool read_entry(struct xnv_idc *idc, const char *name, xnv_domid_t *dom, uint8_t mac[6])
 {
-    uint64_t d;
-    if (xnv_parse_uint(name, 0x7fef, &d) || d == idc->self)
-        return false;
     char path[IDC_PATH_MAX + 64];
-    unsigned len;
+    unsigned len = 0;
     snprintf(path, sizeof path, "%s/%s", idc->peers_path, name);
     char *v = xnv_xs_read(idc->hv, XNV_XS_NO_TX, path, &len);
-    bool ok = v && strlen(v) == len && xnv_parse_mac(v, mac) == 0 && xnv_mac_is_valid_unicast(mac);
+    bool ok = idc_parse_peer(name, v, len, idc->self, dom, mac) == 0;
     free(v);
-    *dom = (xnv_domid_t)d;
     return ok;
 }
 
@@ -129,7 +125,7 @@ void idc_ctrl_start(struct xnv_idc *idc)
     unsigned len;
     uint64_t d;
     char *v = xnv_xs_read(idc->hv, XNV_XS_NO_TX, "domid", &len);
-    idc->self = v && xnv_parse_uint(v, 0x7fef, &d) == 0 ? (xnv_domid_t)d : xnv_hv_domid(idc->hv);
+    idc->self = v && xnv_parse_uint(v, IDC_MAX_DOMID, &d) == 0 ? (xnv_domid_t)d : xnv_hv_domid(idc->hv);
     free(v);
 
     char path[IDC_PATH_MAX + 64];
@@ -166,7 +162,7 @@ void idc_ctrl_event(struct xnv_idc *idc, const char *path, const char *token)
         idc_check_domains(idc);
     } else if (strncmp(token, IDC_TOKEN_CH, strlen(IDC_TOKEN_CH)) == 0) {
         uint64_t d;
-        if (xnv_parse_uint(token + strlen(IDC_TOKEN_CH), 0x7fef, &d) == 0) {
+        if (xnv_parse_uint(token + strlen(IDC_TOKEN_CH), IDC_MAX_DOMID, &d) == 0) {
             struct idc_peer *p = idc_find_peer(idc, (xnv_domid_t)d);
             if (p)
                 idc_tx_evaluate(idc, p);

@@ -21,6 +21,7 @@
 #define IDC_TOKEN_REL   "xnv-idc-release"
 #define IDC_TOKEN_CH    "xnv-idc-ch/"         /* + peer domid */
 #define IDC_COPY_SEGS   64u
+#define IDC_MAX_DOMID   0x7fefu               /* DOMID_FIRST_RESERVED - 1 */
 #define IDC_PATH_MAX    256
 
 /* Our ring for the peer: frames from it. */
@@ -80,6 +81,12 @@ struct xnv_idc {
 /* idc_api.c */
 void idc_log(struct xnv_idc *idc, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 uint64_t idc_now_ns(void);
+
+/* idc_parse.c: values another domain wrote, strictly.  0 or -EINVAL. */
+int idc_parse_value(const char *v, unsigned len, uint64_t max, uint64_t *out);
+/* A peer entry <name> = <mac>: a domid other than self, a unicast MAC. */
+int idc_parse_peer(const char *name, const char *mac, unsigned maclen, xnv_domid_t self,
+                   xnv_domid_t *dom, uint8_t macb[6]);
 
 /* idc_ring.c: sender side of a peer's ring. */
 /* Attach to a ring another sender may have used before: the requests
