@@ -5,7 +5,6 @@
  * each request is copied out once by the placement code.  Pure functions
  * over ring memory. */
 #include <errno.h>
-#include <netinet/in.h>
 #include <string.h>
 #include "idc_int.h"
 #include "xnv/offload.h"
@@ -70,11 +69,7 @@ int idc_frame_meta(struct xnv_nf_frame *f, struct xnv_rx_meta *m, const char **w
         /* netif carries no checksum position: the receiver finds the L4
          * header itself, so it must be where the caller says. */
         struct xnv_hdrs h;
-        bool found = xnv_parse_headers(f->data, f->len, &h) == 0 && !h.fragment &&
-                     (h.l4_proto == IPPROTO_TCP || h.l4_proto == IPPROTO_UDP) &&
-                     h.l4_off == o.csum_start &&
-                     o.csum_offset == (h.l4_proto == IPPROTO_TCP ? 16 : 6);
-        if (found) {
+        if (xnv_offload_csum_findable(f->data, f->len, &o, &h)) {
             m->flags = NETRXF_csum_blank | NETRXF_data_validated;
         } else {
             xnv_csum_complete(f->data, f->len, o.csum_start, o.csum_offset);

@@ -53,3 +53,24 @@ xc_channel_stats() {
     [ -n "$line" ] || { echo "0 0 0"; return 1; }
     echo "$line" | sed -n 's/.*; tx \([0-9]*\) packets.*; rx \([0-9]*\) packets.* \([0-9]*\) fallbacks.*/\1 \2 \3/p'
 }
+
+# xc_measure A B SECONDS: ping B -> A, iperf3 B -> A and A -> B, and the
+# frames each agent sent on its channels; records rtt_ms,
+# guest_to_guest_mbps (B -> A), guest_to_guest_reverse_mbps and
+# channel_tx_packets_A / _B; fails unless both channels carried > 1000
+# frames.  Sets XC_RTT, XC_MBPS, XC_MBPS_REV, XC_TX_A, XC_TX_B.
+xc_measure() {
+    local a=$1 b=$2 secs=$3 _
+    XC_RTT=$(xr_rtt "$b" "$a" 20) || xr_fail "ping $b -> $a failed"
+    xr_metric rtt_ms "$XC_RTT"
+    XC_MBPS=$(xr_iperf "$b" "$a" "$secs") || xr_fail "iperf3 $b -> $a failed"
+    xr_metric guest_to_guest_mbps "$XC_MBPS"
+    XC_MBPS_REV=$(xr_iperf "$a" "$b" "$secs") || xr_fail "iperf3 $a -> $b failed"
+    xr_metric guest_to_guest_reverse_mbps "$XC_MBPS_REV"
+    read -r XC_TX_A _ _ < <(xc_channel_stats "$a")
+    read -r XC_TX_B _ _ < <(xc_channel_stats "$b")
+    xr_metric "channel_tx_packets_$a" "${XC_TX_A:-0}"
+    xr_metric "channel_tx_packets_$b" "${XC_TX_B:-0}"
+    [ "${XC_TX_A:-0}" -gt 1000 ] && [ "${XC_TX_B:-0}" -gt 1000 ] ||
+        xr_fail "the channels carried too little ($a sent ${XC_TX_A:-0}, $b ${XC_TX_B:-0} frames)"
+}
