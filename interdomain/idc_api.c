@@ -81,10 +81,11 @@ struct xnv_idc *xnv_idc_open(struct xnv_hv *hv, unsigned devid, const struct xnv
         goto fail;
     }
     free(be);
-    if (xnv_xs_watch(hv, "@releaseDomain", IDC_TOKEN_REL)) {
-        snprintf(err, errlen, "cannot watch @releaseDomain");
-        goto fail;
-    }
+    /* An ordinary guest may not be told of other domains' deaths: then the
+     * backend's peer list (and failing grant copies) tell. */
+    idc->release_watched = xnv_xs_watch(hv, "@releaseDomain", IDC_TOKEN_REL) == 0;
+    if (!idc->release_watched)
+        idc_log(idc, LOG_INFO, "cannot watch @releaseDomain: peers leave through the backend's list");
     idc_ctrl_start(idc);
     return idc;
 fail:
@@ -106,7 +107,8 @@ void xnv_idc_close(struct xnv_idc *idc)
     idc_drop_all(idc);
     if (idc->peers_watched)
         xnv_xs_unwatch(idc->hv, idc->peers_path, IDC_TOKEN_PEERS);
-    xnv_xs_unwatch(idc->hv, "@releaseDomain", IDC_TOKEN_REL);
+    if (idc->release_watched)
+        xnv_xs_unwatch(idc->hv, "@releaseDomain", IDC_TOKEN_REL);
     char path[96];
     snprintf(path, sizeof path, "%s/request-xnv-channels", idc->fe_dir);
     xnv_xs_rm(idc->hv, XNV_XS_NO_TX, path);

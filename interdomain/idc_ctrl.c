@@ -18,10 +18,16 @@ struct idc_peer *idc_find_peer(struct xnv_idc *idc, xnv_domid_t dom)
     return NULL;
 }
 
+/* Gone for sure: no such domain, or dying or shut down.  An ordinary guest
+ * often cannot tell (-EACCES: no domctl, another domain's xenstore home not
+ * readable): then the backend's peer list decides. */
 static bool domain_alive(struct xnv_idc *idc, xnv_domid_t dom)
 {
     struct xnv_dominfo di;
-    return xnv_dom_info(idc->hv, dom, &di) == 0 && !di.dying && !di.shutdown;
+    int rc = xnv_dom_info(idc->hv, dom, &di);
+    if (rc == 0)
+        return !di.dying && !di.shutdown;
+    return rc != -ESRCH;
 }
 
 void idc_drop_peer(struct xnv_idc *idc, struct idc_peer *p)

@@ -69,6 +69,7 @@ struct xnv_idc {
     char fe_dir[48];                /* device/vif/<devid> */
     char peers_path[IDC_PATH_MAX];  /* <backend>/xnv-peers, "" while unknown */
     bool peers_watched;
+    bool release_watched;
     struct xnv_evtchn *ch;
     int epfd;
     uint64_t serial;                /* of our publications */
