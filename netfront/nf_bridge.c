@@ -269,7 +269,9 @@ static void *run_channels(void *arg)
         if (atomic_load(&b->stop))
             break;
         xnv_idc_process(idc);
-        for (unsigned round = 0; round < BR_ROUNDS; round++) {
+        /* Until a short read: only an empty ring asks the peers for the
+         * next notification. */
+        while (!atomic_load(&b->stop)) {
             int n = xnv_idc_recv(idc, q->rx, BR_BATCH);
             for (int i = 0; i < n; i++) {
                 struct iovec iov = { q->rx[i].data, q->rx[i].len };
