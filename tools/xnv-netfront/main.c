@@ -159,15 +159,17 @@ static void run(struct xnv_netfront *nf, struct xnv_nf_bridge *b, struct xnv_idc
             if (s == XNV_NF_CONNECTED)
                 apply_link(nf, tap, mac, &mtu);
             last = s;
-            /* A new connection (restore, migration): this guest's grants,
-             * ports and maybe domid are new, every channel starts over. */
+        }
+        /* A new connection (restore, migration), even one that came up
+         * within one step: this guest's grants, ports and maybe domid are
+         * new, every channel starts over. */
+        if (idc && s == XNV_NF_CONNECTED) {
             xnv_nf_info(nf, &info);
-            if (s == XNV_NF_CONNECTED && info.connections != connections && idc) {
+            if (info.connections != connections) {
                 agent_logf(LOG_NOTICE, "channels: reconnected, starting over");
                 xnv_idc_reset(idc);
-            }
-            if (s == XNV_NF_CONNECTED)
                 connections = info.connections;
+            }
         }
     }
 }
