@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xen/io/xenbus.h>
 #include "idc_fixture.h"
 #include "xnv/parse.h"
 
@@ -13,23 +14,45 @@ static void quiet(void *arg, int level, const char *msg)
     (void)msg;
 }
 
+void idcw_add(struct idc_world *W, const char *bridge)
+{
+    unsigned i = W->n++;
+    struct idc_guest *g = &W->g[i];
+    char name[16];
+    snprintf(name, sizeof name, "g%u", i);
+    snprintf(g->mac, sizeof g->mac, "00:16:3e:00:01:%02x", (uint8_t)(i + 1));
+    xnv_parse_mac(g->mac, g->macb);
+    if (!bridge) {
+        world_guest_up(&W->w, &g->f, &g->dom, name, g->mac, true);
+    } else {
+        /* As world_guest_up, with the vif line's bridge changed before the
+         * backend looks at it (it runs only when pumped). */
+        char path[96];
+        g->dom = xnv_sim_domain_create(W->w.sim, name);
+        xl_add_vif(&W->w, (xnv_domid_t)g->dom, 0, g->mac, NULL);
+        snprintf(path, sizeof path, "backend/vif/%d/0/bridge", g->dom);
+        if (xnv_xs_write(W->w.dom0, XNV_XS_NO_TX, path, bridge, (unsigned)strlen(bridge)))
+            abort();
+        tfe_init(&g->f, &W->w, (xnv_domid_t)g->dom, 0);
+        if (!wait_be_state(&W->w, (xnv_domid_t)g->dom, 0, XenbusStateInitWait, 2000))
+            abort();
+        xl_hotplug_connected(&W->w, (xnv_domid_t)g->dom, 0);
+        if (tfe_connect(&g->f, 1, NULL, NULL) ||
+            !wait_be_state(&W->w, (xnv_domid_t)g->dom, 0, XenbusStateConnected, 2000))
+            abort();
+    }
+    xnv_sim_set_share_limit(W->w.sim, (xnv_domid_t)g->dom, 4096);
+    g->hv = xnv_sim_hv_open(W->w.sim, (xnv_domid_t)g->dom);
+}
+
 void idcw_init(struct idc_world *W, const char *bridges, unsigned n)
 {
     memset(W, 0, sizeof *W);
     world_init_channels(&W->w, 1, bridges);
-    W->n = n;
     xnv_idc_options_default(&W->opt);
     W->opt.log = quiet;
-    for (unsigned i = 0; i < n; i++) {
-        struct idc_guest *g = &W->g[i];
-        char name[16];
-        snprintf(name, sizeof name, "g%u", i);
-        snprintf(g->mac, sizeof g->mac, "00:16:3e:00:01:%02x", (uint8_t)(i + 1));
-        xnv_parse_mac(g->mac, g->macb);
-        world_guest_up(&W->w, &g->f, &g->dom, name, g->mac, true);
-        xnv_sim_set_share_limit(W->w.sim, (xnv_domid_t)g->dom, 4096);
-        g->hv = xnv_sim_hv_open(W->w.sim, (xnv_domid_t)g->dom);
-    }
+    for (unsigned i = 0; i < n; i++)
+        idcw_add(W, NULL);
 }
 
 void idcw_close(struct idc_guest *g)

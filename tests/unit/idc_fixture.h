@@ -28,6 +28,8 @@ struct idc_world {
 
 /* n guests on xenbr0 (MACs 00:16:3e:00:01:0<i>), discovery on `bridges`. */
 void idcw_init(struct idc_world *W, const char *bridges, unsigned n);
+/* One more guest; on `bridge` (NULL: xenbr0). */
+void idcw_add(struct idc_world *W, const char *bridge);
 void idcw_free(struct idc_world *W);
 void idcw_open(struct idc_world *W, struct idc_guest *g);
 void idcw_close(struct idc_guest *g);

@@ -56,6 +56,23 @@ START_TEST(discovery_off_when_bridge_not_listed)
 }
 END_TEST
 
+START_TEST(peers_only_on_the_same_bridge)
+{
+    idcw_free(&W);
+    idcw_init(&W, "xenbr0,br1", 2);
+    idcw_add(&W, "br1");
+    idcw_add(&W, "br1");
+    for (unsigned i = 0; i < 4; i++)
+        idcw_open(&W, &W.g[i]);
+    ck_assert(idcw_pump_until_up(&W, &W.g[0], &W.g[1]));
+    ck_assert(idcw_pump_until_up(&W, &W.g[2], &W.g[3]));
+    for (unsigned i = 0; i < 4; i++)
+        ck_assert_uint_eq(xnv_idc_npeers(W.g[i].idc), 1);
+    ck_assert_ptr_null(idcw_peer_entry(&W, &W.g[0], &W.g[2]));
+    ck_assert_ptr_null(idcw_peer_entry(&W, &W.g[3], &W.g[1]));
+}
+END_TEST
+
 START_TEST(setup_publishes_for_the_peer_only)
 {
     struct idc_guest *a = &W.g[0], *b = &W.g[1], *c = &W.g[2];
@@ -208,6 +225,7 @@ Suite *xnv_suite_idc(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, discovery_lists_opted_in_peers_only);
     tcase_add_test(tc, discovery_off_when_bridge_not_listed);
+    tcase_add_test(tc, peers_only_on_the_same_bridge);
     tcase_add_test(tc, setup_publishes_for_the_peer_only);
     tcase_add_test(tc, traffic_both_ways);
     tcase_add_test(tc, offloads_cross_the_channel);
