@@ -13,7 +13,7 @@
 
 void xnv_idc_options_default(struct xnv_idc_options *o)
 {
-    *o = (struct xnv_idc_options){ .bufs = 64, .stall_ms = 1000, .retry_ms = 5000 };
+    *o = (struct xnv_idc_options){ .bufs = 256, .stall_ms = 1000, .retry_ms = 5000 };
 }
 
 uint64_t idc_now_ns(void)
@@ -178,57 +178,132 @@ static int no_room(struct xnv_idc *idc, struct idc_peer *p)
     return 0;
 }
 
-int xnv_idc_send(struct xnv_idc *idc, struct xnv_nf_frame *f)
+/* One batch under way: the frames placed so far, copied in one call. */
+struct send_batch {
+    struct idc_peer *peer[IDC_SEND_MAX];
+    struct xnv_rx_placed placed[IDC_SEND_MAX];
+    unsigned idx[IDC_SEND_MAX];         /* the caller's frame index */
+    unsigned n;
+};
+
+/* Lock held.  Copy what was placed, answer failed copies with errors, push
+ * and notify each ring once.  A failed copy closes that channel and turns
+ * the frame's verdict into 0 (the caller sends it through the vif). */
+static void flush(struct xnv_idc *idc, struct send_batch *sb, const struct xnv_nf_frame *f, int *verdict)
 {
-    if (f->len < XNV_ETH_HLEN)
-        return -EINVAL;
-    pthread_mutex_lock(&idc->lock);
-    struct idc_peer *p = route(idc, f->data);
+    if (!sb->n)
+        return;
+    bool failed[IDC_SEND_MAX] = { false };
+    if (xnv_gnt_copy(idc->hv, idc->cb.seg, idc->cb.n) < 0)
+        memset(failed, 1, sizeof failed);
+    else
+        xnv_copy_batch_failures(&idc->cb, failed, sb->n);
+    for (unsigned i = 0; i < sb->n; i++) {
+        struct idc_peer *p = sb->peer[i];
+        if (p->tx.state != XNV_IDC_UP)
+            continue;
+        if (failed[i]) {
+            xnv_rx_fail(&p->tx.ring, &sb->placed[i]);   /* the slots go back, empty */
+            verdict[sb->idx[i]] = 0;
+        } else {
+            p->tx_frames++;
+            idc->st.tx_frames++;
+            idc->st.tx_bytes += f[sb->idx[i]].len;
+        }
+    }
+    for (unsigned i = 0; i < sb->n; i++) {
+        struct idc_peer *p = sb->peer[i];
+        if (p->tx.state != XNV_IDC_UP)
+            continue;
+        int notify;
+        RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&p->tx.ring, notify);
+        if (notify)
+            idc_notify(idc, p, p->tx.port);
+        if (failed[i])   /* the peer revoked or never granted its buffer */
+            idc_tx_close(idc, p, true, "grant copy into the peer's buffer failed");
+    }
+    sb->n = 0;
+    xnv_copy_batch_reset(&idc->cb);
+}
+
+/* Lock held.  Place frame i for its peer (verdict set unless placed). */
+static void place(struct xnv_idc *idc, struct send_batch *sb, struct xnv_nf_frame *f, unsigned i,
+                  int *verdict, bool *blocked)
+{
+    if (f[i].len < XNV_ETH_HLEN) {
+        verdict[i] = -EINVAL;
+        return;
+    }
+    struct idc_peer *p = route(idc, f[i].data);
     if (!p) {
-        pthread_mutex_unlock(&idc->lock);
-        return 0;
+        verdict[i] = 0;
+        return;
+    }
+    unsigned pi = (unsigned)(p - idc->peer);
+    if (blocked[pi]) {              /* keep the order of frames to one peer */
+        verdict[i] = -EAGAIN;
+        return;
     }
     struct xnv_rx_meta m;
     const char *why = NULL;
-    if (idc_frame_meta(f, &m, &why)) {
-        pthread_mutex_unlock(&idc->lock);
-        return -EINVAL;
+    if (idc_frame_meta(&f[i], &m, &why)) {
+        verdict[i] = -EINVAL;
+        return;
     }
     struct idc_tx *t = &p->tx;
-    struct xnv_rx_placed placed;
-    xnv_copy_batch_reset(&idc->cb);
-    int rc = idc_ring_put(&t->ring, p->dom, f->data, f->len, &m, &idc->cb, &placed);
+    struct xnv_rx_placed pl;
+    int rc = idc_ring_put(&t->ring, p->dom, f[i].data, f[i].len, &m, &idc->cb, &pl);
+    if (rc == -ENOSPC) {            /* the segments of the frames before it first */
+        flush(idc, sb, f, verdict);
+        if (p->tx.state != XNV_IDC_UP) {
+            verdict[i] = 0;
+            return;
+        }
+        rc = idc_ring_put(&t->ring, p->dom, f[i].data, f[i].len, &m, &idc->cb, &pl);
+    }
     if (rc == -EAGAIN && idc_ring_arm(&t->ring))
-        rc = idc_ring_put(&t->ring, p->dom, f->data, f->len, &m, &idc->cb, &placed);
+        rc = idc_ring_put(&t->ring, p->dom, f[i].data, f[i].len, &m, &idc->cb, &pl);
     if (rc == -EAGAIN) {
-        rc = no_room(idc, p);
-        pthread_mutex_unlock(&idc->lock);
-        return rc;
+        verdict[i] = no_room(idc, p);
+        blocked[pi] = verdict[i] == -EAGAIN;
+        return;
     }
     if (rc) {
         idc_tx_close(idc, p, true, "the peer's ring producer runs more than a ring ahead");
-        pthread_mutex_unlock(&idc->lock);
-        return 0;
+        verdict[i] = 0;
+        return;
     }
     t->full_since_ns = 0;
-    bool ok = xnv_gnt_copy(idc->hv, idc->cb.seg, idc->cb.n) == 0 && xnv_copy_batch_pkt_ok(&idc->cb, 0);
-    if (!ok)
-        xnv_rx_fail(&t->ring, &placed);   /* the slots go back to the peer, empty */
-    int notify;
-    RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&t->ring, notify);
-    if (notify)
-        idc_notify(idc, p, t->port);
-    if (!ok) {
-        /* The peer revoked or never granted its buffer: the frame takes the vif. */
-        idc_tx_close(idc, p, true, "grant copy into the peer's buffer failed");
-        pthread_mutex_unlock(&idc->lock);
-        return 0;
-    }
-    p->tx_frames++;
-    idc->st.tx_frames++;
-    idc->st.tx_bytes += f->len;
+    verdict[i] = 1;
+    sb->peer[sb->n] = p;
+    sb->placed[sb->n] = pl;
+    sb->idx[sb->n] = i;
+    sb->n++;
+}
+
+int xnv_idc_send_many(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n, int *verdict)
+{
+    if (n > IDC_SEND_MAX)
+        return -EINVAL;
+    struct send_batch sb = { .n = 0 };
+    bool blocked[XNV_IDC_MAX_PEERS] = { false };
+    unsigned sent = 0;
+    pthread_mutex_lock(&idc->lock);
+    xnv_copy_batch_reset(&idc->cb);
+    for (unsigned i = 0; i < n; i++)
+        place(idc, &sb, f, i, verdict, blocked);
+    flush(idc, &sb, f, verdict);
     pthread_mutex_unlock(&idc->lock);
-    return 1;
+    for (unsigned i = 0; i < n; i++)
+        sent += verdict[i] == 1;
+    return (int)sent;
+}
+
+int xnv_idc_send(struct xnv_idc *idc, struct xnv_nf_frame *f)
+{
+    int verdict;
+    xnv_idc_send_many(idc, f, 1, &verdict);
+    return verdict;
 }
 
 /* A frame read from a channel: its offloads for the caller.  false: drop. */

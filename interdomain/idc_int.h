@@ -20,7 +20,10 @@
 #define IDC_TOKEN_PEERS "xnv-idc-peers"
 #define IDC_TOKEN_REL   "xnv-idc-release"
 #define IDC_TOKEN_CH    "xnv-idc-ch/"         /* + peer domid */
-#define IDC_COPY_SEGS   64u
+#define IDC_SEND_MAX    XNV_IDC_SEND_MAX
+/* Segments of IDC_SEND_MAX frames of the largest size (17 pages each, cut
+ * at page boundaries only: the source is one piece of local memory). */
+#define IDC_COPY_SEGS   (IDC_SEND_MAX * 17u)
 #define IDC_MAX_DOMID   0x7fefu               /* DOMID_FIRST_RESERVED - 1 */
 #define IDC_PATH_MAX    256
 

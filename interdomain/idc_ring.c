@@ -72,8 +72,13 @@ int idc_frame_meta(struct xnv_nf_frame *f, struct xnv_rx_meta *m, const char **w
         if (xnv_offload_csum_findable(f->data, f->len, &o, &h)) {
             m->flags = NETRXF_csum_blank | NETRXF_data_validated;
         } else {
+            /* Completed here, once: the frame says so from now on (it may
+             * be offered again, or go through the vif after all). */
             xnv_csum_complete(f->data, f->len, o.csum_start, o.csum_offset);
             m->flags = NETRXF_data_validated;
+            f->vh.flags = VIRTIO_NET_HDR_F_DATA_VALID;
+            f->off.csum_partial = false;
+            f->off.csum_valid = true;
         }
         return 0;
     }

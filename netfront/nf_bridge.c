@@ -95,18 +95,47 @@ static bool flush_tx(struct br_queue *q)
     return true;
 }
 
-/* A frame for a peer with a live channel goes over it: true when taken.
- * While the peer's ring is full this thread waits (the port backs up);
- * the channel gives up on a peer that stalls, and the frame takes the vif. */
-static bool to_channel(struct br_queue *q, struct xnv_nf_frame *f)
+/* Frames for peers with a live channel go over them, in one batch; the
+ * others stay, compacted to the front of q->tx[0..k): how many.  While a
+ * peer's ring is full this thread waits (the port backs up); the channel
+ * gives up on a peer that stalls, and its frames take the vif. */
+static unsigned to_channels(struct br_queue *q, unsigned k)
 {
     struct xnv_idc *idc = atomic_load(&q->b->idc);
     if (!idc)
-        return false;
-    int rc;
-    while ((rc = xnv_idc_send(idc, f)) == -EAGAIN && !atomic_load(&q->b->stop))
+        return k;
+    int verdict[BR_BATCH];
+    xnv_idc_send_many(idc, q->tx, k, verdict);
+    for (;;) {
+        struct xnv_nf_frame again[BR_BATCH];
+        unsigned idx[BR_BATCH], m = 0;
+        int v[BR_BATCH];
+        for (unsigned i = 0; i < k; i++)
+            if (verdict[i] == -EAGAIN)
+                idx[m++] = i;
+        if (!m || atomic_load(&q->b->stop))
+            break;
         usleep(20);
-    return rc == 1;
+        for (unsigned j = 0; j < m; j++)
+            again[j] = q->tx[idx[j]];
+        xnv_idc_send_many(idc, again, m, v);
+        for (unsigned j = 0; j < m; j++) {
+            q->tx[idx[j]] = again[j];   /* a checksum may have been completed */
+            verdict[idx[j]] = v[j];
+        }
+    }
+    unsigned left = 0;
+    for (unsigned i = 0; i < k; i++) {
+        if (verdict[i] == 1)
+            continue;
+        if (left != i) {                /* swap: every buffer stays owned */
+            struct xnv_nf_frame t = q->tx[left];
+            q->tx[left] = q->tx[i];
+            q->tx[i] = t;
+        }
+        left++;
+    }
+    return left;
 }
 
 /* Port -> rings. */
@@ -116,7 +145,7 @@ static void pump_tx(struct br_queue *q)
     if (!flush_tx(q))
         return;
     for (unsigned round = 0; round < BR_ROUNDS; round++) {
-        unsigned k = 0, direct = 0;
+        unsigned k = 0;
         while (k < BR_BATCH) {
             struct xnv_nf_frame *f = &q->tx[k];
             int len = xnv_port_recv(b->port, q->id, &f->vh, f->data, BR_BUF);
@@ -131,19 +160,17 @@ static void pump_tx(struct br_queue *q)
             }
             f->len = (uint32_t)len;
             f->meta = XNV_NF_META_VNET;
-            if (to_channel(q, f)) {
-                direct++;
-                continue;
-            }
             k++;
         }
-        BR_STAT_ADD(q, from_port, direct);
-        if (k == 0) {
-            if (direct)
-                continue;
+        if (k == 0)
             return;
-        }
         BR_STAT_ADD(q, from_port, k);
+        unsigned read = k;
+        if ((k = to_channels(q, k)) == 0) {
+            if (read < BR_BATCH)
+                return;
+            continue;
+        }
         q->tx_first = 0;
         q->tx_pending = k;
         if (!flush_tx(q) || k < BR_BATCH)

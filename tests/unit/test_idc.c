@@ -201,6 +201,39 @@ START_TEST(many_frames_wrap_the_ring_with_few_notifications)
 }
 END_TEST
 
+START_TEST(a_batch_goes_in_one_grant_copy)
+{
+    struct idc_guest *a = &W.g[0], *b = &W.g[1], *c = &W.g[2];
+    idcw_open(&W, a);
+    idcw_open(&W, b);
+    ck_assert(idcw_pump_until_up(&W, a, b));
+    static uint8_t bufs[XNV_IDC_SEND_MAX][9000];
+    struct xnv_nf_frame f[XNV_IDC_SEND_MAX];
+    int verdict[XNV_IDC_SEND_MAX];
+    for (unsigned i = 0; i < XNV_IDC_SEND_MAX; i++) {
+        /* every fourth frame is for a guest without a channel */
+        idcw_frame(bufs[i], 9000, i % 4 == 3 ? c : b, a);
+        bufs[i][60] = (uint8_t)i;
+        f[i] = (struct xnv_nf_frame){ .data = bufs[i], .len = 9000 };
+    }
+    struct xnv_sim_counters c0, c1;
+    xnv_sim_counters(W.w.sim, (xnv_domid_t)a->dom, &c0);
+    ck_assert_int_eq(xnv_idc_send_many(a->idc, f, XNV_IDC_SEND_MAX, verdict), 12);
+    xnv_sim_counters(W.w.sim, (xnv_domid_t)a->dom, &c1);
+    ck_assert_uint_eq(c1.copy_calls - c0.copy_calls, 1);
+    for (unsigned i = 0; i < XNV_IDC_SEND_MAX; i++)
+        ck_assert_int_eq(verdict[i], i % 4 == 3 ? 0 : 1);
+    for (unsigned i = 0; i < XNV_IDC_SEND_MAX; i++) {
+        if (i % 4 == 3)
+            continue;
+        struct xnv_nf_frame r = { .data = got, .cap = sizeof got };
+        ck_assert_int_eq(idcw_recv(&W, b, &r), 1);
+        ck_assert_uint_eq(got[60], i);
+    }
+    ck_assert_int_eq(xnv_idc_send_many(a->idc, f, XNV_IDC_SEND_MAX + 1, verdict), -EINVAL);
+}
+END_TEST
+
 START_TEST(unknown_and_group_destinations_take_the_vif)
 {
     struct idc_guest *a = &W.g[0], *b = &W.g[1], *c = &W.g[2];
@@ -230,6 +263,7 @@ Suite *xnv_suite_idc(void)
     tcase_add_test(tc, traffic_both_ways);
     tcase_add_test(tc, offloads_cross_the_channel);
     tcase_add_test(tc, many_frames_wrap_the_ring_with_few_notifications);
+    tcase_add_test(tc, a_batch_goes_in_one_grant_copy);
     tcase_add_test(tc, unknown_and_group_destinations_take_the_vif);
     suite_add_tcase(s, tc);
     return s;

@@ -44,7 +44,7 @@ struct xnv_idc_options {
     void (*log)(void *arg, int level, const char *msg);   /* NULL: stderr */
     void *log_arg;
 };
-/* 64 buffers, 1 s stall, 5 s retry. */
+/* 256 buffers, 1 s stall, 5 s retry. */
 void xnv_idc_options_default(struct xnv_idc_options *o);
 
 /* Channels for device/vif/<devid> of hv's domain.  The set reads every
@@ -68,6 +68,12 @@ void xnv_idc_process(struct xnv_idc *idc);
  * vif; -EAGAIN: the peer's ring is full, try again later (after stall_ms
  * the channel closes and the answer becomes 0).  Malformed frames: -EINVAL. */
 int xnv_idc_send(struct xnv_idc *idc, struct xnv_nf_frame *f);
+/* Up to XNV_IDC_SEND_MAX frames at once, in one grant-copy call: verdict[i]
+ * as xnv_idc_send() answers for f[i] (frames for one peer keep their order:
+ * after one answered -EAGAIN the later ones are too).  Returns how many
+ * went over channels, or -EINVAL when n is too large. */
+#define XNV_IDC_SEND_MAX 16u
+int xnv_idc_send_many(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n, int *verdict);
 /* Receive up to n frames from every channel into the caller's buffers
  * (f[i].data, f[i].cap); fills len, off and vh.  Returns how many. */
 int xnv_idc_recv(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n);

@@ -44,14 +44,18 @@ xc_wait_channel() {
 }
 
 # xc_channel_stats NAME: the agent's channel counters (SIGUSR1 -> its
-# console), printed as "TX_PACKETS RX_PACKETS FALLBACKS".
+# console, logged by xenconsoled), printed as "TX_PACKETS RX_PACKETS FALLBACKS".
 xc_channel_stats() {
-    local log=/var/log/xen/console/guest-$1.log line
-    xr_guest_run "$1" 'kill -USR1 $(pidof xnv-netfront); sleep 1' >/dev/null
-    sleep 1
+    local log=/var/log/xen/console/guest-$1.log line n0 i
+    n0=$(grep -ac 'channels: .* peer(s); tx' "$log" 2>/dev/null)
+    xr_guest_run "$1" 'kill -USR1 $(pidof xnv-netfront)' >/dev/null
+    for i in $(seq 50); do
+        [ "$(grep -ac 'channels: .* peer(s); tx' "$log" 2>/dev/null)" -gt "${n0:-0}" ] && break
+        sleep 0.2
+    done
     line=$(grep -a 'channels: .* peer(s); tx' "$log" 2>/dev/null | tail -n1)
     [ -n "$line" ] || { echo "0 0 0"; return 1; }
-    echo "$line" | sed -n 's/.*; tx \([0-9]*\) packets.*; rx \([0-9]*\) packets.* \([0-9]*\) fallbacks.*/\1 \2 \3/p'
+    echo "$line" | sed -n 's/.*; tx \([0-9]*\) packets.*; rx \([0-9]*\) packets.*; \([0-9]*\) fallbacks.*/\1 \2 \3/p'
 }
 
 # xc_measure A B SECONDS: ping B -> A, iperf3 B -> A and A -> B, and the
