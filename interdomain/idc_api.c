@@ -86,6 +86,9 @@ struct xnv_idc *xnv_idc_open(struct xnv_hv *hv, unsigned devid, const struct xnv
     idc->release_watched = xnv_xs_watch(hv, "@releaseDomain", IDC_TOKEN_REL) == 0;
     if (!idc->release_watched)
         idc_log(idc, LOG_INFO, "cannot watch @releaseDomain: peers leave through the backend's list");
+    /* Real mappings can vanish (save/restore, migration); simulated ones cannot. */
+    if (strcmp(xnv_hv_kind(hv), "xen") == 0 && !(idc->guarded = idc_guard_install()))
+        idc_log(idc, LOG_WARNING, "cannot install the fault guard: a restore may kill this process");
     idc_ctrl_start(idc);
     return idc;
 fail:
@@ -290,9 +293,29 @@ int xnv_idc_send_many(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n, i
     unsigned sent = 0;
     pthread_mutex_lock(&idc->lock);
     xnv_copy_batch_reset(&idc->cb);
+    sigjmp_buf jb;
+    if (idc->guarded && sigsetjmp(jb, 1)) {
+        /* A peer ring vanished (this guest was restored or migrated): every
+         * sending direction closes, every frame of this call takes the vif
+         * (one already delivered may then arrive twice). */
+        for (unsigned i = 0; i < XNV_IDC_MAX_PEERS; i++)
+            if (idc->peer[i].used && idc->peer[i].tx.state == XNV_IDC_UP)
+                idc_tx_close(idc, &idc->peer[i], true, "a peer's ring vanished (restored or migrated?)");
+        for (unsigned i = 0; i < n; i++)
+            if (verdict[i] != -EINVAL)
+                verdict[i] = 0;
+        xnv_copy_batch_reset(&idc->cb);
+        pthread_mutex_unlock(&idc->lock);
+        return 0;
+    }
+    if (idc->guarded)
+        idc_guard_enter(&jb);
+    for (unsigned i = 0; i < n; i++)
+        verdict[i] = 0;
     for (unsigned i = 0; i < n; i++)
         place(idc, &sb, f, i, verdict, blocked);
     flush(idc, &sb, f, verdict);
+    idc_guard_leave();
     pthread_mutex_unlock(&idc->lock);
     for (unsigned i = 0; i < n; i++)
         sent += verdict[i] == 1;

@@ -10,6 +10,7 @@
 #define XNV_IDC_INT_H
 
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include "../netfront/nf.h"       /* struct nf_rx, nf_share: the netfront's RX ring */
 #include "xnv/copy_batch.h"
@@ -73,6 +74,7 @@ struct xnv_idc {
     char peers_path[IDC_PATH_MAX];  /* <backend>/xnv-peers, "" while unknown */
     bool peers_watched;
     bool release_watched;
+    bool guarded;                   /* peer ring accesses under idc_guard */
     struct xnv_evtchn *ch;
     int epfd;
     uint64_t serial;                /* of our publications */
@@ -85,6 +87,13 @@ struct xnv_idc {
 /* idc_api.c */
 void idc_log(struct xnv_idc *idc, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 uint64_t idc_now_ns(void);
+
+/* idc_guard.c: faults on mapped peer rings (see there).  Install once per
+ * process (false when it cannot); between enter and leave a SIGSEGV or
+ * SIGBUS returns through siglongjmp(jb, 1). */
+bool idc_guard_install(void);
+void idc_guard_enter(sigjmp_buf *jb);
+void idc_guard_leave(void);
 
 /* idc_parse.c: values another domain wrote, strictly.  0 or -EINVAL. */
 int idc_parse_value(const char *v, unsigned len, uint64_t max, uint64_t *out);

@@ -18,7 +18,7 @@ xc_guest_up r2 10.0.0.92
 xc_wait_channel r1 r2 30 || xr_fail "no channel between r1 and r2 within 30 s"
 rtt0=$(xr_rtt r1 r2 10) || xr_fail "ping r1 -> r2 failed before save"
 xr_metric rtt_before_ms "$rtt0"
-read -r tx0 _ _ < <(xc_channel_stats r1)
+read -r tx0 _ _ <<<"$(xc_channel_stats r1)"
 
 old=$(xr_guest_domid r2)
 rm -f "$SAVE"
@@ -48,7 +48,7 @@ rtt=$(xr_rtt r1 r2 20) || xr_fail "ping r1 -> r2 failed after restore"
 xr_metric rtt_ms "$rtt"
 v=$(xr_iperf r1 r2 "$SECS") || xr_fail "iperf3 r1 -> r2 failed after restore"
 xr_metric guest_to_guest_mbps "$v"
-read -r tx1 _ fb < <(xc_channel_stats r1)
+read -r tx1 _ fb <<<"$(xc_channel_stats r1)"
 xr_metric channel_tx_packets_after "$(( ${tx1:-0} - ${tx0:-0} ))"
 xr_metric channel_fallbacks "${fb:-0}"
 [ $(( ${tx1:-0} - ${tx0:-0} )) -gt 1000 ] ||

@@ -71,8 +71,8 @@ xc_measure() {
     xr_metric guest_to_guest_mbps "$XC_MBPS"
     XC_MBPS_REV=$(xr_iperf "$a" "$b" "$secs") || xr_fail "iperf3 $a -> $b failed"
     xr_metric guest_to_guest_reverse_mbps "$XC_MBPS_REV"
-    read -r XC_TX_A _ _ < <(xc_channel_stats "$a")
-    read -r XC_TX_B _ _ < <(xc_channel_stats "$b")
+    read -r XC_TX_A _ _ <<<"$(xc_channel_stats "$a")"
+    read -r XC_TX_B _ _ <<<"$(xc_channel_stats "$b")"
     xr_metric "channel_tx_packets_$a" "${XC_TX_A:-0}"
     xr_metric "channel_tx_packets_$b" "${XC_TX_B:-0}"
     [ "${XC_TX_A:-0}" -gt 1000 ] && [ "${XC_TX_B:-0}" -gt 1000 ] ||
