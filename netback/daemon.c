@@ -67,6 +67,7 @@ static void destroy_vif(struct xnv_netback *nb, struct nb_vif *v, bool keep_inte
     pthread_rwlock_unlock(&nb->sw_lock);
     if (v->fe_state_path[0])
         xnv_xs_unwatch(nb->hv, v->fe_state_path, v->token);
+    nb_peers_forget(v);
     if (v->port) {
         xnv_port_set_persist(v->port, keep_interface);
         xnv_port_close(v->port);
@@ -200,6 +201,8 @@ int xnv_netback_process(struct xnv_netback *nb)
         free(ev);
         handled++;
     }
+    if (handled)
+        nb_peers_refresh(nb);
     return handled;
 }
 

@@ -21,6 +21,7 @@ static const struct {
     { XNV_NBD_STALL_TIMEOUT, "stall-timeout-ms" },
     { XNV_NBD_RX_QUEUE_FRAMES, "rx-queue-frames" },
     { XNV_NBD_FASTPATH_BRIDGES, "fastpath-bridges" },
+    { XNV_NBD_CHANNEL_BRIDGES, "channel-bridges" },
     { XNV_NBD_CONTROL_SOCKET, "control-socket" },
     { XNV_NBD_CLOSE_ON_EXIT, "close-on-exit" },
     { XNV_NBD_LOG_LEVEL, "log-level" },
@@ -188,7 +189,7 @@ int xnv_netbackd_config_set(struct xnv_netbackd_config *c, const char *key, cons
         bad(why, whylen, "unknown key");
         return -ENOENT;
     }
-    if (*value == '\0' && bit != XNV_NBD_FASTPATH_BRIDGES)
+    if (*value == '\0' && bit != XNV_NBD_FASTPATH_BRIDGES && bit != XNV_NBD_CHANNEL_BRIDGES)
         return bad(why, whylen, "missing value");
     int rc = 0;
     switch (bit) {
@@ -204,6 +205,9 @@ int xnv_netbackd_config_set(struct xnv_netbackd_config *c, const char *key, cons
         break;
     case XNV_NBD_FASTPATH_BRIDGES:
         rc = set_bridges(c->fastpath_bridges, sizeof c->fastpath_bridges, value, why, whylen);
+        break;
+    case XNV_NBD_CHANNEL_BRIDGES:
+        rc = set_bridges(c->channel_bridges, sizeof c->channel_bridges, value, why, whylen);
         break;
     case XNV_NBD_CONTROL_SOCKET:
         rc = set_socket(c->control_socket, sizeof c->control_socket, value, why, whylen);
@@ -435,6 +439,8 @@ void xnv_netbackd_config_merge(struct xnv_netbackd_config *dst, const struct xnv
         dst->rx_queue_frames = src->rx_queue_frames;
     if (mask & XNV_NBD_FASTPATH_BRIDGES)
         memcpy(dst->fastpath_bridges, src->fastpath_bridges, sizeof dst->fastpath_bridges);
+    if (mask & XNV_NBD_CHANNEL_BRIDGES)
+        memcpy(dst->channel_bridges, src->channel_bridges, sizeof dst->channel_bridges);
     if (mask & XNV_NBD_CONTROL_SOCKET)
         memcpy(dst->control_socket, src->control_socket, sizeof dst->control_socket);
     if (mask & XNV_NBD_CLOSE_ON_EXIT)
@@ -457,6 +463,8 @@ unsigned xnv_netbackd_config_diff(const struct xnv_netbackd_config *a, const str
         d |= XNV_NBD_RX_QUEUE_FRAMES;
     if (strcmp(a->fastpath_bridges, b->fastpath_bridges))
         d |= XNV_NBD_FASTPATH_BRIDGES;
+    if (strcmp(a->channel_bridges, b->channel_bridges))
+        d |= XNV_NBD_CHANNEL_BRIDGES;
     if (strcmp(a->control_socket, b->control_socket))
         d |= XNV_NBD_CONTROL_SOCKET;
     if (a->close_on_exit != b->close_on_exit)
@@ -476,6 +484,7 @@ void xnv_netbackd_config_format(const struct xnv_netbackd_config *c, unsigned ke
     case XNV_NBD_STALL_TIMEOUT: snprintf(buf, len, "%u", c->stall_timeout_ms); break;
     case XNV_NBD_RX_QUEUE_FRAMES: snprintf(buf, len, "%u", c->rx_queue_frames); break;
     case XNV_NBD_FASTPATH_BRIDGES: snprintf(buf, len, "%s", c->fastpath_bridges); break;
+    case XNV_NBD_CHANNEL_BRIDGES: snprintf(buf, len, "%s", c->channel_bridges); break;
     case XNV_NBD_CONTROL_SOCKET: snprintf(buf, len, "%s", c->control_socket); break;
     case XNV_NBD_CLOSE_ON_EXIT: snprintf(buf, len, "%s", c->close_on_exit ? "yes" : "no"); break;
     case XNV_NBD_LOG_LEVEL:
@@ -496,4 +505,5 @@ void xnv_netbackd_config_engine(const struct xnv_netbackd_config *c, struct xnv_
     e->stall_timeout_ms = c->stall_timeout_ms;
     e->rx_queue_frames = c->rx_queue_frames;
     e->fastpath_bridges = c->fastpath_bridges;
+    e->channel_bridges = c->channel_bridges;
 }

@@ -114,6 +114,8 @@ struct nb_vif {
     char bridge[32];              /* from the vif line */
     bool fastpath;                /* its bridge has the switch fast path */
     bool in_switch;               /* reachable by other vifs (under sw_lock) */
+    bool optin_watched;           /* request-xnv-channels (peers.c) */
+    bool peers_published;         /* xnv-peers written (peers.c) */
     bool data_running;
     /* nb_vif_fail's log lines: a burst per window, then only counted */
     uint64_t fail_log_since_ns;
@@ -160,6 +162,13 @@ void nb_switch_join(struct nb_vif *v);
 void nb_switch_leave(struct nb_vif *v);
 /* Under the read lock: the connected vif with this MAC on this bridge. */
 struct nb_vif *nb_switch_lookup(struct xnv_netback *nb, const char *bridge, const uint8_t mac[6]);
+
+/* A bridge named in a comma-separated list. */
+bool nb_bridge_listed(const char *list, const char *bridge);
+
+/* peers.c: the direct-channel peer lists (tier 2 discovery) */
+void nb_peers_refresh(struct xnv_netback *nb);
+void nb_peers_forget(struct nb_vif *v);
 
 /* tx.c / rx.c: one batch each; return packets handled */
 unsigned nb_tx_batch(struct nb_queue *q, uint64_t now_ns, uint64_t *wait_ns);

@@ -7,7 +7,11 @@
 
 bool nb_bridge_has_fastpath(const struct xnv_netback *nb, const char *bridge)
 {
-    const char *list = nb->cfg.fastpath_bridges;
+    return nb_bridge_listed(nb->cfg.fastpath_bridges, bridge);
+}
+
+bool nb_bridge_listed(const char *list, const char *bridge)
+{
     size_t n = strlen(bridge);
     if (!list || n == 0)
         return false;

@@ -2,7 +2,12 @@
  * netfront: one thread per queue, frames carried with their virtio-net
  * headers.  Frames the port hands over wait in the thread's own buffers
  * while the ring is full (the port is not read meanwhile); frames that
- * cannot go (no connection) are dropped and counted. */
+ * cannot go (no connection) are dropped and counted.
+ *
+ * With direct channels (xnv_nf_bridge_set_channels): a frame for a peer
+ * with a live channel takes it, everything else the netfront; one more
+ * thread runs the channels' control plane and hands what they receive to
+ * the port. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -12,6 +17,7 @@
 #include <syslog.h>
 #include <unistd.h>
 #include "nf.h"
+#include "xnv/idc.h"
 #include "xnv/port.h"
 
 #define BR_BATCH   8u
@@ -33,6 +39,10 @@ struct br_queue {
 struct xnv_nf_bridge {
     struct xnv_netfront *nf;
     struct xnv_port *port;
+    struct xnv_idc *_Atomic idc;     /* NULL: no direct channels */
+    pthread_t idc_th;
+    bool idc_started;
+    struct br_queue idc_q;          /* the channel thread's buffers and counters */
     unsigned nq;
     int stopfd;
     atomic_bool stop;
@@ -85,6 +95,49 @@ static bool flush_tx(struct br_queue *q)
     return true;
 }
 
+/* Frames for peers with a live channel go over them, in one batch; the
+ * others stay, compacted to the front of q->tx[0..k): how many.  While a
+ * peer's ring is full this thread waits (the port backs up); the channel
+ * gives up on a peer that stalls, and its frames take the vif. */
+static unsigned to_channels(struct br_queue *q, unsigned k)
+{
+    struct xnv_idc *idc = atomic_load(&q->b->idc);
+    if (!idc)
+        return k;
+    int verdict[BR_BATCH];
+    xnv_idc_send_many(idc, q->tx, k, verdict);
+    for (;;) {
+        struct xnv_nf_frame again[BR_BATCH];
+        unsigned idx[BR_BATCH], m = 0;
+        int v[BR_BATCH];
+        for (unsigned i = 0; i < k; i++)
+            if (verdict[i] == -EAGAIN)
+                idx[m++] = i;
+        if (!m || atomic_load(&q->b->stop))
+            break;
+        usleep(20);
+        for (unsigned j = 0; j < m; j++)
+            again[j] = q->tx[idx[j]];
+        xnv_idc_send_many(idc, again, m, v);
+        for (unsigned j = 0; j < m; j++) {
+            q->tx[idx[j]] = again[j];   /* a checksum may have been completed */
+            verdict[idx[j]] = v[j];
+        }
+    }
+    unsigned left = 0;
+    for (unsigned i = 0; i < k; i++) {
+        if (verdict[i] == 1)
+            continue;
+        if (left != i) {                /* swap: every buffer stays owned */
+            struct xnv_nf_frame t = q->tx[left];
+            q->tx[left] = q->tx[i];
+            q->tx[i] = t;
+        }
+        left++;
+    }
+    return left;
+}
+
 /* Port -> rings. */
 static void pump_tx(struct br_queue *q)
 {
@@ -112,6 +165,12 @@ static void pump_tx(struct br_queue *q)
         if (k == 0)
             return;
         BR_STAT_ADD(q, from_port, k);
+        unsigned read = k;
+        if ((k = to_channels(q, k)) == 0) {
+            if (read < BR_BATCH)
+                return;
+            continue;
+        }
         q->tx_first = 0;
         q->tx_pending = k;
         if (!flush_tx(q) || k < BR_BATCH)
@@ -213,13 +272,71 @@ void xnv_nf_bridge_sync(struct xnv_nf_bridge *b)
 void xnv_nf_bridge_stats(const struct xnv_nf_bridge *b, struct xnv_nf_bridge_stats *out)
 {
     memset(out, 0, sizeof *out);
-    for (unsigned i = 0; i < b->nq; i++) {
-        const struct xnv_nf_bridge_stats *s = &b->q[i].st;
+    for (unsigned i = 0; i <= b->nq; i++) {
+        const struct xnv_nf_bridge_stats *s = i < b->nq ? &b->q[i].st : &b->idc_q.st;
         out->to_port += __atomic_load_n(&s->to_port, __ATOMIC_RELAXED);
         out->to_port_dropped += __atomic_load_n(&s->to_port_dropped, __ATOMIC_RELAXED);
         out->from_port += __atomic_load_n(&s->from_port, __ATOMIC_RELAXED);
         out->from_port_dropped += __atomic_load_n(&s->from_port_dropped, __ATOMIC_RELAXED);
     }
+}
+
+/* Channels -> port, and the channels' control plane. */
+static void *run_channels(void *arg)
+{
+    struct xnv_nf_bridge *b = arg;
+    struct br_queue *q = &b->idc_q;
+    struct xnv_idc *idc = atomic_load(&b->idc);
+    while (!atomic_load(&b->stop)) {
+        struct pollfd p[2] = { { .fd = xnv_idc_fd(idc), .events = POLLIN },
+                               { .fd = b->stopfd, .events = POLLIN } };
+        /* Timed: retries after a fault or stall are due without any event. */
+        if (poll(p, 2, 200) < 0 && errno != EINTR)
+            break;
+        if (atomic_load(&b->stop))
+            break;
+        xnv_idc_process(idc);
+        /* Until a short read: only an empty ring asks the peers for the
+         * next notification. */
+        while (!atomic_load(&b->stop)) {
+            int n = xnv_idc_recv(idc, q->rx, BR_BATCH);
+            for (int i = 0; i < n; i++) {
+                struct iovec iov = { q->rx[i].data, q->rx[i].len };
+                if (xnv_port_send(b->port, 0, &q->rx[i].vh, &iov, 1) == 0)
+                    BR_STAT_ADD(q, to_port, 1);
+                else
+                    BR_STAT_ADD(q, to_port_dropped, 1);
+            }
+            if (n < (int)BR_BATCH)
+                break;
+        }
+    }
+    return NULL;
+}
+
+int xnv_nf_bridge_set_channels(struct xnv_nf_bridge *b, struct xnv_idc *idc, char *err, size_t errlen)
+{
+    if (b->idc_started) {
+        snprintf(err, errlen, "channels already attached");
+        return -EBUSY;
+    }
+    struct br_queue *q = &b->idc_q;
+    q->b = b;
+    if (!(q->arena = malloc((size_t)BR_BATCH * BR_BUF))) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    for (unsigned k = 0; k < BR_BATCH; k++)
+        q->rx[k] = (struct xnv_nf_frame){ .data = q->arena + (size_t)k * BR_BUF, .cap = BR_BUF };
+    atomic_store(&b->idc, idc);
+    int rc = pthread_create(&b->idc_th, NULL, run_channels, b);
+    if (rc) {
+        atomic_store(&b->idc, NULL);
+        snprintf(err, errlen, "cannot start the channel thread: %s", strerror(rc));
+        return -rc;
+    }
+    b->idc_started = true;
+    return 0;
 }
 
 void xnv_nf_bridge_stop(struct xnv_nf_bridge *b)
@@ -230,6 +347,9 @@ void xnv_nf_bridge_stop(struct xnv_nf_bridge *b)
     uint64_t one = 1;
     ssize_t r = write(b->stopfd, &one, sizeof one);
     (void)r;
+    if (b->idc_started)
+        pthread_join(b->idc_th, NULL);
+    free(b->idc_q.arena);
     for (unsigned i = 0; i < b->nq; i++) {
         if (b->q[i].started)
             pthread_join(b->q[i].th, NULL);

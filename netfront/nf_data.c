@@ -82,10 +82,7 @@ static int tx_meta(const struct xnv_nf_frame *f, uint32_t tx_flags, struct nf_tx
         /* netif carries no checksum position: the backend finds the L4
          * header itself, so it must be where the caller says. */
         struct xnv_hdrs h;
-        bool found = xnv_parse_headers(f->data, f->len, &h) == 0 && !h.fragment &&
-                     (h.l4_proto == IPPROTO_TCP || h.l4_proto == IPPROTO_UDP) &&
-                     h.l4_off == o.csum_start &&
-                     o.csum_offset == (h.l4_proto == IPPROTO_TCP ? 16 : 6);
+        bool found = xnv_offload_csum_findable(f->data, f->len, &o, &h);
         bool takes = h.ipv6 ? (tx_flags & XNV_F_IPV6_CSUM) : !(tx_flags & XNV_F_NO_CSUM);
         if (found && takes)
             m->flags = NETTXF_csum_blank | NETTXF_data_validated;

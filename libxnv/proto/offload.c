@@ -134,6 +134,14 @@ uint16_t xnv_offload_tx_flags(const struct xnv_offload *o)
     return o->csum_valid ? NETTXF_data_validated : 0;
 }
 
+bool xnv_offload_csum_findable(const uint8_t *f, uint32_t len, const struct xnv_offload *o,
+                               struct xnv_hdrs *h)
+{
+    return xnv_parse_headers(f, len, h) == 0 && !h->fragment &&
+           (h->l4_proto == IPPROTO_TCP || h->l4_proto == IPPROTO_UDP) && h->l4_off == o->csum_start &&
+           o->csum_offset == (h->l4_proto == IPPROTO_TCP ? 16 : 6);
+}
+
 int xnv_offload_for_peer(uint8_t *f, uint32_t len, struct xnv_offload *o, uint32_t peer_flags)
 {
     if (o->gso_type == XEN_NETIF_GSO_TYPE_TCPV4 && !(peer_flags & XNV_F_GSO_TCPV4))

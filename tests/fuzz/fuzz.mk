@@ -27,7 +27,7 @@ FUZZ_CFLAGS     = -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
                    -Ilibxnv/include -Itests/fuzz $(XEN_CFLAGS) $(FUZZ_SAN)
 
 # Each target and the sources it needs besides tests/fuzz/fuzz_<name>.c.
-FUZZ_ALL := tx_read offload rx_place xs_values hash mcast nf_rx nf_tx ctrl_ring
+FUZZ_ALL := tx_read offload rx_place xs_values hash mcast nf_rx nf_tx ctrl_ring idc_setup idc_ring
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 
 FUZZ_SRCS_tx_read   := libxnv/proto/tx_read.c libxnv/proto/tx_respond.c \
@@ -42,6 +42,10 @@ FUZZ_SRCS_nf_rx     := netfront/nf_rx.c libxnv/proto/headers.c libxnv/proto/offl
 FUZZ_SRCS_nf_tx     := netfront/nf_tx.c
 FUZZ_SRCS_ctrl_ring := libxnv/proto/ctrl.c libxnv/proto/toeplitz.c libxnv/proto/headers.c \
                        libxnv/proto/tx_read.c
+FUZZ_SRCS_idc_setup := interdomain/idc_parse.c libxnv/proto/parse.c
+FUZZ_SRCS_idc_ring  := interdomain/idc_ring.c libxnv/proto/rx_place.c libxnv/proto/copy_batch.c \
+                       libxnv/proto/tx_read.c libxnv/proto/offload.c libxnv/proto/headers.c \
+                       libxnv/proto/csum.c
 
 # libFuzzer options per target (the largest input each one reads usefully).
 FUZZ_OPTS_tx_read   := -max_len=8192
@@ -53,6 +57,8 @@ FUZZ_OPTS_mcast     := -max_len=4096
 FUZZ_OPTS_nf_rx     := -max_len=8192
 FUZZ_OPTS_nf_tx     := -max_len=4096
 FUZZ_OPTS_ctrl_ring := -max_len=4096
+FUZZ_OPTS_idc_setup := -max_len=256
+FUZZ_OPTS_idc_ring  := -max_len=16384
 
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_OUT)/fuzz_%)
 

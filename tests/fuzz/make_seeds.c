@@ -659,6 +659,51 @@ static void seeds_ctrl_ring(void)
     emit("ctrl_ring", "hostile", &s);
 }
 
+/* ---- idc_setup / idc_ring ---------------------------------------------- */
+
+static void idc_setup_seed(const char *name, unsigned sel, unsigned self, const char *a, const char *b)
+{
+    struct seed s = { .n = 0 };
+    p8(&s, sel);
+    p16(&s, self);
+    pbytes(&s, a, strlen(a) + 1);
+    pbytes(&s, b, strlen(b));
+    emit("idc_setup", name, &s);
+}
+
+static void seeds_idc_setup(void)
+{
+    idc_setup_seed("peer_entry", 3, 1, "2", "00:16:3e:00:00:0c");
+    idc_setup_seed("ring_ref", 0, 1, "7", "4294967295");
+    idc_setup_seed("self_and_multicast", 1, 9, "9", "01:00:5e:00:00:01");
+    idc_setup_seed("serial_max", 2, 1, "32751", "18446744073709551615");
+}
+
+static void seeds_idc_ring(void)
+{
+    struct seed s = { .n = 0 };
+    p32(&s, 0xfffffff0u);            /* attach near the wrap */
+    p8(&s, 0);                       /* the peer posts 20 buffers */
+    p8(&s, 20);
+    for (unsigned i = 0; i < 20; i++) {
+        netif_rx_request_t r = { .id = (uint16_t)i, .gref = 700 + i };
+        pbytes(&s, &r, sizeof r);
+    }
+    p8(&s, 2); p16(&s, 1514); p8(&s, 0); p16(&s, 0);
+    p8(&s, 2); p16(&s, 60000); p8(&s, 1); p16(&s, 1448);   /* too big now: -EAGAIN */
+    p8(&s, 3);                                              /* arm */
+    p8(&s, 1); p16(&s, 0); p8(&s, 4); p32(&s, 0x7fffffffu); /* req_prod far ahead */
+    p8(&s, 2); p16(&s, 60); p8(&s, 0); p16(&s, 0);
+    p8(&s, 4); p8(&s, 1);                                   /* vnet metadata, partial csum */
+    const uint8_t vh[10] = { 1, 1, 54, 0, 0xa8, 0x05, 34, 0, 16, 0 };
+    pbytes(&s, vh, sizeof vh);
+    uint8_t f[2048];
+    size_t n = frame(f, F_V4, 600);
+    p16(&s, (unsigned)n);
+    pbytes(&s, f, n);
+    emit("idc_ring", "attach_place_starve", &s);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -675,5 +720,7 @@ int main(int argc, char **argv)
     seeds_nf_rx();
     seeds_nf_tx();
     seeds_ctrl_ring();
+    seeds_idc_setup();
+    seeds_idc_ring();
     return 0;
 }

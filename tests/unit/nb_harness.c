@@ -61,6 +61,7 @@ static void start_netback(struct world *w, unsigned max_queues, unsigned stall_m
     cfg.port_arg = w;
     cfg.log = quiet_log;
     cfg.fastpath_bridges = fastpath;
+    cfg.channel_bridges = w->channels;
     char err[256];
     w->nb = xnv_netback_new(w->dom0, &cfg, err, sizeof err);
     if (!w->nb) {
@@ -79,6 +80,15 @@ static void world_start(struct world *w, unsigned max_queues, unsigned stall_ms,
     w->sim = xnv_sim_new();
     w->dom0 = xnv_sim_hv_open(w->sim, 0);
     start_netback(w, max_queues, stall_ms, fastpath);
+}
+
+void world_init_channels(struct world *w, unsigned max_queues, const char *bridges)
+{
+    memset(w, 0, sizeof *w);
+    w->sim = xnv_sim_new();
+    w->dom0 = xnv_sim_hv_open(w->sim, 0);
+    w->channels = bridges;
+    start_netback(w, max_queues, 60000, NULL);
 }
 
 void world_restart_netback(struct world *w)

@@ -53,11 +53,14 @@ struct world {
     unsigned nports;
     unsigned max_queues, stall_ms;  /* the engine's settings, for a restart */
     const char *fastpath;
+    const char *channels;           /* channel_bridges */
 };
 
 void world_init(struct world *w, unsigned max_queues, unsigned stall_ms);
 /* ... with the switch fast path on these bridges (comma-separated). */
 void world_init_fastpath(struct world *w, unsigned max_queues, const char *bridges);
+/* ... with direct-channel discovery on these bridges (comma-separated). */
+void world_init_channels(struct world *w, unsigned max_queues, const char *bridges);
 void world_free(struct world *w);
 /* A new netback engine on the same simulated host (after a shutdown). */
 void world_restart_netback(struct world *w);

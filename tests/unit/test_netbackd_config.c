@@ -78,6 +78,7 @@ START_TEST(valid_file_sets_every_key)
         "   stall-timeout-ms=5000   \n"
         "\trx-queue-frames\t=\t1024\n"
         "fastpath-bridges = xenbr0 , xenbr1,br-lan   # two bridges and a third\n"
+        "channel-bridges = xenbr1 ,br-lan\n"
         "control-socket = /run/xnv/alt#1.sock\n"        /* '#' not after a blank: part of the path */
         "close-on-exit = yes\r\n"                        /* CRLF line */
         "     # an indented comment\n"
@@ -91,6 +92,7 @@ START_TEST(valid_file_sets_every_key)
     ck_assert_uint_eq(c.stall_timeout_ms, 5000);
     ck_assert_uint_eq(c.rx_queue_frames, 1024);
     ck_assert_str_eq(c.fastpath_bridges, "xenbr0,xenbr1,br-lan");
+    ck_assert_str_eq(c.channel_bridges, "xenbr1,br-lan");
     ck_assert_str_eq(c.control_socket, "/run/xnv/alt#1.sock");
     ck_assert(c.close_on_exit);
     ck_assert_int_eq(c.log_level, LOG_DEBUG);
@@ -104,6 +106,7 @@ START_TEST(valid_file_sets_every_key)
     ck_assert_uint_eq(e.stall_timeout_ms, 5000);
     ck_assert_uint_eq(e.rx_queue_frames, 1024);
     ck_assert_ptr_eq(e.fastpath_bridges, c.fastpath_bridges);
+    ck_assert_ptr_eq(e.channel_bridges, c.channel_bridges);
 }
 END_TEST
 
@@ -138,14 +141,14 @@ START_TEST(missing_equals_unknown_key_missing_key)
     expect_one("# c\n\nsyslog\n", "t.conf:3: expected \"key = value\", found \"syslog\" (no '=')");
     expect_one("\n\ncolour = blue\n",
                "t.conf:3: unknown key \"colour\" (keys: max-queues, stall-timeout-ms, rx-queue-frames, "
-               "fastpath-bridges, control-socket, close-on-exit, log-level, syslog)");
+               "fastpath-bridges, channel-bridges, control-socket, close-on-exit, log-level, syslog)");
     /* Keys are exact: no case folding, no underscores, no inner blanks. */
     expect_one("Max-Queues = 4\n",
                "t.conf:1: unknown key \"Max-Queues\" (keys: max-queues, stall-timeout-ms, rx-queue-frames, "
-               "fastpath-bridges, control-socket, close-on-exit, log-level, syslog)");
+               "fastpath-bridges, channel-bridges, control-socket, close-on-exit, log-level, syslog)");
     expect_one("max_queues = 4\n",
                "t.conf:1: unknown key \"max_queues\" (keys: max-queues, stall-timeout-ms, rx-queue-frames, "
-               "fastpath-bridges, control-socket, close-on-exit, log-level, syslog)");
+               "fastpath-bridges, channel-bridges, control-socket, close-on-exit, log-level, syslog)");
     expect_one("  = 4\n", "t.conf:1: missing key before '='");
     /* A comment swallowing the '=' leaves a line without one. */
     expect_one("max-queues #= 4\n", "t.conf:1: expected \"key = value\", found \"max-queues\" (no '=')");
@@ -265,7 +268,7 @@ START_TEST(every_error_reported_with_its_line_and_nothing_applied)
                      "t.conf:3: max-queues: must be a number from 1 to 16, not \"20\"\n"
                      "t.conf:4: expected \"key = value\", found \"this line has no equals\" (no '=')\n"
                      "t.conf:6: unknown key \"colour\" (keys: max-queues, stall-timeout-ms, rx-queue-frames, "
-                     "fastpath-bridges, control-socket, close-on-exit, log-level, syslog)\n"
+                     "fastpath-bridges, channel-bridges, control-socket, close-on-exit, log-level, syslog)\n"
                      "t.conf:8: syslog: must be \"yes\" or \"no\", not \"maybe\"\n"
                      "t.conf:9: max-queues: already set on line 2\n");
     ck_assert_uint_eq(c.max_queues, 4);
@@ -320,7 +323,7 @@ START_TEST(format_round_trips_merge_and_diff)
     struct msgs m;
     ck_assert_int_eq(parse("max-queues = 5\nstall-timeout-ms = 250\nrx-queue-frames = 64\n"
                            "fastpath-bridges = xenbr0,xenbr9\ncontrol-socket = /tmp/x.sock\n"
-                           "close-on-exit = yes\nlog-level = warning\nsyslog = yes\n", &a, &m), 0);
+                           "close-on-exit = yes\nlog-level = warning\nsyslog = yes\nchannel-bridges = xenbr9\n", &a, &m), 0);
     /* Every key written out and read back gives the same value. */
     xnv_netbackd_config_default(&b);
     char why[256], val[XNV_NETBACKD_FASTPATH_MAX];

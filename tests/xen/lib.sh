@@ -12,7 +12,7 @@
 #
 # Guests (PV, stock netfront, on xenbr0; dom0 is 10.0.0.1)
 #   xr_guest_up NAME IP [--vcpus N] [--mem MB] [--extra "kernel args"]
-#               [--vif ",opt=val,..."] [--timeout S]
+#               [--vif ",opt=val,..."] [--timeout S] [--type pv|pvh]
 #       create the guest, or reuse it when a guest of that name already
 #       runs with the same settings; waits until its init is ready and it
 #       answers ping.  Sets XR_GUEST_UP_S (0 when reused).
@@ -151,7 +151,7 @@ xr__guest_ready() {
 }
 
 xr_guest_up() {
-    local name=$1 ip=$2 vcpus=1 mem=256 extra="" vif="" tmo=120
+    local name=$1 ip=$2 vcpus=1 mem=256 extra="" vif="" tmo=120 type=pv
     shift 2 || { echo "usage: xr_guest_up NAME IP [options]" >&2; return 2; }
     while [ $# -gt 0 ]; do
         case $1 in
@@ -160,11 +160,12 @@ xr_guest_up() {
         --extra) extra=$2 ;;
         --vif) vif=$2 ;;
         --timeout) tmo=$2 ;;
+        --type) type=$2 ;;
         *) echo "xr_guest_up: unknown option $1" >&2; return 2 ;;
         esac
         shift 2
     done
-    local sig="ip=$ip vcpus=$vcpus mem=$mem extra=$extra vif=$vif"
+    local sig="ip=$ip vcpus=$vcpus mem=$mem extra=$extra vif=$vif type=$type"
     local g=$XR_RUN/guests/$name t0 d
     XR_GUEST_UP_S=
     if xr_guest_domid "$name" >/dev/null; then
@@ -182,7 +183,7 @@ xr_guest_up() {
     shopt -u patsub_replacement 2>/dev/null || true   # keep '&' literal below
     cfg=${cfg//@NAME@/$name}; cfg=${cfg//@IP@/$ip}; cfg=${cfg//@MAC@/$mac}
     cfg=${cfg//@VCPUS@/$vcpus}; cfg=${cfg//@MEM@/$mem}; cfg=${cfg//@EXTRA@/$extra}
-    cfg=${cfg//@VIF@/$vif}; cfg=${cfg//@KERNEL@/$XR_GUEST_KERNEL}
+    cfg=${cfg//@VIF@/$vif}; cfg=${cfg//@KERNEL@/$XR_GUEST_KERNEL}; cfg=${cfg//@TYPE@/$type}
     cfg=${cfg//@RAMDISK@/$XR_GUEST_INITRD}
     printf '%s\n' "$cfg" >"$g.cfg"
     echo "$ip" >"$g.ip"

@@ -203,6 +203,11 @@ static void reload(const struct setup *su)
                             "now on; vifs already connected keep their path until they reconnect",
                   name, was, now);
             break;
+        case XNV_NBD_CHANNEL_BRIDGES:
+            /* In place too; read when the peer lists are next reconciled. */
+            memcpy(running.channel_bridges, next.channel_bridges, sizeof running.channel_bridges);
+            logf_(LOG_INFO, "SIGHUP: %s \"%s\" -> \"%s\"", name, was, now);
+            break;
         default:
             logf_(LOG_WARNING, "SIGHUP: %s \"%s\" -> \"%s\" needs a restart; still running with \"%s\"", name,
                   was, now, was);

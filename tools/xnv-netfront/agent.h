@@ -26,6 +26,7 @@ struct agent_opts {
     bool verbose;
     bool untrusted;
     bool no_offload;
+    bool channels;              /* direct channels to peers (xnv/idc.h) */
     const char *pidfile;
 };
 

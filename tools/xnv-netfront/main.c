@@ -13,6 +13,7 @@
 #include <syslog.h>
 #include <unistd.h>
 #include "agent.h"
+#include "xnv/idc.h"
 #include "xnv/netfront.h"
 #include "xnv/port.h"
 
@@ -67,6 +68,18 @@ static int signals(void)
     return signalfd(-1, &mask, SFD_CLOEXEC);
 }
 
+static void log_channel_stats(struct xnv_idc *idc)
+{
+    struct xnv_idc_stats s;
+    xnv_idc_stats(idc, &s);
+    agent_logf(LOG_NOTICE, "channels: %u peer(s); tx %llu packets %llu bytes; rx %llu packets %llu bytes "
+               "%llu errors; %llu fallbacks; lost pages %llu", xnv_idc_npeers(idc),
+               (unsigned long long)s.tx_frames, (unsigned long long)s.tx_bytes,
+               (unsigned long long)s.rx_frames, (unsigned long long)s.rx_bytes,
+               (unsigned long long)s.rx_errors, (unsigned long long)s.fallbacks,
+               (unsigned long long)s.lost_pages);
+}
+
 static void log_stats(struct xnv_netfront *nf, struct xnv_nf_bridge *b)
 {
     struct xnv_nf_stats s;
@@ -106,11 +119,15 @@ static void apply_link(struct xnv_netfront *nf, const char *tap, uint8_t applied
 }
 
 /* The control plane and the signals, until TERM or INT. */
-static void run(struct xnv_netfront *nf, struct xnv_nf_bridge *b, int sfd, const char *tap)
+static void run(struct xnv_netfront *nf, struct xnv_nf_bridge *b, struct xnv_idc *idc, int sfd,
+                const char *tap)
 {
     uint8_t mac[6] = { 0 };
     unsigned mtu = 0;
     enum xnv_nf_state last = xnv_nf_state(nf);
+    struct xnv_nf_info info;
+    xnv_nf_info(nf, &info);
+    uint64_t connections = info.connections;
     if (last == XNV_NF_CONNECTED)
         apply_link(nf, tap, mac, &mtu);
     for (;;) {
@@ -126,6 +143,8 @@ static void run(struct xnv_netfront *nf, struct xnv_nf_bridge *b, int sfd, const
                 xnv_nf_reconnect(nf);
             } else if (si.ssi_signo == SIGUSR1) {
                 log_stats(nf, b);
+                if (idc)
+                    log_channel_stats(idc);
             } else {
                 agent_logf(LOG_NOTICE, "%s: closing the device", strsignal((int)si.ssi_signo));
                 return;
@@ -140,6 +159,17 @@ static void run(struct xnv_netfront *nf, struct xnv_nf_bridge *b, int sfd, const
             if (s == XNV_NF_CONNECTED)
                 apply_link(nf, tap, mac, &mtu);
             last = s;
+        }
+        /* A new connection (restore, migration), even one that came up
+         * within one step: this guest's grants, ports and maybe domid are
+         * new, every channel starts over. */
+        if (idc && s == XNV_NF_CONNECTED) {
+            xnv_nf_info(nf, &info);
+            if (info.connections != connections) {
+                agent_logf(LOG_NOTICE, "channels: reconnected, starting over");
+                xnv_idc_reset(idc);
+                connections = info.connections;
+            }
         }
     }
 }
@@ -164,6 +194,8 @@ int main(int argc, char **argv)
     struct xnv_port *port = NULL;
     struct xnv_netfront *nf = NULL;
     struct xnv_nf_bridge *b = NULL;
+    struct xnv_hv *idc_hv = NULL;
+    struct xnv_idc *idc = NULL;
     int sfd = signals();
     if (!(hv = xnv_hv_open_xen(err, sizeof err))) {
         agent_logf(LOG_ERR, "cannot open the Xen interfaces: %s", err);
@@ -191,17 +223,32 @@ int main(int argc, char **argv)
         agent_logf(LOG_ERR, "%s", err);
         goto out;
     }
+    if (o.channels) {
+        /* Its own handle: the channel set reads every watch event of it. */
+        struct xnv_idc_options io;
+        xnv_idc_options_default(&io);
+        io.log = agent_log;
+        if (!(idc_hv = xnv_hv_open_xen(err, sizeof err)) ||
+            !(idc = xnv_idc_open(idc_hv, o.device, &io, err, sizeof err)) ||
+            xnv_nf_bridge_set_channels(b, idc, err, sizeof err) < 0) {
+            agent_logf(LOG_ERR, "channels: %s", err);
+            goto out;
+        }
+    }
     if (o.pidfile && (rc = agent_write_pidfile(o.pidfile)) < 0)
         agent_logf(LOG_WARNING, "cannot write %s: %s", o.pidfile, strerror(-rc));
     agent_logf(LOG_NOTICE, "device/vif/%u on %s: %s", o.device, o.tap, xnv_nf_state_name(xnv_nf_state(nf)));
     agent_ready(AGENT_EXIT_OK);
     if (!o.foreground)
         agent_log_to_syslog();
-    run(nf, b, sfd, o.tap);
+    run(nf, b, idc, sfd, o.tap);
     status = AGENT_EXIT_OK;
 out:
     agent_ready(status);
     xnv_nf_bridge_stop(b);
+    xnv_idc_close(idc);
+    if (idc_hv)
+        xnv_hv_close(idc_hv);
     xnv_nf_close(nf);
     xnv_port_close(port);
     if (hv)

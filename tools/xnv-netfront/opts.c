@@ -28,6 +28,9 @@ static void usage(FILE *o)
         "                        page) whatever the device's `trusted` key says\n"
         "      --no-offload      ask the backend for no receive offloads (no large\n"
         "                        segments, complete checksums)\n"
+        "      --channels        exchange frames directly with the other guests the\n"
+        "                        backend lists as peers (xnv-netbackd channel-bridges);\n"
+        "                        everything else takes the vif\n"
         "  -p, --pidfile FILE    write the process id to FILE\n"
         "  -f, --foreground      stay in the foreground and log to standard error\n"
         "                        (default: run as a daemon, log to syslog)\n"
@@ -57,6 +60,7 @@ int agent_parse(struct agent_opts *o, int argc, char **argv)
         { "tap", required_argument, NULL, 'i' },      { "timeout", required_argument, NULL, 't' },
         { "untrusted", no_argument, NULL, 'U' },      { "no-offload", no_argument, NULL, 'O' },
         { "pidfile", required_argument, NULL, 'p' },  { "foreground", no_argument, NULL, 'f' },
+        { "channels", no_argument, NULL, 'C' },
         { "verbose", no_argument, NULL, 'v' },        { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },        { NULL, 0, NULL, 0 },
     };
@@ -92,6 +96,7 @@ int agent_parse(struct agent_opts *o, int argc, char **argv)
             break;
         case 'U': o->untrusted = true; break;
         case 'O': o->no_offload = true; break;
+        case 'C': o->channels = true; break;
         case 'p': o->pidfile = optarg; break;
         case 'f': o->foreground = true; break;
         case 'v': o->verbose = true; break;

@@ -26,6 +26,11 @@ struct xnv_netback_config {
      * go guest to guest by one grant copy, bypassing the bridge and so its
      * filtering (ebtables/nftables bridge rules do not see them).  NULL: none. */
     const char *fastpath_bridges;
+    /* Bridges (comma-separated) on which guests that ask for direct channels
+     * (device/vif/N/request-xnv-channels = 1) learn which other such guests
+     * they may reach directly: backend/vif/<dom>/<dev>/xnv-peers/<domid> =
+     * <mac>.  Frames on those channels bypass the bridge too.  NULL: none. */
+    const char *channel_bridges;
     xnv_port_factory open_port;   /* NULL: TAP devices */
     void *port_arg;
     /* Called for every log line (level as syslog's LOG_*); NULL: stderr. */

@@ -38,8 +38,9 @@ enum xnv_netbackd_key {
     XNV_NBD_CLOSE_ON_EXIT    = 1u << 5,   /* close-on-exit */
     XNV_NBD_LOG_LEVEL        = 1u << 6,   /* log-level */
     XNV_NBD_SYSLOG           = 1u << 7,   /* syslog */
+    XNV_NBD_CHANNEL_BRIDGES  = 1u << 8,   /* channel-bridges (listed after fastpath-bridges) */
 };
-#define XNV_NBD_ALL_KEYS 0xffu
+#define XNV_NBD_ALL_KEYS 0x1ffu
 
 /* Limits of the numeric keys (the same as the command-line options'). */
 #define XNV_NBD_MAX_QUEUES_MAX      16u
@@ -54,6 +55,7 @@ struct xnv_netbackd_config {
     unsigned rx_queue_frames;
     /* "" for none, else bridge names joined by single commas. */
     char fastpath_bridges[XNV_NETBACKD_FASTPATH_MAX];
+    char channel_bridges[XNV_NETBACKD_FASTPATH_MAX];   /* same form */
     /* The daemon's own. */
     char control_socket[XNV_NETBACKD_SOCKET_MAX];
     bool close_on_exit;
@@ -105,7 +107,7 @@ void xnv_netbackd_config_format(const struct xnv_netbackd_config *c, unsigned ke
 /* "err", "warning", "info", "debug"; NULL for another level. */
 const char *xnv_netbackd_log_level_name(int level);
 
-/* Fill the engine's settings.  e->fastpath_bridges points into c, which must
+/* Fill the engine's settings.  e->fastpath_bridges and e->channel_bridges point into c, which must
  * outlive the engine; the other members of e are left as they were. */
 void xnv_netbackd_config_engine(const struct xnv_netbackd_config *c, struct xnv_netback_config *e);
 

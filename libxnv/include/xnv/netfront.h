@@ -178,6 +178,12 @@ struct xnv_nf_bridge_stats {
     uint64_t from_port, from_port_dropped; /* frames from the port */
 };
 void xnv_nf_bridge_stats(const struct xnv_nf_bridge *b, struct xnv_nf_bridge_stats *out);
+/* Direct channels (xnv/idc.h): frames for a peer with a live channel take
+ * it; what the channels receive goes to the port (queue 0), from a thread
+ * of the bridge that also runs the channels' control plane.  Once, after
+ * start; the set must outlive the bridge.  0 or -errno (err). */
+struct xnv_idc;
+int xnv_nf_bridge_set_channels(struct xnv_nf_bridge *b, struct xnv_idc *idc, char *err, size_t errlen);
 void xnv_nf_bridge_stop(struct xnv_nf_bridge *b);
 
 #endif

@@ -59,6 +59,13 @@ int xnv_offload_from_netif_rx(uint8_t *f, uint32_t len, uint16_t netrxf_flags,
  * (the sender must not have produced it). */
 int xnv_offload_for_peer(uint8_t *f, uint32_t len, struct xnv_offload *o, uint32_t peer_flags);
 
+/* Does a netif peer, which finds the L4 header itself, find this partial
+ * checksum where o says?  True for an unfragmented TCP/UDP frame whose L4
+ * header starts at csum_start with its checksum field at csum_offset; *h
+ * then holds the headers. */
+bool xnv_offload_csum_findable(const uint8_t *f, uint32_t len, const struct xnv_offload *o,
+                               struct xnv_hdrs *h);
+
 /* Checksum arithmetic (RFC 1071). */
 uint32_t xnv_csum_add(uint32_t sum, const uint8_t *p, uint32_t len);
 uint16_t xnv_csum_fold(uint32_t sum);

@@ -1,0 +1,424 @@
+/* The channel set's public face: open/close, the event loop step, send and
+ * receive, statistics. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#include "idc_int.h"
+#include "xnv/offload.h"
+
+void xnv_idc_options_default(struct xnv_idc_options *o)
+{
+    *o = (struct xnv_idc_options){ .bufs = 256, .stall_ms = 1000, .retry_ms = 5000 };
+}
+
+uint64_t idc_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void idc_log(struct xnv_idc *idc, int level, const char *fmt, ...)
+{
+    char msg[320];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (idc->opt.log)
+        idc->opt.log(idc->opt.log_arg, level, msg);
+    else
+        fprintf(stderr, "xnv-idc: %s\n", msg);
+}
+
+struct xnv_idc *xnv_idc_open(struct xnv_hv *hv, unsigned devid, const struct xnv_idc_options *o,
+                             char *err, size_t errlen)
+{
+    struct xnv_idc_options def;
+    if (!o) {
+        xnv_idc_options_default(&def);
+        o = &def;
+    }
+    if (o->bufs < XNV_IDC_MIN_BUFS || o->bufs > XNV_IDC_MAX_BUFS || o->stall_ms == 0) {
+        snprintf(err, errlen, "bufs must be %u..%u and stall_ms positive", XNV_IDC_MIN_BUFS,
+                 XNV_IDC_MAX_BUFS);
+        return NULL;
+    }
+    struct xnv_idc *idc = calloc(1, sizeof *idc);
+    if (!idc) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&idc->lock, NULL);
+    idc->hv = hv;
+    idc->opt = *o;
+    idc->devid = devid;
+    idc->epfd = -1;
+    snprintf(idc->fe_dir, sizeof idc->fe_dir, "device/vif/%u", devid);
+    idc->ch = xnv_evtchn_open(hv);
+    if (!idc->ch || xnv_copy_batch_init(&idc->cb, IDC_COPY_SEGS)) {
+        snprintf(err, errlen, "cannot open an event channel handle");
+        goto fail;
+    }
+    idc->epfd = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = { .events = EPOLLIN };
+    if (idc->epfd < 0 || epoll_ctl(idc->epfd, EPOLL_CTL_ADD, xnv_xs_watch_fd(hv), &ev) ||
+        epoll_ctl(idc->epfd, EPOLL_CTL_ADD, xnv_evtchn_fd(idc->ch), &ev)) {
+        snprintf(err, errlen, "epoll: %s", strerror(errno));
+        goto fail;
+    }
+    char path[96];
+    unsigned len;
+    snprintf(path, sizeof path, "%s/backend", idc->fe_dir);
+    char *be = xnv_xs_read(hv, XNV_XS_NO_TX, path, &len);
+    if (!be) {
+        snprintf(err, errlen, "this domain has no device/vif/%u", devid);
+        goto fail;
+    }
+    free(be);
+    /* An ordinary guest may not be told of other domains' deaths: then the
+     * backend's peer list (and failing grant copies) tell. */
+    idc->release_watched = xnv_xs_watch(hv, "@releaseDomain", IDC_TOKEN_REL) == 0;
+    if (!idc->release_watched)
+        idc_log(idc, LOG_INFO, "cannot watch @releaseDomain: peers leave through the backend's list");
+    /* Real mappings can vanish (save/restore, migration); simulated ones cannot. */
+    if (strcmp(xnv_hv_kind(hv), "xen") == 0 && !(idc->guarded = idc_guard_install()))
+        idc_log(idc, LOG_WARNING, "cannot install the fault guard: a restore may kill this process");
+    idc_ctrl_start(idc);
+    return idc;
+fail:
+    if (idc->epfd >= 0)
+        close(idc->epfd);
+    if (idc->ch)
+        xnv_evtchn_close(idc->ch);
+    xnv_copy_batch_free(&idc->cb);
+    pthread_mutex_destroy(&idc->lock);
+    free(idc);
+    return NULL;
+}
+
+void xnv_idc_close(struct xnv_idc *idc)
+{
+    if (!idc)
+        return;
+    pthread_mutex_lock(&idc->lock);
+    idc_drop_all(idc);
+    if (idc->peers_watched)
+        xnv_xs_unwatch(idc->hv, idc->peers_path, IDC_TOKEN_PEERS);
+    if (idc->release_watched)
+        xnv_xs_unwatch(idc->hv, "@releaseDomain", IDC_TOKEN_REL);
+    char path[96];
+    snprintf(path, sizeof path, "%s/request-xnv-channels", idc->fe_dir);
+    xnv_xs_rm(idc->hv, XNV_XS_NO_TX, path);
+    xnv_xs_rm(idc->hv, XNV_XS_NO_TX, IDC_DIR);
+    pthread_mutex_unlock(&idc->lock);
+    close(idc->epfd);
+    xnv_evtchn_close(idc->ch);
+    xnv_copy_batch_free(&idc->cb);
+    pthread_mutex_destroy(&idc->lock);
+    free(idc);
+}
+
+void xnv_idc_reset(struct xnv_idc *idc)
+{
+    pthread_mutex_lock(&idc->lock);
+    idc_drop_all(idc);
+    idc_ctrl_start(idc);
+    pthread_mutex_unlock(&idc->lock);
+}
+
+int xnv_idc_fd(const struct xnv_idc *idc) { return idc->epfd; }
+
+void xnv_idc_process(struct xnv_idc *idc)
+{
+    pthread_mutex_lock(&idc->lock);
+    char **ev;
+    while ((ev = xnv_xs_read_watch(idc->hv)) != NULL) {
+        idc_ctrl_event(idc, ev[XS_WATCH_PATH], ev[XS_WATCH_TOKEN]);
+        free(ev);
+    }
+    int port;
+    while ((port = xnv_evtchn_pending(idc->ch)) >= 0)
+        xnv_evtchn_unmask(idc->ch, (xnv_port_t)port);
+    /* Faults and stalls are retried after retry_ms. */
+    uint64_t now = idc_now_ns(), wait = (uint64_t)idc->opt.retry_ms * 1000000u;
+    for (unsigned i = 0; i < XNV_IDC_MAX_PEERS; i++) {
+        struct idc_peer *p = &idc->peer[i];
+        if (p->used && p->tx.state == XNV_IDC_FAILED && now - p->tx.failed_at_ns >= wait)
+            idc_tx_evaluate(idc, p);
+    }
+    pthread_mutex_unlock(&idc->lock);
+}
+
+static struct idc_peer *route(struct xnv_idc *idc, const uint8_t *dst)
+{
+    if (dst[0] & 1)             /* broadcast and multicast: the bridge's job */
+        return NULL;
+    for (unsigned i = 0; i < XNV_IDC_MAX_PEERS; i++) {
+        struct idc_peer *p = &idc->peer[i];
+        if (p->used && p->tx.state == XNV_IDC_UP && memcmp(p->mac, dst, 6) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+/* Lock held.  No room: wait, unless the peer has kept us waiting too long. */
+static int no_room(struct xnv_idc *idc, struct idc_peer *p)
+{
+    uint64_t now = idc_now_ns();
+    if (!p->tx.full_since_ns) {
+        p->tx.full_since_ns = now;
+        return -EAGAIN;
+    }
+    if (now - p->tx.full_since_ns < (uint64_t)idc->opt.stall_ms * 1000000u)
+        return -EAGAIN;
+    idc_tx_close(idc, p, true, "the peer posted no buffers for too long");
+    return 0;
+}
+
+/* One batch under way: the frames placed so far, copied in one call. */
+struct send_batch {
+    struct idc_peer *peer[IDC_SEND_MAX];
+    struct xnv_rx_placed placed[IDC_SEND_MAX];
+    unsigned idx[IDC_SEND_MAX];         /* the caller's frame index */
+    unsigned n;
+};
+
+/* Lock held.  Copy what was placed, answer failed copies with errors, push
+ * and notify each ring once.  A failed copy closes that channel and turns
+ * the frame's verdict into 0 (the caller sends it through the vif). */
+static void flush(struct xnv_idc *idc, struct send_batch *sb, const struct xnv_nf_frame *f, int *verdict)
+{
+    if (!sb->n)
+        return;
+    bool failed[IDC_SEND_MAX] = { false };
+    if (xnv_gnt_copy(idc->hv, idc->cb.seg, idc->cb.n) < 0)
+        memset(failed, 1, sizeof failed);
+    else
+        xnv_copy_batch_failures(&idc->cb, failed, sb->n);
+    for (unsigned i = 0; i < sb->n; i++) {
+        struct idc_peer *p = sb->peer[i];
+        if (p->tx.state != XNV_IDC_UP)
+            continue;
+        if (failed[i]) {
+            xnv_rx_fail(&p->tx.ring, &sb->placed[i]);   /* the slots go back, empty */
+            verdict[sb->idx[i]] = 0;
+        } else {
+            p->tx_frames++;
+            idc->st.tx_frames++;
+            idc->st.tx_bytes += f[sb->idx[i]].len;
+        }
+    }
+    for (unsigned i = 0; i < sb->n; i++) {
+        struct idc_peer *p = sb->peer[i];
+        if (p->tx.state != XNV_IDC_UP)
+            continue;
+        int notify;
+        RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&p->tx.ring, notify);
+        if (notify)
+            idc_notify(idc, p, p->tx.port);
+        if (failed[i])   /* the peer revoked or never granted its buffer */
+            idc_tx_close(idc, p, true, "grant copy into the peer's buffer failed");
+    }
+    sb->n = 0;
+    xnv_copy_batch_reset(&idc->cb);
+}
+
+/* Lock held.  Place frame i for its peer (verdict set unless placed). */
+static void place(struct xnv_idc *idc, struct send_batch *sb, struct xnv_nf_frame *f, unsigned i,
+                  int *verdict, bool *blocked)
+{
+    if (f[i].len < XNV_ETH_HLEN) {
+        verdict[i] = -EINVAL;
+        return;
+    }
+    struct idc_peer *p = route(idc, f[i].data);
+    if (!p) {
+        verdict[i] = 0;
+        return;
+    }
+    unsigned pi = (unsigned)(p - idc->peer);
+    if (blocked[pi]) {              /* keep the order of frames to one peer */
+        verdict[i] = -EAGAIN;
+        return;
+    }
+    struct xnv_rx_meta m;
+    const char *why = NULL;
+    if (idc_frame_meta(&f[i], &m, &why)) {
+        verdict[i] = -EINVAL;
+        return;
+    }
+    struct idc_tx *t = &p->tx;
+    struct xnv_rx_placed pl;
+    int rc = idc_ring_put(&t->ring, p->dom, f[i].data, f[i].len, &m, &idc->cb, &pl);
+    if (rc == -ENOSPC) {            /* the segments of the frames before it first */
+        flush(idc, sb, f, verdict);
+        if (p->tx.state != XNV_IDC_UP) {
+            verdict[i] = 0;
+            return;
+        }
+        rc = idc_ring_put(&t->ring, p->dom, f[i].data, f[i].len, &m, &idc->cb, &pl);
+    }
+    if (rc == -EAGAIN && idc_ring_arm(&t->ring))
+        rc = idc_ring_put(&t->ring, p->dom, f[i].data, f[i].len, &m, &idc->cb, &pl);
+    if (rc == -EAGAIN) {
+        verdict[i] = no_room(idc, p);
+        blocked[pi] = verdict[i] == -EAGAIN;
+        return;
+    }
+    if (rc) {
+        idc_tx_close(idc, p, true, "the peer's ring producer runs more than a ring ahead");
+        verdict[i] = 0;
+        return;
+    }
+    t->full_since_ns = 0;
+    verdict[i] = 1;
+    sb->peer[sb->n] = p;
+    sb->placed[sb->n] = pl;
+    sb->idx[sb->n] = i;
+    sb->n++;
+}
+
+int xnv_idc_send_many(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n, int *verdict)
+{
+    if (n > IDC_SEND_MAX)
+        return -EINVAL;
+    struct send_batch sb = { .n = 0 };
+    bool blocked[XNV_IDC_MAX_PEERS] = { false };
+    unsigned sent = 0;
+    pthread_mutex_lock(&idc->lock);
+    xnv_copy_batch_reset(&idc->cb);
+    sigjmp_buf jb;
+    if (idc->guarded && sigsetjmp(jb, 1)) {
+        /* A peer ring vanished (this guest was restored or migrated): every
+         * sending direction closes, every frame of this call takes the vif
+         * (one already delivered may then arrive twice). */
+        for (unsigned i = 0; i < XNV_IDC_MAX_PEERS; i++)
+            if (idc->peer[i].used && idc->peer[i].tx.state == XNV_IDC_UP)
+                idc_tx_close(idc, &idc->peer[i], true, "a peer's ring vanished (restored or migrated?)");
+        for (unsigned i = 0; i < n; i++)
+            if (verdict[i] != -EINVAL)
+                verdict[i] = 0;
+        xnv_copy_batch_reset(&idc->cb);
+        pthread_mutex_unlock(&idc->lock);
+        return 0;
+    }
+    if (idc->guarded)
+        idc_guard_enter(&jb);
+    for (unsigned i = 0; i < n; i++)
+        verdict[i] = 0;
+    for (unsigned i = 0; i < n; i++)
+        place(idc, &sb, f, i, verdict, blocked);
+    flush(idc, &sb, f, verdict);
+    idc_guard_leave();
+    pthread_mutex_unlock(&idc->lock);
+    for (unsigned i = 0; i < n; i++)
+        sent += verdict[i] == 1;
+    return (int)sent;
+}
+
+int xnv_idc_send(struct xnv_idc *idc, struct xnv_nf_frame *f)
+{
+    int verdict;
+    xnv_idc_send_many(idc, f, 1, &verdict);
+    return verdict;
+}
+
+/* A frame read from a channel: its offloads for the caller.  false: drop. */
+static bool rx_offload(struct xnv_nf_frame *fr, const struct nf_rx_frame *rf, const char **why)
+{
+    if (xnv_offload_from_netif_rx(fr->data, rf->len, rf->flags, rf->gso_type, rf->gso_size,
+                                  &fr->off, why))
+        return false;
+    fr->len = rf->len;
+    xnv_offload_to_vnet(&fr->off, &fr->vh);
+    return true;
+}
+
+/* Lock held.  Frames from one peer into f[0..n); how many. */
+static unsigned recv_peer(struct xnv_idc *idc, struct idc_peer *p, struct xnv_nf_frame *f, unsigned n)
+{
+    struct nf_rx *r = &p->rx.rx;
+    const char *why = NULL;
+    RING_IDX prod;
+    unsigned got = 0;
+    int rc = nf_rx_prod(r, &prod, &why);
+    while (rc == 0 && got < n) {
+        if (r->ring.rsp_cons == prod && ((rc = nf_rx_arm(r, &prod, &why)) < 0 || r->ring.rsp_cons == prod))
+            break;
+        struct nf_rx_frame rf;
+        enum nf_rx_verdict v = nf_rx_read(r, prod, f[got].data, f[got].cap, &rf);
+        if (v == NF_RX_FRAME && rx_offload(&f[got], &rf, &rf.why)) {
+            p->rx_frames++;
+            idc->st.rx_frames++;
+            idc->st.rx_bytes += rf.len;
+            got++;
+        } else {
+            p->rx_errors++;
+            idc->st.rx_errors++;
+            p->last_error = rf.why;
+        }
+    }
+    if (rc < 0) {
+        p->last_error = why;
+        idc_log(idc, LOG_WARNING, "peer %u: channel from it closed: %s", p->dom, why);
+        idc_rx_close(idc, p);
+        p->rx.state = XNV_IDC_FAILED;
+        return got;
+    }
+    if (nf_rx_refill(r) && nf_rx_push(r))
+        idc_notify(idc, p, p->rx.port);
+    return got;
+}
+
+int xnv_idc_recv(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n)
+{
+    pthread_mutex_lock(&idc->lock);
+    unsigned got = 0;
+    for (unsigned k = 0; k < XNV_IDC_MAX_PEERS && got < n; k++) {
+        struct idc_peer *p = &idc->peer[(idc->rr + k) % XNV_IDC_MAX_PEERS];
+        if (p->used && p->rx.state == XNV_IDC_UP)
+            got += recv_peer(idc, p, f + got, n - got);
+    }
+    idc->rr++;
+    pthread_mutex_unlock(&idc->lock);
+    return (int)got;
+}
+
+int xnv_idc_peer(struct xnv_idc *idc, xnv_domid_t dom, struct xnv_idc_peer_info *out)
+{
+    pthread_mutex_lock(&idc->lock);
+    struct idc_peer *p = idc_find_peer(idc, dom);
+    if (p)
+        *out = (struct xnv_idc_peer_info){
+            .dom = p->dom, .rx = p->rx.state, .tx = p->tx.state,
+            .tx_frames = p->tx_frames, .rx_frames = p->rx_frames, .rx_errors = p->rx_errors,
+            .fallbacks = p->fallbacks, .notifies = p->notifies, .last_error = p->last_error,
+        };
+    if (p)
+        memcpy(out->mac, p->mac, 6);
+    pthread_mutex_unlock(&idc->lock);
+    return p ? 0 : -ENOENT;
+}
+
+unsigned xnv_idc_npeers(struct xnv_idc *idc)
+{
+    pthread_mutex_lock(&idc->lock);
+    unsigned n = 0;
+    for (unsigned i = 0; i < XNV_IDC_MAX_PEERS; i++)
+        n += idc->peer[i].used;
+    pthread_mutex_unlock(&idc->lock);
+    return n;
+}
+
+void xnv_idc_stats(struct xnv_idc *idc, struct xnv_idc_stats *out)
+{
+    pthread_mutex_lock(&idc->lock);
+    *out = idc->st;
+    pthread_mutex_unlock(&idc->lock);
+}

@@ -1,0 +1,197 @@
+/* One channel direction's resources.
+ *
+ * Receiving (ours): a netif RX ring and buffer pages shared with the peer,
+ * an event channel left unbound for it, and the publication
+ * data/xnv-channel/<peer>/{ring-ref,event-channel,serial} that only the
+ * peer may read.  Sending (the peer's): its publication read and checked,
+ * its ring mapped, its event channel bound. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include "idc_int.h"
+
+/* ---- receiving -------------------------------------------------------------- */
+
+static int write_key(struct xnv_idc *idc, xnv_xs_tx_t tx, const char *dir, const char *key,
+                     uint64_t v, const struct xs_permissions *perms)
+{
+    char path[IDC_PATH_MAX + 64], val[24];
+    snprintf(path, sizeof path, "%s/%s", dir, key);
+    int n = snprintf(val, sizeof val, "%llu", (unsigned long long)v);
+    int rc = xnv_xs_write(idc->hv, tx, path, val, (unsigned)n);
+    return rc ? rc : xnv_xs_set_perms(idc->hv, tx, path, perms, 2);
+}
+
+/* The publication, all keys at once: the peer never sees half of it. */
+static int publish(struct xnv_idc *idc, struct idc_peer *p)
+{
+    char dir[IDC_PATH_MAX];
+    snprintf(dir, sizeof dir, IDC_DIR "/%u", p->dom);
+    const struct xs_permissions perms[2] = { { idc->self, XS_PERM_NONE }, { p->dom, XS_PERM_READ } };
+    for (int attempt = 0; attempt < 8; attempt++) {
+        xnv_xs_tx_t tx;
+        int rc = xnv_xs_tx_start(idc->hv, &tx);
+        if (rc)
+            return rc;
+        if ((rc = xnv_xs_mkdir(idc->hv, tx, dir)) == 0 &&
+            (rc = xnv_xs_set_perms(idc->hv, tx, dir, perms, 2)) == 0 &&
+            (rc = write_key(idc, tx, dir, "ring-ref", p->rx.ring_pg.gref, perms)) == 0 &&
+            (rc = write_key(idc, tx, dir, "event-channel", (unsigned)p->rx.port, perms)) == 0)
+            rc = write_key(idc, tx, dir, "serial", p->rx.serial, perms);
+        if (rc) {
+            xnv_xs_tx_end(idc->hv, tx, true);
+            return rc;
+        }
+        rc = xnv_xs_tx_end(idc->hv, tx, false);
+        if (rc != -EAGAIN)
+            return rc;
+    }
+    return -EAGAIN;
+}
+
+int idc_rx_open(struct xnv_idc *idc, struct idc_peer *p)
+{
+    struct idc_rx *r = &p->rx;
+    unsigned n = idc->opt.bufs;
+    int rc = nf_share(idc->hv, p->dom, &r->ring_pg, 1, true, true);
+    if (rc == 0 && (rc = nf_share(idc->hv, p->dom, r->rx.buf, n, true, false)) != 0)
+        nf_unshare(idc->hv, &r->ring_pg, 1);
+    if (rc) {
+        p->last_error = "cannot share the receive ring and buffers";
+        idc_log(idc, LOG_WARNING, "peer %u: %s: %s", p->dom, p->last_error, strerror(-rc));
+        r->state = XNV_IDC_FAILED;
+        return rc;
+    }
+    nf_rx_init(&r->rx, r->ring_pg.addr, n);
+    nf_rx_refill(&r->rx);
+    nf_rx_push(&r->rx);
+    r->port = xnv_evtchn_bind_unbound(idc->ch, p->dom);
+    r->serial = ++idc->serial;
+    rc = r->port < 0 ? r->port : publish(idc, p);
+    if (rc) {
+        p->last_error = "cannot publish the receive ring";
+        idc_log(idc, LOG_WARNING, "peer %u: %s: %s", p->dom, p->last_error, strerror(-rc));
+        r->state = XNV_IDC_FAILED;
+        idc_rx_close(idc, p);
+        r->state = XNV_IDC_FAILED;
+        return rc;
+    }
+    r->state = XNV_IDC_UP;
+    return 0;
+}
+
+void idc_rx_close(struct xnv_idc *idc, struct idc_peer *p)
+{
+    struct idc_rx *r = &p->rx;
+    if (r->state == XNV_IDC_DOWN)
+        return;
+    char dir[IDC_PATH_MAX];
+    snprintf(dir, sizeof dir, IDC_DIR "/%u", p->dom);
+    xnv_xs_rm(idc->hv, XNV_XS_NO_TX, dir);   /* first: the peer stops using it */
+    if (r->port >= 0)
+        xnv_evtchn_unbind(idc->ch, (xnv_port_t)r->port);
+    r->port = -1;
+    unsigned lost = nf_unshare(idc->hv, r->rx.buf, r->rx.nbufs) + nf_unshare(idc->hv, &r->ring_pg, 1);
+    r->rx.nbufs = 0;
+    idc->st.lost_pages += lost;
+    r->state = XNV_IDC_DOWN;
+}
+
+/* ---- sending ------------------------------------------------------------------ */
+
+void idc_notify(struct xnv_idc *idc, struct idc_peer *p, int port)
+{
+    if (port >= 0 && xnv_evtchn_notify(idc->ch, (xnv_port_t)port) == 0)
+        p->notifies++;
+}
+
+void idc_tx_close(struct xnv_idc *idc, struct idc_peer *p, bool failed, const char *why)
+{
+    struct idc_tx *t = &p->tx;
+    bool was_up = t->state == XNV_IDC_UP;
+    if (t->port >= 0)
+        xnv_evtchn_unbind(idc->ch, (xnv_port_t)t->port);
+    t->port = -1;
+    if (t->ring_page)
+        xnv_gnt_unmap(idc->hv, t->ring_page, 1);
+    t->ring_page = NULL;
+    t->full_since_ns = 0;
+    t->state = failed ? XNV_IDC_FAILED : XNV_IDC_DOWN;
+    if (failed)
+        t->failed_at_ns = idc_now_ns();
+    if (why) {
+        p->last_error = why;
+        if (was_up) {
+            p->fallbacks++;
+            idc->st.fallbacks++;
+        }
+        idc_log(idc, failed ? LOG_WARNING : LOG_INFO, "peer %u: channel to it closed: %s", p->dom, why);
+    }
+}
+
+/* One key of the peer's publication: 0, -ENOENT, or -EINVAL (malformed). */
+static int read_uint(struct xnv_idc *idc, const char *dir, const char *key, uint64_t max, uint64_t *out)
+{
+    char path[IDC_PATH_MAX + 64];
+    unsigned len;
+    snprintf(path, sizeof path, "%s/%s", dir, key);
+    char *v = xnv_xs_read(idc->hv, XNV_XS_NO_TX, path, &len);
+    if (!v)
+        return -ENOENT;
+    int rc = idc_parse_value(v, len, max, out);
+    free(v);
+    return rc;
+}
+
+void idc_tx_evaluate(struct xnv_idc *idc, struct idc_peer *p)
+{
+    struct idc_tx *t = &p->tx;
+    uint64_t ref, port, serial;
+    int rc = read_uint(idc, p->ch_path, "ring-ref", UINT32_MAX, &ref);
+    if (rc == 0)
+        rc = read_uint(idc, p->ch_path, "event-channel", INT32_MAX, &port);
+    if (rc == 0)
+        rc = read_uint(idc, p->ch_path, "serial", UINT64_MAX, &serial);
+    if (rc == -ENOENT) {
+        if (t->state == XNV_IDC_UP)
+            idc_tx_close(idc, p, false, "the peer withdrew its ring");
+        else
+            t->state = XNV_IDC_DOWN;
+        return;
+    }
+    if (rc) {
+        if (t->state != XNV_IDC_FAILED || t->serial != 0)
+            idc_tx_close(idc, p, true, "the peer published a malformed ring-ref, event-channel or serial");
+        t->serial = 0;
+        return;
+    }
+    bool same = t->ref == ref && t->evtchn == port && t->serial == serial;
+    if (same && t->state == XNV_IDC_UP)
+        return;
+    if (same && t->state == XNV_IDC_FAILED && idc_now_ns() - t->failed_at_ns <
+                                                 (uint64_t)idc->opt.retry_ms * 1000000u)
+        return;
+    if (t->state == XNV_IDC_UP)
+        idc_tx_close(idc, p, false, NULL);
+    t->ref = (xnv_gref_t)ref;
+    t->evtchn = (unsigned)port;
+    t->serial = serial;
+    xnv_gref_t r = (xnv_gref_t)ref;
+    t->ring_page = xnv_gnt_map(idc->hv, p->dom, &r, 1, true);
+    if (!t->ring_page) {
+        idc_tx_close(idc, p, true, "cannot map the ring the peer published");
+        return;
+    }
+    int lp = xnv_evtchn_bind_interdomain(idc->ch, p->dom, (xnv_port_t)port);
+    if (lp < 0) {
+        idc_tx_close(idc, p, true, "cannot bind the event channel the peer published");
+        return;
+    }
+    t->port = lp;
+    idc_ring_attach(&t->ring, t->ring_page);
+    t->full_since_ns = 0;
+    t->state = XNV_IDC_UP;
+    idc_log(idc, LOG_INFO, "peer %u: channel to it up", p->dom);
+}

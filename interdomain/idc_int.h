@@ -1,0 +1,137 @@
+/* Private to the inter-VM channel (interdomain/idc_*.c).
+ *
+ *   idc_ring.c   the data path: pure functions over ring memory (the sender
+ *                side; the receiver side is the netfront's RX ring, nf_rx.c);
+ *   idc_chan.c   one channel direction's resources: share/publish, map/attach,
+ *                teardown;
+ *   idc_ctrl.c   the control plane: peer list, watches, @releaseDomain;
+ *   idc_api.c    open/close, send/recv, statistics. */
+#ifndef XNV_IDC_INT_H
+#define XNV_IDC_INT_H
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include "../netfront/nf.h"       /* struct nf_rx, nf_share: the netfront's RX ring */
+#include "xnv/copy_batch.h"
+#include "xnv/idc.h"
+#include "xnv/rx.h"
+
+#define IDC_DIR         "data/xnv-channel"    /* relative to a domain's home */
+#define IDC_TOKEN_PEERS "xnv-idc-peers"
+#define IDC_TOKEN_REL   "xnv-idc-release"
+#define IDC_TOKEN_CH    "xnv-idc-ch/"         /* + peer domid */
+#define IDC_SEND_MAX    XNV_IDC_SEND_MAX
+/* Segments of IDC_SEND_MAX frames of the largest size (17 pages each, cut
+ * at page boundaries only: the source is one piece of local memory). */
+#define IDC_COPY_SEGS   (IDC_SEND_MAX * 17u)
+#define IDC_MAX_DOMID   0x7fefu               /* DOMID_FIRST_RESERVED - 1 */
+#define IDC_PATH_MAX    256
+
+/* Our ring for the peer: frames from it. */
+struct idc_rx {
+    enum xnv_idc_dir_state state;
+    struct nf_page ring_pg;
+    struct nf_rx rx;
+    int port;
+    uint64_t serial;
+};
+
+/* The peer's ring for us: frames to it. */
+struct idc_tx {
+    enum xnv_idc_dir_state state;
+    void *ring_page;
+    netif_rx_back_ring_t ring;
+    int port;
+    /* the publication attached to (or that failed) */
+    xnv_gref_t ref;
+    unsigned evtchn;
+    uint64_t serial;
+    uint64_t full_since_ns;         /* 0: not waiting for room */
+    uint64_t failed_at_ns;
+};
+
+struct idc_peer {
+    bool used;
+    xnv_domid_t dom;
+    uint8_t mac[6];
+    bool watching;
+    char token[32];
+    char ch_path[IDC_PATH_MAX];     /* its publication for us */
+    struct idc_rx rx;
+    struct idc_tx tx;
+    const char *last_error;
+    uint64_t tx_frames, rx_frames, rx_errors, fallbacks, notifies;
+};
+
+struct xnv_idc {
+    pthread_mutex_t lock;
+    struct xnv_hv *hv;
+    struct xnv_idc_options opt;
+    unsigned devid;
+    xnv_domid_t self;
+    char fe_dir[48];                /* device/vif/<devid> */
+    char peers_path[IDC_PATH_MAX];  /* <backend>/xnv-peers, "" while unknown */
+    bool peers_watched;
+    bool release_watched;
+    bool guarded;                   /* peer ring accesses under idc_guard */
+    struct xnv_evtchn *ch;
+    int epfd;
+    uint64_t serial;                /* of our publications */
+    unsigned rr;                    /* receive round robin */
+    struct xnv_copy_batch cb;
+    struct idc_peer peer[XNV_IDC_MAX_PEERS];
+    struct xnv_idc_stats st;
+};
+
+/* idc_api.c */
+void idc_log(struct xnv_idc *idc, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+uint64_t idc_now_ns(void);
+
+/* idc_guard.c: faults on mapped peer rings (see there).  Install once per
+ * process (false when it cannot); between enter and leave a SIGSEGV or
+ * SIGBUS returns through siglongjmp(jb, 1). */
+bool idc_guard_install(void);
+void idc_guard_enter(sigjmp_buf *jb);
+void idc_guard_leave(void);
+
+/* idc_parse.c: values another domain wrote, strictly.  0 or -EINVAL. */
+int idc_parse_value(const char *v, unsigned len, uint64_t max, uint64_t *out);
+/* A peer entry <name> = <mac>: a domid other than self, a unicast MAC. */
+int idc_parse_peer(const char *name, const char *mac, unsigned maclen, xnv_domid_t self,
+                   xnv_domid_t *dom, uint8_t macb[6]);
+
+/* idc_ring.c: sender side of a peer's ring. */
+/* Attach to a ring another sender may have used before: the requests
+ * consumed so far are the responses produced. */
+void idc_ring_attach(netif_rx_back_ring_t *ring, void *page);
+/* Place one frame (not pushed).  0; -EAGAIN: not enough buffers posted;
+ * -ENOSPC: batch full; -EPROTO: the receiver's producer is bogus. */
+int idc_ring_put(netif_rx_back_ring_t *ring, xnv_domid_t peer, const uint8_t *data, uint32_t len,
+                 const struct xnv_rx_meta *m, struct xnv_copy_batch *b, struct xnv_rx_placed *out);
+/* Ask to be notified when the receiver posts more buffers; true when some
+ * arrived meanwhile. */
+bool idc_ring_arm(netif_rx_back_ring_t *ring);
+/* Netif RX metadata of a frame for the channel; may complete a partial
+ * checksum in f->data.  -EINVAL (why) for a malformed frame. */
+int idc_frame_meta(struct xnv_nf_frame *f, struct xnv_rx_meta *m, const char **why);
+
+/* idc_chan.c */
+int idc_rx_open(struct xnv_idc *idc, struct idc_peer *p);
+void idc_rx_close(struct xnv_idc *idc, struct idc_peer *p);
+/* Read the peer's publication and attach, re-attach or detach as it says. */
+void idc_tx_evaluate(struct xnv_idc *idc, struct idc_peer *p);
+/* Close the sending direction; failed: for a fault (retried after retry_ms). */
+void idc_tx_close(struct xnv_idc *idc, struct idc_peer *p, bool failed, const char *why);
+void idc_notify(struct xnv_idc *idc, struct idc_peer *p, int port);
+
+/* idc_ctrl.c */
+void idc_ctrl_start(struct xnv_idc *idc);
+void idc_ctrl_event(struct xnv_idc *idc, const char *path, const char *token);
+void idc_drop_peer(struct xnv_idc *idc, struct idc_peer *p);
+void idc_drop_all(struct xnv_idc *idc);
+void idc_sync_peers(struct xnv_idc *idc);
+void idc_check_domains(struct xnv_idc *idc);
+struct idc_peer *idc_find_peer(struct xnv_idc *idc, xnv_domid_t dom);
+
+#endif

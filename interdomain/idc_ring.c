@@ -1,0 +1,88 @@
+/* The channel's data path, sender side: frames placed into the buffers the
+ * receiving peer posted on its ring, exactly as a netback places them into
+ * a netfront's (xnv_rx_place).  The receiver owns the ring page and may
+ * write anything into it: its producer index is read once and checked, and
+ * each request is copied out once by the placement code.  Pure functions
+ * over ring memory. */
+#include <errno.h>
+#include <string.h>
+#include "idc_int.h"
+#include "xnv/offload.h"
+
+void idc_ring_attach(netif_rx_back_ring_t *ring, void *page)
+{
+    netif_rx_sring_t *s = page;
+    /* BACK_RING_INIT would restart at 0; a ring a previous sender used goes
+     * on where that one stopped.  A bogus value only makes the producer
+     * check below fail. */
+    RING_IDX done = __atomic_load_n(&s->rsp_prod, __ATOMIC_ACQUIRE);
+    BACK_RING_INIT(ring, s, XNV_PAGE_SIZE);
+    ring->req_cons = done;
+    ring->rsp_prod_pvt = done;
+}
+
+int idc_ring_put(netif_rx_back_ring_t *ring, xnv_domid_t peer, const uint8_t *data, uint32_t len,
+                 const struct xnv_rx_meta *m, struct xnv_copy_batch *b, struct xnv_rx_placed *out)
+{
+    /* Read once; xnv_rx_place checks it against what was consumed. */
+    RING_IDX prod = __atomic_load_n(&ring->sring->req_prod, __ATOMIC_ACQUIRE);
+    return xnv_rx_place(ring, prod, peer, data, len, m, b, 0, out);
+}
+
+bool idc_ring_arm(netif_rx_back_ring_t *ring)
+{
+    int more;
+    RING_FINAL_CHECK_FOR_REQUESTS(ring, more);
+    return more;
+}
+
+int idc_frame_meta(struct xnv_nf_frame *f, struct xnv_rx_meta *m, const char **why)
+{
+    struct xnv_offload o;
+    *m = (struct xnv_rx_meta){ .gso_type = XEN_NETIF_GSO_TYPE_NONE };
+    if (f->len < XNV_ETH_HLEN || f->len > XNV_RX_MAX_LEN) {
+        *why = "frame shorter than an Ethernet header or longer than 64 KiB";
+        return -EINVAL;
+    }
+    if (f->meta == XNV_NF_META_VNET) {
+        if (xnv_offload_from_vnet(&f->vh, f->len, &o, why))
+            return -EINVAL;
+    } else {
+        o = f->off;
+    }
+    if (o.gso_type != XEN_NETIF_GSO_TYPE_NONE) {
+        if ((o.gso_type != XEN_NETIF_GSO_TYPE_TCPV4 && o.gso_type != XEN_NETIF_GSO_TYPE_TCPV6) ||
+            o.gso_size == 0) {
+            *why = "GSO frame of an unknown type or without a segment size";
+            return -EINVAL;
+        }
+        m->gso_type = o.gso_type;
+        m->gso_size = o.gso_size;
+        m->flags = NETRXF_csum_blank | NETRXF_data_validated;
+        return 0;
+    }
+    if (o.csum_partial) {
+        if ((uint32_t)o.csum_start + o.csum_offset + 2 > f->len) {
+            *why = "checksum position beyond the frame";
+            return -EINVAL;
+        }
+        /* netif carries no checksum position: the receiver finds the L4
+         * header itself, so it must be where the caller says. */
+        struct xnv_hdrs h;
+        if (xnv_offload_csum_findable(f->data, f->len, &o, &h)) {
+            m->flags = NETRXF_csum_blank | NETRXF_data_validated;
+        } else {
+            /* Completed here, once: the frame says so from now on (it may
+             * be offered again, or go through the vif after all). */
+            xnv_csum_complete(f->data, f->len, o.csum_start, o.csum_offset);
+            m->flags = NETRXF_data_validated;
+            f->vh.flags = VIRTIO_NET_HDR_F_DATA_VALID;
+            f->off.csum_partial = false;
+            f->off.csum_valid = true;
+        }
+        return 0;
+    }
+    if (o.csum_valid)
+        m->flags = NETRXF_data_validated;
+    return 0;
+}

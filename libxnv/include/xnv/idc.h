@@ -1,0 +1,106 @@
+/* The direct inter-VM channel (tier 2 of the fast path): guests that run
+ * xnv-netfront and share a bridge exchange frames with each other directly,
+ * by grant copy, without their backend in the path.
+ *
+ * Discovery: the backend service lists, under the backend directory of a
+ * vif whose frontend opted in (device/vif/<N>/request-xnv-channels = 1),
+ * the other opted-in guests on the same bridge: xnv-peers/<domid> = <mac>.
+ *
+ * One channel per direction, owned by its receiver B: B shares a netif RX
+ * ring and buffer pages with the sender A, allocates an event channel for A
+ * and publishes /local/domain/B/data/xnv-channel/<A>/{ring-ref,
+ * event-channel,serial} readable by A only.  A maps the ring and places
+ * frames into B's buffers as a netback places them into a netfront's.
+ *
+ * Frames for a MAC with a live channel take it (xnv_idc_send returns 1);
+ * everything else, and every frame when a channel cannot take it, is the
+ * caller's to send through the vif (xnv_idc_send returns 0).  The peer is
+ * never trusted: its xenstore values and ring contents are checked, and a
+ * misbehaving or vanished peer only costs its own channels.
+ *
+ * Threads: every call takes the channel set's lock; one thread runs
+ * xnv_idc_process() (the control plane and event channel), others may send
+ * and receive. */
+#ifndef XNV_IDC_H
+#define XNV_IDC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "xnv/hv.h"
+#include "xnv/netfront.h"   /* struct xnv_nf_frame */
+
+struct xnv_idc;
+
+#define XNV_IDC_MAX_PEERS   64u
+#define XNV_IDC_MIN_BUFS    18u     /* one largest frame (XEN_NETIF_NR_SLOTS_MIN) */
+#define XNV_IDC_MAX_BUFS    256u    /* a netif RX ring's slots */
+
+struct xnv_idc_options {
+    unsigned bufs;              /* receive buffer pages per peer (18..256) */
+    unsigned stall_ms;          /* a peer that leaves its ring full this long while
+                                   frames wait loses the channel (they take the vif) */
+    unsigned retry_ms;          /* after a fault or stall: wait before attaching again */
+    void (*log)(void *arg, int level, const char *msg);   /* NULL: stderr */
+    void *log_arg;
+};
+/* 256 buffers, 1 s stall, 5 s retry. */
+void xnv_idc_options_default(struct xnv_idc_options *o);
+
+/* Channels for device/vif/<devid> of hv's domain.  The set reads every
+ * watch event of hv: give it a handle of its own.  Writes the opt-in key. */
+struct xnv_idc *xnv_idc_open(struct xnv_hv *hv, unsigned devid, const struct xnv_idc_options *o,
+                             char *err, size_t errlen);
+/* Close every channel (publications removed, grants revoked) and free. */
+void xnv_idc_close(struct xnv_idc *idc);
+/* Drop every channel and start over from the peer list: after this guest's
+ * own netfront reconnected (save/restore, migration: new domid, new grants). */
+void xnv_idc_reset(struct xnv_idc *idc);
+
+/* Readable when the control plane or a channel has work. */
+int xnv_idc_fd(const struct xnv_idc *idc);
+/* Handle pending xenstore and event-channel work; never blocks. */
+void xnv_idc_process(struct xnv_idc *idc);
+
+/* Send one frame (its metadata as in xnv_nf_send; a partial checksum the
+ * peer cannot find may be completed in f->data).  1: it went over a
+ * channel; 0: no live channel for its destination MAC, send it through the
+ * vif; -EAGAIN: the peer's ring is full, try again later (after stall_ms
+ * the channel closes and the answer becomes 0).  Malformed frames: -EINVAL. */
+int xnv_idc_send(struct xnv_idc *idc, struct xnv_nf_frame *f);
+/* Up to XNV_IDC_SEND_MAX frames at once, in one grant-copy call: verdict[i]
+ * as xnv_idc_send() answers for f[i] (frames for one peer keep their order:
+ * after one answered -EAGAIN the later ones are too).  Returns how many
+ * went over channels, or -EINVAL when n is too large. */
+#define XNV_IDC_SEND_MAX 16u
+int xnv_idc_send_many(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n, int *verdict);
+/* Receive up to n frames from every channel into the caller's buffers
+ * (f[i].data, f[i].cap); fills len, off and vh.  Returns how many. */
+int xnv_idc_recv(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n);
+
+enum xnv_idc_dir_state {
+    XNV_IDC_DOWN = 0,
+    XNV_IDC_UP,
+    XNV_IDC_FAILED,             /* closed for a fault or a stall; retried later */
+};
+struct xnv_idc_peer_info {
+    xnv_domid_t dom;
+    uint8_t mac[6];
+    enum xnv_idc_dir_state rx, tx;  /* our ring for it / its ring for us */
+    uint64_t tx_frames, rx_frames, rx_errors, fallbacks, notifies;
+    const char *last_error;     /* static text, NULL if none */
+};
+/* -ENOENT when dom is not a listed peer. */
+int xnv_idc_peer(struct xnv_idc *idc, xnv_domid_t dom, struct xnv_idc_peer_info *out);
+/* Listed peers now. */
+unsigned xnv_idc_npeers(struct xnv_idc *idc);
+
+struct xnv_idc_stats {
+    uint64_t tx_frames, tx_bytes, rx_frames, rx_bytes;
+    uint64_t rx_errors;         /* malformed frames from a peer, dropped */
+    uint64_t fallbacks;         /* channels closed for a fault, stall or peer loss */
+    uint64_t lost_pages;        /* pages a peer still held when revoked */
+};
+void xnv_idc_stats(struct xnv_idc *idc, struct xnv_idc_stats *out);
+
+#endif

@@ -1,0 +1,38 @@
+#!/bin/bash
+# xnv-rig: timeout=900
+# fastpath-channel: two guests on xnv-netfront with direct channels (tier 2):
+# xnv-netbackd lists each as the other's peer, the guests set up a channel
+# each way and their unicast frames go guest to guest by grant copy, with
+# neither dom0 nor the bridge in the path.  Measured in the same run as the
+# bridged path through the stock kernel netback (two stock guests): ping and
+# iperf3 both ways, and the ratios.
+# shellcheck source=../lib.sh
+. "${XR_LIB:-/job/xen/lib.sh}"
+# shellcheck source=channel-common.sh
+. "$(dirname "$0")/channel-common.sh"
+
+SECS=${XR_IPERF_SECONDS:-10}
+xr_path "xnv-netfront direct channels (tier 2)"
+
+# The bridged path, this run: stock netfront, kernel netback, xenbr0.
+xr_netback_load || xr_fail "cannot load xen-netback"
+xr_guest_up s1 10.0.0.61 || xr_fail "stock guest s1 did not come up"
+xr_guest_up s2 10.0.0.62 || xr_fail "stock guest s2 did not come up"
+brtt=$(xr_rtt s2 s1 20) || xr_fail "ping s2 -> s1 (bridged) failed"
+bg=$(xr_iperf s2 s1 "$SECS") || xr_fail "iperf3 s2 -> s1 (bridged) failed"
+bg2=$(xr_iperf s1 s2 "$SECS") || xr_fail "iperf3 s1 -> s2 (bridged) failed"
+xr_metric bridged_rtt_ms "$brtt"
+xr_metric bridged_guest_to_guest_mbps "$bg"
+xr_metric bridged_guest_to_guest_reverse_mbps "$bg2"
+
+# The direct channel.
+xc_daemon_start
+xc_guest_up c1 10.0.0.71
+xc_guest_up c2 10.0.0.72
+xc_wait_channel c1 c2 30 || xr_fail "no channel between c1 and c2 within 30 s"
+xc_measure c1 c2 "$SECS"
+xr_metric throughput_ratio "$(awk -v a="$XC_MBPS" -v b="$bg" 'BEGIN { if (b > 0) printf "%.2f", a / b }')"
+xr_metric throughput_ratio_reverse "$(awk -v a="$XC_MBPS_REV" -v b="$bg2" 'BEGIN { if (b > 0) printf "%.2f", a / b }')"
+xr_metric rtt_ratio "$(awk -v a="$XC_RTT" -v b="$brtt" 'BEGIN { if (b > 0) printf "%.2f", a / b }')"
+xr_guests_down
+xr_pass "two xnv-netfront guests talk over direct channels (c1 sent $XC_TX_A, c2 $XC_TX_B frames on them)"

@@ -1,0 +1,57 @@
+#!/bin/bash
+# xnv-rig: timeout=900
+# fastpath-restore: two guests on xnv-netfront with a direct channel; one is
+# saved (xl save) and restored (xl restore, a new domain id).  The channel
+# is closed with the saved domain, the restored guest's agent reconnects and
+# starts over, and a new channel carries the traffic again.
+# shellcheck source=../lib.sh
+. "${XR_LIB:-/job/xen/lib.sh}"
+# shellcheck source=channel-common.sh
+. "$(dirname "$0")/channel-common.sh"
+
+SECS=${XR_IPERF_SECONDS:-10}
+SAVE=/tmp/xnv-r2.save
+xr_path "direct channel across xl save/restore"
+xc_daemon_start
+xc_guest_up r1 10.0.0.91
+xc_guest_up r2 10.0.0.92
+xc_wait_channel r1 r2 30 || xr_fail "no channel between r1 and r2 within 30 s"
+rtt0=$(xr_rtt r1 r2 10) || xr_fail "ping r1 -> r2 failed before save"
+xr_metric rtt_before_ms "$rtt0"
+read -r tx0 _ _ <<<"$(xc_channel_stats r1)"
+
+old=$(xr_guest_domid r2)
+rm -f "$SAVE"
+t0=$(xr_now_us)
+timeout 300 xl save r2 "$SAVE" || xr_fail "xl save r2 failed"
+xr_metric save_s "$(xr_since_s "$t0")"
+t0=$(xr_now_us)
+timeout 300 xl restore "$SAVE" || xr_fail "xl restore failed"
+xr_metric restore_s "$(xr_since_s "$t0")"
+rm -f "$SAVE"
+new=$(xr_guest_domid r2) || xr_fail "r2 is not running after xl restore"
+[ "$new" != "$old" ] || xr_log "r2 kept domain id $old"
+if [ "$new" != "$old" ]; then
+    # r1 withdraws its ring for the saved domain once the backend drops it.
+    d1=$(xr_guest_domid r1)
+    for _ in $(seq 100); do
+        xenstore-exists "/local/domain/$d1/data/xnv-channel/$old" 2>/dev/null || break
+        sleep 0.2
+    done
+    xenstore-exists "/local/domain/$d1/data/xnv-channel/$old" 2>/dev/null &&
+        xr_fail "r1 still offers a ring to the saved domain $old after 20 s"
+fi
+t0=$(xr_now_us)
+xc_wait_channel r1 r2 60 || xr_fail "no channel between r1 and the restored r2 within 60 s"
+xr_metric channel_back_s "$(xr_since_s "$t0")"
+rtt=$(xr_rtt r1 r2 20) || xr_fail "ping r1 -> r2 failed after restore"
+xr_metric rtt_ms "$rtt"
+v=$(xr_iperf r1 r2 "$SECS") || xr_fail "iperf3 r1 -> r2 failed after restore"
+xr_metric guest_to_guest_mbps "$v"
+read -r tx1 _ fb <<<"$(xc_channel_stats r1)"
+xr_metric channel_tx_packets_after "$(( ${tx1:-0} - ${tx0:-0} ))"
+xr_metric channel_fallbacks "${fb:-0}"
+[ $(( ${tx1:-0} - ${tx0:-0} )) -gt 1000 ] ||
+    xr_fail "after restore the channel carried only $(( ${tx1:-0} - ${tx0:-0} )) frames from r1"
+xr_guests_down
+xr_pass "xl save/restore of r2: the channel closed with it and came back ($(( tx1 - tx0 )) frames after)"
