@@ -61,6 +61,11 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (optind < argc) {
+        fprintf(stderr, "xnv-bench: unexpected argument \"%s\"\n"
+                        "Try 'xnv-bench --help' for more information.\n", argv[optind]);
+        return 2;
+    }
     double bound = bench_memcpy_gbps(0.5);
     static const uint32_t sizes[] = { 64, 1514, 65000 };
     static const char *dirs[] = { "guest_to_backend", "backend_to_guest" };

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#define XNV_VERSION "0.1.0" /* as xnv-netbackd's */
 #define DEFAULT_SOCKET "/run/xnv/netbackd.sock"
 
 static void usage(FILE *o)
@@ -25,7 +26,8 @@ static void usage(FILE *o)
         "  -s, --socket PATH   the daemon's control socket (default %s)\n"
         "  -j, --json          print the daemon's answer as JSON\n"
         "  -n, --count N       with top: stop after N refreshes\n"
-        "  -h, --help          show this help and exit\n",
+        "  -h, --help          show this help and exit\n"
+        "  -V, --version       show the version and exit\n",
         DEFAULT_SOCKET);
 }
 
@@ -74,10 +76,10 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         { "socket", required_argument, NULL, 's' }, { "json", no_argument, NULL, 'j' },
         { "count", required_argument, NULL, 'n' },  { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long(argc, argv, "s:jn:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "s:jn:hV", opts, NULL)) != -1) {
         switch (c) {
         case 's': sock = optarg; break;
         case 'j': json = true; break;
@@ -91,6 +93,7 @@ int main(int argc, char **argv)
             break;
         }
         case 'h': usage(stdout); return 0;
+        case 'V': printf("xnvctl %s\n", XNV_VERSION); return 0;
         default:
             fprintf(stderr, "Try 'xnvctl --help' for more information.\n");
             return 2;
