@@ -77,6 +77,46 @@ if [ -x "$BIN/xnvctl" ]; then
     else ok; fi
 fi
 
+# xnvctl against a stand-in daemon: each command asks what it should, top
+# shows rates computed between two refreshes (1000 packets and 12 Mbit/s a
+# refresh, about a second apart), and an answer that is not the daemon's is
+# refused.
+fake() {   # fake SOCKET [--garbage]: start the stand-in, wait for its socket
+    rm -f "$1"
+    python3 "$TOP/tests/cli/fake-netbackd.py" "$@" &
+    fake_pid=$!
+    for _ in $(seq 50); do [ -S "$1" ] && return 0; sleep 0.1; done
+    bad "the stand-in daemon did not start"; return 1
+}
+if [ -x "$BIN/xnvctl" ] && command -v python3 >/dev/null; then
+    C=$BIN/xnvctl S=$T/ctl.sock
+    if fake "$S"; then
+        run "$C" --socket "$S" list
+        if [ $rc -ne 0 ] || ! grep -q 'vif7.0 *connected' "$T/out"; then bad "xnvctl list: status $rc"; else ok; fi
+        run "$C" --socket "$S" --json
+        if [ $rc -ne 0 ] || ! python3 -c 'import json,sys; assert json.load(sys.stdin)["vifs"][0]["domid"] == 7' <"$T/out"; then
+            bad "xnvctl --json: status $rc or not the daemon's JSON"
+        else ok; fi
+        run "$C" --socket "$S" top --count 2
+        # second refresh, vif7.0's line: IFNAME DOMID DEVID TX_PKT/S TX_MBIT/S RX_PKT/S RX_MBIT/S DROP/S
+        r=$(awk '/^xnvctl top/ { n++ } n == 2 && $1 == "vif7.0" && NF == 8' "$T/out")
+        if [ $rc -ne 0 ] || [ "$(grep -c 'TX_PKT/S' "$T/out")" != 2 ]; then bad "xnvctl top --count 2: status $rc"
+        elif ! awk '{ exit !($4 >= 500 && $4 <= 1100 && $6 >= 500 && $6 <= 1100 && $5 >= 6 && $5 <= 13.2 && $8 == 0) }' <<<"$r"; then
+            bad "xnvctl top: rates of the second refresh wrong: '$r'"
+        elif ! awk '/^xnvctl top/ { n++ } n == 1 && $1 == "vif7.0" && NF == 8 { exit !($4 == "-") }' "$T/out"; then
+            bad "xnvctl top: the first refresh shows a rate it cannot know"
+        else ok; fi
+        kill "$fake_pid"; wait "$fake_pid" 2>/dev/null
+    fi
+    if fake "$S" --garbage; then
+        run "$C" --socket "$S" top --count 1
+        if [ $rc -eq 0 ] || ! grep -q 'unexpected answer' "$T/err"; then bad "xnvctl top accepted a foreign answer (status $rc)"; else ok; fi
+        kill "$fake_pid"; wait "$fake_pid" 2>/dev/null
+    fi
+elif [ -x "$BIN/xnvctl" ]; then
+    bad "python3 is needed for xnvctl's tests (make deps installs it)"
+fi
+
 # xnv-netbackd's configuration file.
 NB=$BIN/xnv-netbackd
 if [ -x "$NB" ]; then

@@ -137,8 +137,15 @@ xr_log "statistics: guest tx $tx1 -> $tx2, rx $rx1 -> $rx2"
 xr_metric stats_tx_delta $((tx2 - tx1))
 xr_metric stats_rx_delta $((rx2 - rx1))
 "$CTL" stats >&2 || xr_fail "xnvctl stats failed"
-n=$("$CTL" top --count 2 | grep -c 'IFNAME') || true
-[ "$n" = 2 ] || xr_fail "xnvctl top --count 2 refreshed $n times"
+# xnvctl top: two refreshes under traffic, the second with rates for the vif
+ping -c 40 -i 0.1 -W 2 10.0.0.31 >/dev/null &
+top=$("$CTL" top --count 2) || xr_fail "xnvctl top failed"
+wait
+echo "$top" >&2
+[ "$(echo "$top" | grep -c 'TX_PKT/S')" = 2 ] || xr_fail "xnvctl top --count 2 did not refresh twice"
+pps=$(echo "$top" | awk -v i="vif$d.0" '/^xnvctl top/ { n++ } n == 2 && $1 == i && NF == 8 { print $4 }')
+[ -n "$pps" ] && [ "$pps" != - ] && [ "$pps" -gt 0 ] || xr_fail "xnvctl top shows no rate for vif$d.0 under ping"
+xr_metric top_tx_pps "$pps"
 
 # a reload as the unit's ExecReload lines do it (with $MAINPID)
 while read -r line; do
