@@ -27,7 +27,7 @@ xr_netback_load || xr_fail "cannot load xen-netback in dom0"
 # --- dd's extra initramfs archive, from dom0's files ------------------------
 O=$XR_RUN/dd-overlay
 rm -rf "$O"
-mkdir -p "$O/usr/lib/xen-4.17/bin" "$O/usr/local/sbin" "$O/usr/bin" "$O/usr/lib/xnv-dd" \
+mkdir -p "$O/usr/lib/xen-4.17/bin" "$O/usr/bin" "$O/usr/lib/xnv-dd" \
          "$O/etc/xen" "$O/var/lib/xen" "$O/var/log/xen" "$O/run/xen" "$O/run/lock"
 ln -s ../run "$O/var/run"
 ln -s ../run/lock "$O/var/lock"
@@ -35,9 +35,9 @@ cp "$XLBIN" "$O/usr/lib/xen-4.17/bin/xl"
 cp -a /etc/xen/scripts "$O/etc/xen/"
 cp /etc/xen/xl.conf "$O/etc/xen/" 2>/dev/null
 cp "$(command -v bash)" "$O/usr/bin/bash"
-# iproute2's ip ahead of busybox's in PATH: the hotplug scripts need its
-# bridge commands
-cp "$(readlink -f "$(command -v ip)")" "$O/usr/local/sbin/ip"
+# iproute2's ip in /usr/bin, ahead of busybox's /usr/sbin/ip in the PATH the
+# hotplug scripts set (busybox --install leaves an existing file alone)
+cp "$(readlink -f "$(command -v ip)")" "$O/usr/bin/ip"
 # merged /usr in the guest: /lib is usr/lib
 for l in $(ldd "$XLBIN" "$(command -v bash)" "$(command -v ip)" |
            awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }' | sort -u); do
