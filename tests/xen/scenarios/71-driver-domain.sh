@@ -18,6 +18,7 @@ SECS=${XR_IPERF_SECONDS:-10}
 DD_IP=10.0.0.40 DG_IP=10.0.0.41
 XLBIN=/usr/lib/xen-4.17/bin/xl
 xr_path "xnv-netbackd in a driver domain"
+trap 'xr_guest_down dg >/dev/null 2>&1; xr_guest_down dd >/dev/null 2>&1' EXIT
 xr_bin xnv-netbackd >/dev/null || xr_fail "xnv-netbackd was not built"
 [ -x "$XLBIN" ] || xr_fail "no $XLBIN in dom0"
 
