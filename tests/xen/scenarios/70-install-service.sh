@@ -50,7 +50,9 @@ fi
 # What install puts there: a staged install first (DESTDIR), its file list.
 rm -rf "$STAGE"
 make install DESTDIR="$STAGE" >"$XR_RUN/stage.log" 2>&1 || { cat "$XR_RUN/stage.log" >&2; xr_fail "make install DESTDIR=... failed"; }
-mapfile -t files < <(cd "$STAGE" && find . -type f | sed 's|^\.||' | sort)
+# (no process substitution here: this dom0 has no /dev/fd)
+(cd "$STAGE" && find . -type f | sed 's|^\.||' | sort) >"$XR_RUN/installed-files"
+mapfile -t files <"$XR_RUN/installed-files"
 xr_metric installed_files "${#files[@]}"
 [ "${#files[@]}" -ge 10 ] || xr_fail "a staged install holds ${#files[@]} files only"
 for f in "${files[@]}"; do
@@ -128,9 +130,9 @@ for v in json.load(sys.stdin)["vifs"]:
     if v["domid"] == d and v["devid"] == 0:
         print(v["stats"]["tx_packets"], v["stats"]["rx_packets"])' "$d"
 }
-read -r tx1 rx1 < <(pk) || xr_fail "xnvctl --json did not parse or lacks dom$d"
+read -r tx1 rx1 <<<"$(pk)" && [ -n "$rx1" ] || xr_fail "xnvctl --json did not parse or lacks dom$d"
 ping -c 20 -i 0.2 -W 2 10.0.0.31 >/dev/null || xr_fail "ping between the two reads failed"
-read -r tx2 rx2 < <(pk) || xr_fail "second xnvctl --json failed"
+read -r tx2 rx2 <<<"$(pk)" && [ -n "$rx2" ] || xr_fail "second xnvctl --json failed"
 xr_log "statistics: guest tx $tx1 -> $tx2, rx $rx1 -> $rx2"
 [ "$tx2" -ge $((tx1 + 20)) ] && [ "$rx2" -ge $((rx1 + 20)) ] ||
     xr_fail "statistics did not grow by 20 packets each way ($tx1->$tx2, $rx1->$rx2)"
@@ -152,7 +154,7 @@ while read -r line; do
     line=${line//\$MAINPID/$SVC_PID}
     read -ra argv <<<"$line"
     "${argv[@]}" >&2 || xr_fail "reload step failed: $line"
-done < <(sed -n 's/^ExecReload=//p' "$UNIT")
+done <<<"$(sed -n 's/^ExecReload=//p' "$UNIT")"
 sleep 1
 kill -0 "$SVC_PID" 2>/dev/null || xr_fail "the service died on reload"
 ping -c 3 -W 3 10.0.0.31 >/dev/null || xr_fail "no ping after the reload"

@@ -37,7 +37,7 @@ cp -a /etc/xen/scripts "$O/etc/xen/"
 cp /etc/xen/xl.conf "$O/etc/xen/" 2>/dev/null
 cp "$(command -v bash)" "$O/usr/bin/bash"
 # iproute2's ip in /usr/bin, ahead of busybox's /usr/sbin/ip in the PATH the
-# hotplug scripts set (busybox --install leaves an existing file alone)
+# hotplug scripts (bash) set; busybox --install leaves an existing file alone
 cp "$(readlink -f "$(command -v ip)")" "$O/usr/bin/ip"
 # merged /usr in the guest: /lib is usr/lib
 for l in $(ldd "$XLBIN" "$(command -v bash)" "$(command -v ip)" |
@@ -71,14 +71,16 @@ ddid=$(xr_guest_domid dd)
 xenstore-exists "/local/domain/$ddid/libxl" || xr_fail "driver_domain=1 did not give dd its libxl directory"
 
 # bridge modules, then the bridge with dd's uplink and address on it
+# (the guests' busybox sh runs its own ip applet for a bare "ip")
 xr_guest_run dd -t 60 'set -e
     while read -r m; do insmod "/usr/lib/xnv-dd/$m"; done </usr/lib/xnv-dd/modules.list
-    ip link add xenbr0 type bridge
-    ip link set xenbr0 type bridge forward_delay 0 stp_state 0
-    ip addr del '"$DD_IP"'/24 dev eth0
-    ip link set eth0 master xenbr0
-    ip addr add '"$DD_IP"'/24 dev xenbr0
-    ip link set xenbr0 up' >&2 || dd_fail "cannot make the bridge in dd"
+    IP=/usr/bin/ip
+    $IP link add xenbr0 type bridge
+    $IP link set xenbr0 type bridge forward_delay 0 stp_state 0
+    $IP addr del '"$DD_IP"'/24 dev eth0
+    $IP link set eth0 master xenbr0
+    $IP addr add '"$DD_IP"'/24 dev xenbr0
+    $IP link set xenbr0 up' >&2 || dd_fail "cannot make the bridge in dd"
 xr_wait_ping "$DD_IP" 30 || dd_fail "dd does not answer ping on its bridge"
 
 # xnv-netbackd and xl devd in dd
