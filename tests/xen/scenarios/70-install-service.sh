@@ -141,8 +141,9 @@ xr_metric stats_rx_delta $((rx2 - rx1))
 "$CTL" stats >&2 || xr_fail "xnvctl stats failed"
 # xnvctl top: two refreshes under traffic, the second with rates for the vif
 ping -c 40 -i 0.1 -W 2 10.0.0.31 >/dev/null &
+ping_pid=$!
 top=$("$CTL" top --count 2) || xr_fail "xnvctl top failed"
-wait
+wait "$ping_pid"
 echo "$top" >&2
 [ "$(echo "$top" | grep -c 'TX_PKT/S')" = 2 ] || xr_fail "xnvctl top --count 2 did not refresh twice"
 pps=$(echo "$top" | awk -v i="vif$d.0" '/^xnvctl top/ { n++ } n == 2 && $1 == i && NF == 8 { print $4 }')
