@@ -18,7 +18,9 @@ SECS=${XR_IPERF_SECONDS:-10}
 DD_IP=10.0.0.40 DG_IP=10.0.0.41
 XLBIN=/usr/lib/xen-4.17/bin/xl
 xr_path "xnv-netbackd in a driver domain"
-trap 'xr_guest_down dg >/dev/null 2>&1; xr_guest_down dd >/dev/null 2>&1' EXIT
+DOM0_MAC=
+trap '[ -n "$DOM0_MAC" ] && ip link set xenbr0 address "$DOM0_MAC"
+      xr_guest_down dg >/dev/null 2>&1; xr_guest_down dd >/dev/null 2>&1' EXIT
 xr_bin xnv-netbackd >/dev/null || xr_fail "xnv-netbackd was not built"
 [ -x "$XLBIN" ] || xr_fail "no $XLBIN in dom0"
 
@@ -83,6 +85,14 @@ xr_guest_run dd -t 60 'set -e
     $IP addr add '"$DD_IP"'/24 dev xenbr0
     $IP link set xenbr0 up' >&2 || dd_fail "cannot make the bridge in dd"
 xr_wait_ping "$DD_IP" 30 || dd_fail "dd does not answer ping on its bridge"
+# dom0's xenbr0 holds only vifs, all fe:ff:ff:ff:ff:ff (the hotplug
+# script's address), so the bridge takes that address too; so does the vif
+# TAP on dd's bridge, which then drops dom0's frames as "received packet on
+# eth0 with own address as source address".  On a real host dom0's bridge
+# has its NIC's address: give it one for this scenario.
+DOM0_MAC=$(cat /sys/class/net/xenbr0/address)
+ip link set xenbr0 address 02:00:0a:00:00:01 || xr_fail "cannot set xenbr0's address in dom0"
+ip neigh flush dev xenbr0
 
 # xnv-netbackd and xl devd in dd
 xr_guest_run dd 'xnv-netbackd -v >/tmp/netbackd.log 2>&1 &' || dd_fail "cannot start xnv-netbackd in dd"
