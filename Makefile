@@ -82,7 +82,8 @@ deps:
 
 # The fast tests.  CK_DEFAULT_TIMEOUT bounds each test; the runner prints
 # "N passed, N failed" as its last line.
-check-unit: $(TEST_BIN) $(B)/bin/xnv-probe
+check-unit: $(TEST_BIN) $(TOOL_BINS)
+	tests/cli/run.sh $(B)/bin
 	$(B)/bin/xnv-probe selftest-sim --guests both > $(B)/tests/probe-selftest.log 2>&1 || \
 	  { tail -20 $(B)/tests/probe-selftest.log; exit 1; }
 	@tail -1 $(B)/tests/probe-selftest.log

@@ -221,10 +221,14 @@ static bool hotplug_connected(struct nb_vif *v)
     return ok;
 }
 
+/* In a driver domain xenstore may refuse to say whether another domain
+ * exists (-EACCES): then the frontend's own state node, readable by its
+ * backend while the device exists, decides alone. */
 static bool frontend_domain_alive(struct nb_vif *v)
 {
     struct xnv_dominfo di;
-    return xnv_dom_info(v->nb->hv, v->domid, &di) == 0 && !di.dying;
+    int rc = xnv_dom_info(v->nb->hv, v->domid, &di);
+    return rc == -EACCES || (rc == 0 && !di.dying);
 }
 
 static void close_device(struct nb_vif *v, int state)

@@ -13,6 +13,7 @@ load_versions
 # Packages of the dom0 root filesystem.  Later scenarios rely on every one of
 # them; add, never remove.
 PKGS="xen-utils-4.17=$XEN_VERSION xenstore-utils iproute2 bridge-utils iperf3 ethtool
+      make pkg-config libxen-dev=$XEN_VERSION check
       tcpdump procps psmisc strace kmod iputils-ping busybox less cpio file nginx wrk"
 
 # Kernel module folders dropped from the copy: hardware that QEMU does not

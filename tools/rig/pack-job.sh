@@ -1,8 +1,8 @@
 #!/bin/bash
 # Packs the per-run job disk (never cached): the dom0 runner, a copy of
-# tests/xen, our programs from build/bin, the guest overlay initramfs (guest
-# init + our programs, appended to the cached base in dom0) and the xl
-# template.  Our programs thus reach dom0 and the guests without rebuilding
+# tests/xen, our programs from build/bin, the source tree with its build
+# outputs (src/), the guest overlay initramfs (guest init + our programs,
+# appended to the cached base in dom0) and the xl template.  Our programs thus reach dom0 and the guests without rebuilding
 # any cached image.
 #   pack-job.sh OUT_IMG SCENARIO_FILE...
 # Environment: XR_VERBOSE, XR_SHELL, XR_DEFAULT_TIMEOUT, XR_JOB_TIMEOUT are
@@ -44,6 +44,14 @@ if [ -d "$TOP/build/bin" ]; then
         cp "$b" "$J/bin/"; nbin=$((nbin + 1))
     done
 fi
+
+# The source tree with its build outputs (timestamps kept, so that make in
+# dom0 finds everything up to date and builds nothing): scenario
+# install-service runs the real `make install` from it.  The rig's own cache
+# and other build trees stay out.
+mkdir -p "$J/src"
+tar -C "$TOP" -c --exclude=./.git --exclude=./build/xen --exclude=./build/san \
+    --exclude=./build/fuzz --exclude=./build/bench . | tar -C "$J/src" -x
 
 # Guest overlay: /init and /usr/local/bin/<our programs>.
 O=$XB/job-overlay

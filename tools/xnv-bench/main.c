@@ -112,6 +112,11 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (optind < argc) {
+        fprintf(stderr, "xnv-bench: unexpected argument \"%s\"\n"
+                        "Try 'xnv-bench --help' for more information.\n", argv[optind]);
+        return 2;
+    }
     /* The bound is measured right before and right after each case and the
      * larger of the two taken: other processes sharing the cores move both
      * the path and the bound, so only adjacent measurements compare. */

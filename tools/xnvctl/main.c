@@ -8,8 +8,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
+#include "rates.h"
 
+#define XNV_VERSION "0.1.0" /* as xnv-netbackd's */
 #define DEFAULT_SOCKET "/run/xnv/netbackd.sock"
 
 static void usage(FILE *o)
@@ -20,12 +23,14 @@ static void usage(FILE *o)
         "Commands:\n"
         "  list          vifs with guest, interface, state, queues, features (default)\n"
         "  stats         per-vif and per-queue statistics\n"
-        "  top           live view of the statistics, refreshed every second\n\n"
+        "  top           live view, refreshed every second: rates per vif (packets and\n"
+        "                Mbit/s each way, drops) above the statistics table\n\n"
         "Options:\n"
         "  -s, --socket PATH   the daemon's control socket (default %s)\n"
         "  -j, --json          print the daemon's answer as JSON\n"
         "  -n, --count N       with top: stop after N refreshes\n"
-        "  -h, --help          show this help and exit\n",
+        "  -h, --help          show this help and exit\n"
+        "  -V, --version       show the version and exit\n",
         DEFAULT_SOCKET);
 }
 
@@ -66,6 +71,52 @@ static char *ask(const char *path, const char *req)
     return buf;
 }
 
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* The live view: rates since the previous refresh, then the daemon's table.
+ * On a terminal each refresh replaces the screen; otherwise they follow
+ * one another. */
+static int top(const char *sock, long count)
+{
+    enum { MAX_VIFS = 256 };
+    static struct vif_sample prev[MAX_VIFS], cur[MAX_VIFS];
+    int np = 0;
+    double tprev = 0;
+    bool tty = isatty(STDOUT_FILENO);
+    for (long i = 0; count < 0 || i < count; i++) {
+        char *js = ask(sock, "list\n");
+        if (!js)
+            return 1;
+        double t = now_s();
+        int nc = rates_parse(js, cur, MAX_VIFS);
+        free(js);
+        if (nc < 0) {
+            fprintf(stderr, "xnvctl: unexpected answer from xnv-netbackd at %s\n", sock);
+            return 1;
+        }
+        char *table = ask(sock, "text stats\n");
+        if (!table)
+            return 1;
+        fputs(tty ? "\033[H\033[2J" : i ? "\n" : "", stdout);
+        printf("xnvctl top: %s\n", i ? "per second since the last refresh" : "rates from the next refresh on");
+        rates_print(stdout, prev, np, cur, nc, i ? t - tprev : 0);
+        printf("\n%s", table);
+        free(table);
+        fflush(stdout);
+        memcpy(prev, cur, (size_t)nc * sizeof *cur);
+        np = nc;
+        tprev = t;
+        if (count < 0 || i + 1 < count)
+            sleep(1);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *sock = DEFAULT_SOCKET;
@@ -74,10 +125,10 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         { "socket", required_argument, NULL, 's' }, { "json", no_argument, NULL, 'j' },
         { "count", required_argument, NULL, 'n' },  { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long(argc, argv, "s:jn:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "s:jn:hV", opts, NULL)) != -1) {
         switch (c) {
         case 's': sock = optarg; break;
         case 'j': json = true; break;
@@ -91,6 +142,7 @@ int main(int argc, char **argv)
             break;
         }
         case 'h': usage(stdout); return 0;
+        case 'V': printf("xnvctl %s\n", XNV_VERSION); return 0;
         default:
             fprintf(stderr, "Try 'xnvctl --help' for more information.\n");
             return 2;
@@ -101,17 +153,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "xnvctl: unknown command \"%s\"; commands: list, stats, top\n", cmd);
         return 2;
     }
+    if (!json && !strcmp(cmd, "top"))
+        return top(sock, count);
     for (long i = 0; count < 0 || i < count; i++) {
-        const char *req = json ? "list\n" : strcmp(cmd, "list") ? "text stats\n" : "text list\n";
-        char *answer = ask(sock, req);
+        char *answer = ask(sock, json ? "list\n" : strcmp(cmd, "list") ? "text stats\n" : "text list\n");
         if (!answer)
             return 1;
-        if (!json && !strcmp(cmd, "top"))
-            fputs("\033[H\033[2J", stdout);      /* clear the screen between refreshes */
         fputs(answer, stdout);
         free(answer);
         fflush(stdout);
-        if (strcmp(cmd, "top") != 0)
+        if (strcmp(cmd, "top") != 0)   /* top --json: one document a second */
             break;
         if (count < 0 || i + 1 < count)
             sleep(1);

@@ -1,0 +1,154 @@
+#!/bin/bash
+# Command-line behaviour of every program in a build's bin directory:
+#   --help              exit 0, a usage text naming the program on stdout
+#   --version           (when --help lists it) exit 0, "NAME VERSION"
+#   an unknown option   non-zero exit, stderr names the option, nothing on stdout
+# and xnv-netbackd's configuration file: an unknown key, a bad value, a key
+# given twice, an unreadable file each stop it (with --check-config and on a
+# real start) with exit status 2 and "FILE:LINE: reason" on stderr; the
+# shipped example passes.
+#   tests/cli/run.sh [BINDIR]      (default build/bin; run by make check-unit)
+set -u
+BIN=${1:-build/bin}
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# run PROG ARGS...: status in $rc, output in $T/out and $T/err (bounded in
+# time: nothing here may wait for a hypervisor)
+run() {
+    timeout 20 "$@" >"$T/out" 2>"$T/err" </dev/null
+    rc=$?
+}
+
+progs=()
+for p in "$BIN"/*; do
+    [ -f "$p" ] && [ -x "$p" ] && progs+=("$p")
+done
+[ ${#progs[@]} -gt 0 ] || { echo "FAIL: no programs in $BIN (run make first)"; exit 1; }
+for need in xnv-netbackd xnvctl xnv-probe; do
+    [ -x "$BIN/$need" ] || bad "$need missing from $BIN"
+done
+
+for p in "${progs[@]}"; do
+    n=${p##*/}
+    run "$p" --help
+    if [ $rc -ne 0 ]; then bad "$n --help: exit status $rc"
+    elif ! grep -qi "^usage: .*$n" "$T/out"; then bad "$n --help: no 'Usage: ... $n' line on stdout"
+    elif [ -s "$T/err" ]; then bad "$n --help: wrote to stderr: $(head -c 200 "$T/err")"
+    else ok; fi
+    help=$(cat "$T/out")
+
+    if grep -q -- '--version' <<<"$help"; then
+        run "$p" --version
+        if [ $rc -ne 0 ] || ! grep -qE "^$n [0-9]+\.[0-9]+" "$T/out"; then
+            bad "$n --version: status $rc, output '$(head -c 100 "$T/out")'"
+        else ok; fi
+    fi
+
+    for opt in --no-such-option -Z; do
+        run "$p" "$opt"
+        if [ $rc -eq 0 ]; then bad "$n $opt: exit status 0"
+        elif ! grep -q -- "$opt\|'${opt#-}'" "$T/err"; then bad "$n $opt: stderr does not name the option: $(head -c 200 "$T/err")"
+        elif [ -s "$T/out" ]; then bad "$n $opt: wrote to stdout"
+        else ok; fi
+    done
+done
+
+# A stray argument is an error for the programs that take none.
+for n in xnv-netbackd xnv-netfront xnv-bench; do
+    [ -x "$BIN/$n" ] || continue
+    run "$BIN/$n" stray-argument
+    if [ $rc -eq 0 ] || ! grep -q 'stray-argument' "$T/err"; then
+        bad "$n stray-argument: status $rc, stderr '$(head -c 200 "$T/err")'"
+    else ok; fi
+done
+# An unknown command of xnvctl, and a daemon that is not there.
+if [ -x "$BIN/xnvctl" ]; then
+    run "$BIN/xnvctl" frobnicate
+    if [ $rc -eq 0 ] || ! grep -q 'frobnicate' "$T/err"; then bad "xnvctl frobnicate: status $rc"; else ok; fi
+    run "$BIN/xnvctl" --socket "$T/none.sock" list
+    if [ $rc -eq 0 ] || ! grep -q "$T/none.sock" "$T/err"; then
+        bad "xnvctl without a daemon: status $rc, stderr '$(head -c 200 "$T/err")'"
+    else ok; fi
+fi
+
+# xnvctl against a stand-in daemon: each command asks what it should, top
+# shows rates computed between two refreshes (1000 packets and 12 Mbit/s a
+# refresh, about a second apart), and an answer that is not the daemon's is
+# refused.
+fake() {   # fake SOCKET [--garbage]: start the stand-in, wait for its socket
+    rm -f "$1"
+    python3 "$TOP/tests/cli/fake-netbackd.py" "$@" &
+    fake_pid=$!
+    for _ in $(seq 50); do [ -S "$1" ] && return 0; sleep 0.1; done
+    bad "the stand-in daemon did not start"; return 1
+}
+if [ -x "$BIN/xnvctl" ] && command -v python3 >/dev/null; then
+    C=$BIN/xnvctl S=$T/ctl.sock
+    if fake "$S"; then
+        run "$C" --socket "$S" list
+        if [ $rc -ne 0 ] || ! grep -q 'vif7.0 *connected' "$T/out"; then bad "xnvctl list: status $rc"; else ok; fi
+        run "$C" --socket "$S" --json
+        if [ $rc -ne 0 ] || ! python3 -c 'import json,sys; assert json.load(sys.stdin)["vifs"][0]["domid"] == 7' <"$T/out"; then
+            bad "xnvctl --json: status $rc or not the daemon's JSON"
+        else ok; fi
+        run "$C" --socket "$S" top --count 2
+        # second refresh, vif7.0's line: IFNAME DOMID DEVID TX_PKT/S TX_MBIT/S RX_PKT/S RX_MBIT/S DROP/S
+        r=$(awk '/^xnvctl top/ { n++ } n == 2 && $1 == "vif7.0" && NF == 8' "$T/out")
+        if [ $rc -ne 0 ] || [ "$(grep -c 'TX_PKT/S' "$T/out")" != 2 ]; then bad "xnvctl top --count 2: status $rc"
+        elif ! awk '{ exit !($4 >= 500 && $4 <= 1100 && $6 >= 500 && $6 <= 1100 && $5 >= 6 && $5 <= 13.2 && $8 == 0) }' <<<"$r"; then
+            bad "xnvctl top: rates of the second refresh wrong: '$r'"
+        elif ! awk '/^xnvctl top/ { n++ } n == 1 && $1 == "vif7.0" && NF == 8 { exit !($4 == "-") }' "$T/out"; then
+            bad "xnvctl top: the first refresh shows a rate it cannot know"
+        else ok; fi
+        kill "$fake_pid"; wait "$fake_pid" 2>/dev/null
+    fi
+    if fake "$S" --garbage; then
+        run "$C" --socket "$S" top --count 1
+        if [ $rc -eq 0 ] || ! grep -q 'unexpected answer' "$T/err"; then bad "xnvctl top accepted a foreign answer (status $rc)"; else ok; fi
+        kill "$fake_pid"; wait "$fake_pid" 2>/dev/null
+    fi
+elif [ -x "$BIN/xnvctl" ]; then
+    bad "python3 is needed for xnvctl's tests (make deps installs it)"
+fi
+
+# xnv-netbackd's configuration file.
+NB=$BIN/xnv-netbackd
+if [ -x "$NB" ]; then
+    printf '# comment\nmax-queues = 4\nno-such-key = 1\n' >"$T/unknown.conf"
+    printf 'max-queues = 4\nstall-timeout-ms = soon\n' >"$T/value.conf"
+    printf 'log-level = info\n\nlog-level = debug\n' >"$T/twice.conf"
+    printf 'max-queues 4\n' >"$T/syntax.conf"
+    check_bad() {   # check_bad FILE LINE WORD: both ways of reading FILE fail at LINE
+        local f=$1 line=$2 word=$3 how
+        for how in --check-config --foreground; do
+            run "$NB" "$how" -c "$f"
+            if [ $rc -ne 2 ]; then bad "xnv-netbackd $how -c ${f##*/}: exit status $rc, not 2"
+            elif ! grep -q "^$f:$line: .*$word" "$T/err"; then
+                bad "xnv-netbackd $how -c ${f##*/}: no '$f:$line: ...$word' message: $(head -c 300 "$T/err")"
+            else ok; fi
+        done
+    }
+    check_bad "$T/unknown.conf" 3 'unknown key "no-such-key"'
+    check_bad "$T/value.conf" 2 'soon'
+    check_bad "$T/twice.conf" 3 'already set on line 1'
+    check_bad "$T/syntax.conf" 1 'max-queues'
+    run "$NB" --check-config -c "$T/missing.conf"
+    if [ $rc -ne 2 ] || ! grep -q "$T/missing.conf" "$T/err"; then
+        bad "xnv-netbackd -c missing.conf: status $rc, stderr '$(head -c 200 "$T/err")'"
+    else ok; fi
+    run "$NB" --max-queues 99 --check-config
+    if [ $rc -ne 2 ] || ! grep -q -- '--max-queues' "$T/err"; then
+        bad "xnv-netbackd --max-queues 99: status $rc, stderr '$(head -c 200 "$T/err")'"
+    else ok; fi
+    run "$NB" --check-config -c "$TOP/etc/xnv/netbackd.conf.example"
+    if [ $rc -ne 0 ]; then bad "the shipped netbackd.conf.example does not pass: $(cat "$T/err")"; else ok; fi
+fi
+
+echo "cli: $pass passed, $fail failed (${#progs[@]} programs in $BIN)"
+[ $fail -eq 0 ]
