@@ -63,6 +63,14 @@ for f in "$SCEN_DIR"/[0-9]*.sh; do
         [ $keep = 1 ] || continue
     elif [ $SHELL_MODE = 1 ]; then
         continue
+    else
+        # "# xnv-rig-pending: WHY": a scenario that does not pass yet runs
+        # only when named (it stays out of make check-xen and make demo)
+        why=$(sed -n 's/^# xnv-rig-pending: *//p' "$f" | head -n1)
+        if [ -n "$why" ]; then
+            phase "rig: scenario $n left out (pending: $why); name it to run it"
+            continue
+        fi
     fi
     FILES+=("$b"); NAMES+=("$n")
 done
