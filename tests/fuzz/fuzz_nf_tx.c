@@ -149,16 +149,23 @@ static bool reclaim(struct nf_tx *t)
     memcpy(busy0, t->busy, sizeof busy0);
 
     /* The model: every response in order must name an outstanding buffer
-     * (or be the NULL answer of an extra slot). */
+     * (or be the NULL answer of an extra slot; a NULL beyond the extras sent
+     * answers a data slot, as an error). */
+    unsigned extras = t->extras_out;
     bool want_ok = (RING_IDX)(prod - cons) <= SLOTS && (RING_IDX)(prod - cons) <= outstanding;
     unsigned frames = 0, errors = 0, consumed = 0;
     RING_IDX stop = prod;
     if (want_ok) {
         for (RING_IDX i = cons; i != prod; i++) {
-            const netif_tx_response_t *r = &snap[i & (SLOTS - 1)];
+            netif_tx_response_t rsp = snap[i & (SLOTS - 1)];
+            const netif_tx_response_t *r = &rsp;
             if (r->status == NETIF_RSP_NULL) {
-                consumed++;
-                continue;
+                if (extras) {
+                    extras--;
+                    consumed++;
+                    continue;
+                }
+                rsp.status = NETIF_RSP_ERROR;
             }
             if (r->id >= t->nbufs || busy0[r->id] == NF_TX_IDLE) {
                 want_ok = false;
@@ -184,7 +191,7 @@ static bool reclaim(struct nf_tx *t)
         return false;
     }
     FZ_CHECK(rc >= 0 && (unsigned)rc == consumed);
-    FZ_CHECK(d.frames == frames && d.errors == errors);
+    FZ_CHECK(d.frames == frames && d.errors == errors && t->extras_out == extras);
     FZ_CHECK(t->ring.rsp_cons == prod);
     FZ_CHECK(t->ring.sring->rsp_event == prod + 1);
     FZ_CHECK(memcmp(busy0, t->busy, sizeof busy0) == 0);
