@@ -12,10 +12,11 @@
 #
 # Guests (PV, stock netfront, on xenbr0; dom0 is 10.0.0.1)
 #   xr_guest_up NAME IP [--vcpus N] [--mem MB] [--extra "kernel args"]
-#               [--vif ",opt=val,..."] [--timeout S] [--type pv|pvh]
+#               [--vif ",opt=val,..."] [--timeout S] [--type pv|pvh] [--no-ping]
 #       create the guest, or reuse it when a guest of that name already
 #       runs with the same settings; waits until its init is ready and it
-#       answers ping.  Sets XR_GUEST_UP_S (0 when reused).
+#       answers ping (--no-ping: its init only, for a guest without
+#       network).  Sets XR_GUEST_UP_S (0 when reused).
 #   xr_guest_down NAME / xr_guests_down      destroy one / every guest
 #   xr_guest_run NAME [-t SECONDS] CMD...    run a shell command inside the
 #       guest (through xenstore data/rig), print its output (the last
@@ -151,10 +152,11 @@ xr__guest_ready() {
 }
 
 xr_guest_up() {
-    local name=$1 ip=$2 vcpus=1 mem=256 extra="" vif="" tmo=120 type=pv
+    local name=$1 ip=$2 vcpus=1 mem=256 extra="" vif="" tmo=120 type=pv ping=1
     shift 2 || { echo "usage: xr_guest_up NAME IP [options]" >&2; return 2; }
     while [ $# -gt 0 ]; do
         case $1 in
+        --no-ping) ping=0; shift; continue ;;
         --vcpus) vcpus=$2 ;;
         --mem) mem=$2 ;;
         --extra) extra=$2 ;;
@@ -165,12 +167,12 @@ xr_guest_up() {
         esac
         shift 2
     done
-    local sig="ip=$ip vcpus=$vcpus mem=$mem extra=$extra vif=$vif type=$type"
+    local sig="ip=$ip vcpus=$vcpus mem=$mem extra=$extra vif=$vif type=$type ping=$ping"
     local g=$XR_RUN/guests/$name t0 d
     XR_GUEST_UP_S=
     if xr_guest_domid "$name" >/dev/null; then
         if [ "$(cat "$g.sig" 2>/dev/null)" = "$sig" ] && xr__guest_ready "$name" &&
-           ping -c 1 -W 2 "$ip" >/dev/null 2>&1; then
+           { [ $ping = 0 ] || ping -c 1 -W 2 "$ip" >/dev/null 2>&1; }; then
             XR_GUEST_UP_S=0
             xr_log "guest $name ($ip): reusing the running guest"
             return 0
@@ -203,13 +205,13 @@ xr_guest_up() {
         xenstore-exists "/local/domain/$d" 2>/dev/null || { xr_log "guest $name: domain died"; return 1; }
         sleep 0.3
     done
-    if ! xr_wait_ping "$ip" $((tmo - ($(xr_now_us) - t0) / 1000000)); then
+    if [ $ping = 1 ] && ! xr_wait_ping "$ip" $((tmo - ($(xr_now_us) - t0) / 1000000)); then
         xr_log "guest $name (dom$d): no ping reply from $ip"
         return 1
     fi
     echo "$sig" >"$g.sig"
     XR_GUEST_UP_S=$(xr_since_s "$t0")
-    xr_log "guest $name (dom$d, $ip): up and answering ping after ${XR_GUEST_UP_S}s"
+    xr_log "guest $name (dom$d, $ip): up$([ $ping = 1 ] && echo " and answering ping") after ${XR_GUEST_UP_S}s"
 }
 
 xr_guest_down() {

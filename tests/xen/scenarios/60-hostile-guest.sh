@@ -39,19 +39,10 @@ xr_metric alone_dom0_to_guest_mbps "$a_in"
 xr_metric alone_guest_to_dom0_mbps "$a_out"
 
 # The hostile guest: no frontend at all on its vif (xnv.netfront=off), so no
-# ping to wait for; xr_guest_up's template, its readiness through xenstore.
-cfg=$(<"$XR_GUEST_CFG")
-cfg=${cfg//@NAME@/$HOSTILE}; cfg=${cfg//@IP@/$HIP}; cfg=${cfg//@MAC@/00:16:3e:00:00:48}
-cfg=${cfg//@VCPUS@/1}; cfg=${cfg//@MEM@/128}; cfg=${cfg//@EXTRA@/xnv.netfront=off}
-cfg=${cfg//@VIF@/}; cfg=${cfg//@KERNEL@/$XR_GUEST_KERNEL}; cfg=${cfg//@RAMDISK@/$XR_GUEST_INITRD}
-printf '%s\n' "$cfg" >"$XR_RUN/guests/$HOSTILE.cfg"
-timeout 120 xl create "$XR_RUN/guests/$HOSTILE.cfg" >&2 || xr_fail "xl create of the hostile guest failed"
+# ping to wait for: its init's readiness through xenstore only.
+xr_guest_up "$HOSTILE" "$HIP" --mem 128 --extra xnv.netfront=off --no-ping ||
+    xr_fail "the hostile guest did not come up"
 hd=$(xr_guest_domid "$HOSTILE") || xr_fail "the hostile guest vanished"
-for _ in $(seq 300); do
-    [ "$(xenstore-read "/local/domain/$hd/data/rig/ready" 2>/dev/null)" = 1 ] && break
-    sleep 0.3
-done
-[ "$(xenstore-read "/local/domain/$hd/data/rig/ready" 2>/dev/null)" = 1 ] || xr_fail "hostile guest init not ready"
 xl sched-credit2 -d "$HOSTILE" -c "$HOSTILE_CAP" >&2 2>/dev/null || xl sched-credit -d "$HOSTILE" -c "$HOSTILE_CAP" >&2 ||
     xr_log "cannot cap the hostile guest's CPU"
 xr_metric hostile_cpu_cap_pct "$HOSTILE_CAP"
