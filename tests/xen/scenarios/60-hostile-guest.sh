@@ -40,7 +40,7 @@ xr_metric alone_guest_to_dom0_mbps "$a_out"
 
 # The hostile guest: no frontend at all on its vif (xnv.netfront=off), so no
 # ping to wait for: its init's readiness through xenstore only.
-xr_guest_up "$HOSTILE" "$HIP" --mem 128 --extra xnv.netfront=off --no-ping ||
+xr_guest_up "$HOSTILE" "$HIP" --extra xnv.netfront=off --no-ping ||
     xr_fail "the hostile guest did not come up"
 hd=$(xr_guest_domid "$HOSTILE") || xr_fail "the hostile guest vanished"
 xl sched-credit2 -d "$HOSTILE" -c "$HOSTILE_CAP" >&2 2>/dev/null || xl sched-credit -d "$HOSTILE" -c "$HOSTILE_CAP" >&2 ||

@@ -42,7 +42,9 @@ backend_gone() { ! xenstore-exists "$BE/$1" 2>/dev/null; }
 nodes0=$(be_nodes) taps0=$(taps)
 fds0= rss0=
 for i in $(seq "$CYCLES"); do
-    xr_guest_up "$NAME" "$IP" --mem 128 --timeout 90 ||
+    # 256 MB like every rig guest: the guest image (about 24 MB, unpacked
+    # into its RAM) leaves a 128 MB guest too little for iperf3's server
+    xr_guest_up "$NAME" "$IP" --timeout 90 ||
         xr_fail "cycle $i: guest did not come up on xnv-netbackd"
     d=$(xr_guest_domid "$NAME")
     ping -c 3 -i 0.2 -W 2 "$IP" >/dev/null || xr_fail "cycle $i: no ping to dom$d"
