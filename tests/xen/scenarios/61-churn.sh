@@ -1,5 +1,5 @@
 #!/bin/bash
-# xnv-rig: timeout=900
+# xnv-rig: timeout=1200
 # churn: stock guests created and destroyed again and again through
 # xnv-netbackd, with traffic each time (ping; a short iperf3 every fifth
 # cycle); half the cycles detach the vif with `xl network-detach` before
