@@ -16,13 +16,6 @@ void xnv_idc_options_default(struct xnv_idc_options *o)
     *o = (struct xnv_idc_options){ .bufs = 256, .stall_ms = 1000, .retry_ms = 5000 };
 }
 
-uint64_t idc_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void idc_log(struct xnv_idc *idc, int level, const char *fmt, ...)
 {
     char msg[320];
@@ -146,7 +139,7 @@ void xnv_idc_process(struct xnv_idc *idc)
     while ((port = xnv_evtchn_pending(idc->ch)) >= 0)
         xnv_evtchn_unmask(idc->ch, (xnv_port_t)port);
     /* Faults and stalls are retried after retry_ms. */
-    uint64_t now = idc_now_ns(), wait = (uint64_t)idc->opt.retry_ms * 1000000u;
+    uint64_t now = xnv_now_ns(), wait = (uint64_t)idc->opt.retry_ms * 1000000u;
     for (unsigned i = 0; i < XNV_IDC_MAX_PEERS; i++) {
         struct idc_peer *p = &idc->peer[i];
         if (p->used && p->tx.state == XNV_IDC_FAILED && now - p->tx.failed_at_ns >= wait)
@@ -170,7 +163,7 @@ static struct idc_peer *route(struct xnv_idc *idc, const uint8_t *dst)
 /* Lock held.  No room: wait, unless the peer has kept us waiting too long. */
 static int no_room(struct xnv_idc *idc, struct idc_peer *p)
 {
-    uint64_t now = idc_now_ns();
+    uint64_t now = xnv_now_ns();
     if (!p->tx.full_since_ns) {
         p->tx.full_since_ns = now;
         return -EAGAIN;

@@ -120,7 +120,7 @@ void idc_tx_close(struct xnv_idc *idc, struct idc_peer *p, bool failed, const ch
     t->full_since_ns = 0;
     t->state = failed ? XNV_IDC_FAILED : XNV_IDC_DOWN;
     if (failed)
-        t->failed_at_ns = idc_now_ns();
+        t->failed_at_ns = xnv_now_ns();
     if (why) {
         p->last_error = why;
         if (was_up) {
@@ -170,7 +170,7 @@ void idc_tx_evaluate(struct xnv_idc *idc, struct idc_peer *p)
     bool same = t->ref == ref && t->evtchn == port && t->serial == serial;
     if (same && t->state == XNV_IDC_UP)
         return;
-    if (same && t->state == XNV_IDC_FAILED && idc_now_ns() - t->failed_at_ns <
+    if (same && t->state == XNV_IDC_FAILED && xnv_now_ns() - t->failed_at_ns <
                                                  (uint64_t)idc->opt.retry_ms * 1000000u)
         return;
     if (t->state == XNV_IDC_UP)

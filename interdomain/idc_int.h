@@ -13,6 +13,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include "../netfront/nf.h"       /* struct nf_rx, nf_share: the netfront's RX ring */
+#include "xnv/clock.h"
 #include "xnv/copy_batch.h"
 #include "xnv/idc.h"
 #include "xnv/rx.h"
@@ -86,7 +87,6 @@ struct xnv_idc {
 
 /* idc_api.c */
 void idc_log(struct xnv_idc *idc, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-uint64_t idc_now_ns(void);
 
 /* idc_guard.c: faults on mapped peer rings (see there).  Install once per
  * process (false when it cannot); between enter and leave a SIGSEGV or

@@ -16,10 +16,3 @@ void nb_log(struct xnv_netback *nb, int level, const char *fmt, ...)
     else
         fprintf(stderr, "xnv-netbackd: %s\n", msg);
 }
-
-uint64_t nb_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
+#include "xnv/clock.h"
 #include "xnv/copy_batch.h"
 #include "xnv/ctrl.h"
 #include "xnv/features.h"
@@ -179,6 +180,5 @@ bool nb_rx_port_wanted(const struct nb_queue *q);
 /* RX ring slots the first waiting frame needs (its GSO extra included). */
 unsigned nb_rx_slots_needed(const struct nb_queue *q);
 
-uint64_t nb_now_ns(void);
 
 #endif

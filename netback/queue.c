@@ -55,7 +55,7 @@ static void *queue_main(void *arg)
     struct nb_queue *q = arg;
     unsigned stall_poll_ms = q->vif->nb->cfg.stall_timeout_ms / 4 + 1;
     while (!atomic_load(&q->stop)) {
-        uint64_t now = nb_now_ns(), tx_wait = 0;
+        uint64_t now = xnv_now_ns(), tx_wait = 0;
         unsigned work = nb_ctrl_poll(q);
         if (!q->fatal_why)
             work += nb_tx_batch(q, now, &tx_wait);

@@ -81,7 +81,7 @@ int nb_write_state(struct nb_vif *v, int state)
  * error node still gets every reason. */
 static bool fail_log_allowed(struct nb_vif *v)
 {
-    uint64_t now = nb_now_ns();
+    uint64_t now = xnv_now_ns();
     if (now - v->fail_log_since_ns >= FAIL_LOG_WINDOW_NS) {
         if (v->fail_log_dropped)
             nb_log(v->nb, LOG_WARNING, "vif%u.%u: %u more error(s) not logged in the last %llu s", v->domid,

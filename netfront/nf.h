@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "xnv/clock.h"
 #include "xnv/features.h"
 #include "xnv/netfront.h"
 #include "xnv/netif.h"
@@ -260,7 +261,6 @@ void nf_log(struct xnv_netfront *nf, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Record the control plane's last error (logged when it changes). */
 void nf_error(struct xnv_netfront *nf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-uint64_t nf_now_ns(void);
 
 /* nf_xs.c */
 char *nf_xs_read(struct xnv_netfront *nf, xnv_xs_tx_t tx, const char *dir, const char *key);

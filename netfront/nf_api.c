@@ -13,13 +13,6 @@
 #include <unistd.h>
 #include "nf.h"
 
-uint64_t nf_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void vlog(struct xnv_netfront *nf, int level, const char *fmt, va_list ap)
 {
     char msg[512];
@@ -199,8 +192,8 @@ void xnv_nf_close(struct xnv_netfront *nf)
     nf->shutdown = true;
     if (nf->phase == NF_WAIT_BACK || nf->phase == NF_CONNECTED)
         nf_start_closing(nf, false);
-    uint64_t deadline = nf_now_ns() + (uint64_t)(NF_CLOSE_WAIT_MS + 500) * 1000000u;
-    while (nf->phase == NF_CLOSING && nf_now_ns() < deadline) {
+    uint64_t deadline = xnv_now_ns() + (uint64_t)(NF_CLOSE_WAIT_MS + 500) * 1000000u;
+    while (nf->phase == NF_CLOSING && xnv_now_ns() < deadline) {
         struct pollfd p = { .fd = nf->ctrl_epfd, .events = POLLIN };
         poll(&p, 1, 100);
         xnv_nf_ctrl_process(nf);
@@ -232,11 +225,11 @@ enum xnv_nf_state xnv_nf_ctrl_process(struct xnv_netfront *nf)
 
 int xnv_nf_wait_state(struct xnv_netfront *nf, enum xnv_nf_state want, unsigned timeout_ms)
 {
-    uint64_t deadline = nf_now_ns() + (uint64_t)timeout_ms * 1000000u;
+    uint64_t deadline = xnv_now_ns() + (uint64_t)timeout_ms * 1000000u;
     for (;;) {
         if (xnv_nf_ctrl_process(nf) == want)
             return 0;
-        uint64_t now = nf_now_ns();
+        uint64_t now = xnv_now_ns();
         if (now >= deadline)
             return -ETIMEDOUT;
         uint64_t left_ms = (deadline - now + 999999u) / 1000000u;

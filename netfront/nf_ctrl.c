@@ -80,13 +80,13 @@ static void note_failure(struct xnv_netfront *nf)
     uint64_t ms = shift >= 15 ? NF_RETRY_MAX_MS : 1000ull << shift;
     if (ms > NF_RETRY_MAX_MS)
         ms = NF_RETRY_MAX_MS;
-    nf->retry_at_ns = nf_now_ns() + ms * 1000000u;
+    nf->retry_at_ns = xnv_now_ns() + ms * 1000000u;
 }
 
 /* After repeated failures: not yet (the timer wakes the control plane). */
 static bool must_wait(struct xnv_netfront *nf)
 {
-    uint64_t now = nf_now_ns();
+    uint64_t now = xnv_now_ns();
     if (nf->fail_streak < NF_RETRY_FREE || now >= nf->retry_at_ns)
         return false;
     arm_timer(nf, (unsigned)((nf->retry_at_ns - now) / 1000000u) + 1);

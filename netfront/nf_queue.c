@@ -176,7 +176,7 @@ void nf_queue_break(struct nf_queue *q, const char *why)
 
 void nf_queue_log_drop(struct nf_queue *q, const char *dir, const char *why)
 {
-    uint64_t now = nf_now_ns();
+    uint64_t now = xnv_now_ns();
     if (q->last_drop_log_ns && now - q->last_drop_log_ns < 1000000000ull)
         return;
     q->last_drop_log_ns = now;
