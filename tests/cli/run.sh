@@ -150,5 +150,18 @@ if [ -x "$NB" ]; then
     if [ $rc -ne 0 ]; then bad "the shipped netbackd.conf.example does not pass: $(cat "$T/err")"; else ok; fi
 fi
 
+# The demo's table (tools/rig/results.py): a fast path is shown beside the
+# bridged path of its own run, with the ratio computed from the two figures.
+cat >"$T/results.json" <<'JSON'
+{"scenarios": [
+ {"name": "fastpath-switch", "path": "tier 1", "pass": true,
+  "metrics": {"guest_to_guest_mbps": 600, "bridged_guest_to_guest_mbps": 200,
+              "rtt_ms": 2.0, "bridged_rtt_ms": 8.0}}]}
+JSON
+run python3 "$TOP/tools/rig/results.py" table "$T/results.json"
+if [ $rc -ne 0 ] || ! grep -Eq '^\| tier 1 +\| +600 \| +200 \| +3\.00x \|.*\| +2\.00 \| +8\.00 \| +0\.25x \|$' "$T/out"; then
+    bad "results.py table: no fast-path row with its ratios (status $rc): $(cat "$T/out")"
+else ok; fi
+
 echo "cli: $pass passed, $fail failed (${#progs[@]} programs in $BIN)"
 [ $fail -eq 0 ]

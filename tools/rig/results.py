@@ -9,7 +9,8 @@
       Exit status 0 only when every scenario passed.
   results.py table RESULTS.json
       The comparison table: one row per scenario that measured any of the
-      shared metrics, labelled by its "path".
+      shared metrics, labelled by its "path"; then each fast path beside the
+      bridged path measured in the same boot, with the ratios.
 """
 import json
 import os
@@ -112,11 +113,65 @@ def fmt(v, digits):
     return "-" if v is None else str(v)
 
 
+def box(head, rows):
+    """Print rows under head as a text table, first column left-aligned."""
+    w = [max(len(x[i]) for x in rows + [head]) for i in range(len(head))]
+    line = "+" + "+".join("-" * (x + 2) for x in w) + "+"
+    cell = lambda c, i: c.ljust(w[i]) if i == 0 else c.rjust(w[i])
+    print(line)
+    print("| " + " | ".join(cell(h, i) for i, h in enumerate(head)) + " |")
+    print(line)
+    for row in rows:
+        print("| " + " | ".join(cell(c, i) for i, c in enumerate(row)) + " |")
+    print(line)
+
+
+def ratio(a, b):
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b > 0:
+        return "%.2fx" % (a / b)
+    return "-"
+
+
+# A fast-path scenario measures the bridged path through the kernel's netback
+# in the same boot and records it under these names beside its own figures.
+FAST_PAIRS = [
+    ("guest_to_guest_mbps", "bridged_guest_to_guest_mbps", "Mbit/s", 0),
+    ("guest_to_guest_reverse_mbps", "bridged_guest_to_guest_reverse_mbps", "Mbit/s back", 0),
+    ("rtt_ms", "bridged_rtt_ms", "RTT ms", 2),
+]
+
+
+def fast_table(scenarios):
+    """Each fast path beside the bridged path of its own run, with ratios."""
+    rows = []
+    for r in scenarios:
+        m = r.get("metrics", {})
+        if not any(b in m for _, b, _, _ in FAST_PAIRS):
+            continue
+        label = r.get("path") or r.get("name")
+        if not r.get("pass"):
+            label += " (FAILED)"
+        row = [label]
+        for fast, bridged, _, digits in FAST_PAIRS:
+            row += [fmt(m.get(fast), digits), fmt(m.get(bridged), digits), ratio(m.get(fast), m.get(bridged))]
+        rows.append(row)
+    if not rows:
+        return
+    head = ["fast path"]
+    for _, _, unit, _ in FAST_PAIRS:
+        head += [unit, "bridged", "ratio"]
+    print()
+    print("Fast paths beside the bridged path (kernel netback + bridge, measured in the same boot);")
+    print("ratio = fast / bridged; the goal is at least 3x the Mbit/s and at most 0.5x the RTT:")
+    box(head, rows)
+
+
 def table(path):
     with open(path) as f:
         data = json.load(f)
+    scenarios = data.get("scenarios", [])
     rows = []
-    for r in data.get("scenarios", []):
+    for r in scenarios:
         m = r.get("metrics", {})
         if not any(k in m for k, _ in SHARED):
             continue
@@ -124,19 +179,12 @@ def table(path):
         if not r.get("pass"):
             label += " (FAILED)"
         rows.append([label] + [fmt(m.get(k), 2 if k == "rtt_ms" else 0) for k, _ in SHARED])
-    head = ["path", "dom0->guest", "guest->dom0", "guest<->guest", "RTT ms"]
     if not rows:
         print("(no scenario measured the shared metrics)")
         return 1
-    w = [max(len(x[i]) for x in rows + [head]) for i in range(len(head))]
-    line = "+" + "+".join("-" * (x + 2) for x in w) + "+"
     print("Mbit/s (iperf3 TCP, one stream, receiver rate) and mean ping RTT, under QEMU TCG:")
-    print(line)
-    print("| " + " | ".join(h.ljust(w[i]) if i == 0 else h.rjust(w[i]) for i, h in enumerate(head)) + " |")
-    print(line)
-    for row in rows:
-        print("| " + " | ".join(c.ljust(w[i]) if i == 0 else c.rjust(w[i]) for i, c in enumerate(row)) + " |")
-    print(line)
+    box(["path"] + [h for _, h in SHARED], rows)
+    fast_table(scenarios)
     return 0
 
 
