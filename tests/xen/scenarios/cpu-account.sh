@@ -20,9 +20,11 @@ xp_metric_get() { awk -v n="$1" '$1 == n { print $2 }' "$XR_RUN/metrics/$XR_SCEN
 xp_cpu_iperf() {
     local p=$1 src=$2 dst=$3 secs=$4 before after mbps ds dd
     ds=$(xr_guest_domid "$src") && dd=$(xr_guest_domid "$dst") || return 1
-    before=$(xp_cpu_times)
+    # Files, not process substitution: dom0 has no /dev/fd.
+    before=$XR_RUN/cpu-before.$p after=$XR_RUN/cpu-after.$p
+    xp_cpu_times >"$before"
     mbps=$(xr_iperf "$src" "$dst" "$secs") || return 1
-    after=$(xp_cpu_times)
+    xp_cpu_times >"$after"
     xr_metric "${p}_cpu_mbps" "$mbps"
     local line i
     # awk joins the two snapshots by domain id; the GB count is rate x time.
@@ -33,7 +35,7 @@ xp_cpu_iperf() {
         END { gb = mbps * secs / 8000; if (gb <= 0) exit 1
               printf "dom0 %.2f guests %.2f others %.2f total %.2f\n",
                      dom0 / gb, g / gb, o / gb, (dom0 + g + o) / gb }' \
-        <(echo "$before") <(echo "$after")) || return 1
+        "$before" "$after") || return 1
     read -ra line <<<"$line"
     for ((i = 0; i + 1 < ${#line[@]}; i += 2)); do
         xr_metric "${p}_cpu_s_per_gb_${line[i]}" "${line[i + 1]}"
