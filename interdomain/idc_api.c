@@ -333,20 +333,44 @@ static bool rx_offload(struct xnv_nf_frame *fr, const struct nf_rx_frame *rf, co
     return true;
 }
 
-/* Lock held.  Frames from one peer into f[0..n); how many. */
-static unsigned recv_peer(struct xnv_idc *idc, struct idc_peer *p, struct xnv_nf_frame *f, unsigned n)
+/* Where received frames go: copied into caller buffers (f), or handed to a sink. */
+struct rx_dest {
+    struct xnv_nf_frame *f;
+    xnv_nf_rx_sink sink;
+    void *ctx;
+};
+
+/* Lock held.  A gathered frame (released here) to d as its number got;
+ * true when delivered.  The receiver takes every offload a channel carries. */
+static bool rx_one(struct xnv_idc *idc, struct nf_rx *r, const struct rx_dest *d, unsigned got,
+                   struct nf_rx_frame *rf)
+{
+    bool ok;
+    if (d->sink) {
+        ok = nf_rx_deliver(rf, XNV_NF_OFFLOAD_ALL, idc->rx_scratch, d->sink, d->ctx, &rf->why) == 0;
+    } else {
+        nf_rx_copy_out(rf, 0, d->f[got].data, rf->len);
+        ok = rx_offload(&d->f[got], rf, &rf->why);
+    }
+    nf_rx_release(r, rf);
+    return ok;
+}
+
+/* Lock held.  Frames from one peer to d, from number `got` on, up to n; how many. */
+static unsigned recv_peer(struct xnv_idc *idc, struct idc_peer *p, const struct rx_dest *d,
+                          unsigned got, unsigned n)
 {
     struct nf_rx *r = &p->rx.rx;
     const char *why = NULL;
     RING_IDX prod;
-    unsigned got = 0;
+    unsigned first = got;
     int rc = nf_rx_prod(r, &prod, &why);
     while (rc == 0 && got < n) {
         if (r->ring.rsp_cons == prod && ((rc = nf_rx_arm(r, &prod, &why)) < 0 || r->ring.rsp_cons == prod))
             break;
         struct nf_rx_frame rf;
-        enum nf_rx_verdict v = nf_rx_read(r, prod, f[got].data, f[got].cap, &rf);
-        if (v == NF_RX_FRAME && rx_offload(&f[got], &rf, &rf.why)) {
+        enum nf_rx_verdict v = nf_rx_gather(r, prod, d->sink ? XNV_NF_MAX_FRAME : d->f[got].cap, &rf);
+        if (v == NF_RX_FRAME && rx_one(idc, r, d, got, &rf)) {
             p->rx_frames++;
             idc->st.rx_frames++;
             idc->st.rx_bytes += rf.len;
@@ -362,25 +386,35 @@ static unsigned recv_peer(struct xnv_idc *idc, struct idc_peer *p, struct xnv_nf
         idc_log(idc, LOG_WARNING, "peer %u: channel from it closed: %s", p->dom, why);
         idc_rx_close(idc, p);
         p->rx.state = XNV_IDC_FAILED;
-        return got;
+        return got - first;
     }
     if (nf_rx_refill(r) && nf_rx_push(r))
         idc_notify(idc, p, p->rx.port);
-    return got;
+    return got - first;
 }
 
-int xnv_idc_recv(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n)
+static int recv_into(struct xnv_idc *idc, const struct rx_dest *d, unsigned n)
 {
     pthread_mutex_lock(&idc->lock);
     unsigned got = 0;
     for (unsigned k = 0; k < XNV_IDC_MAX_PEERS && got < n; k++) {
         struct idc_peer *p = &idc->peer[(idc->rr + k) % XNV_IDC_MAX_PEERS];
         if (p->used && p->rx.state == XNV_IDC_UP)
-            got += recv_peer(idc, p, f + got, n - got);
+            got += recv_peer(idc, p, d, got, n);
     }
     idc->rr++;
     pthread_mutex_unlock(&idc->lock);
     return (int)got;
+}
+
+int xnv_idc_recv(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n)
+{
+    return recv_into(idc, &(struct rx_dest){ .f = f }, n);
+}
+
+int xnv_idc_recv_to(struct xnv_idc *idc, xnv_nf_rx_sink sink, void *ctx, unsigned n)
+{
+    return recv_into(idc, &(struct rx_dest){ .sink = sink, .ctx = ctx }, n);
 }
 
 int xnv_idc_peer(struct xnv_idc *idc, xnv_domid_t dom, struct xnv_idc_peer_info *out)

@@ -83,6 +83,7 @@ struct xnv_idc {
     struct xnv_copy_batch cb;
     struct idc_peer peer[XNV_IDC_MAX_PEERS];
     struct xnv_idc_stats st;
+    uint8_t rx_scratch[XNV_NF_MAX_FRAME];   /* nf_rx_deliver's rare whole copy */
 };
 
 /* idc_api.c */

@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 #include "xnv/clock.h"
 #include "xnv/features.h"
 #include "xnv/netfront.h"
@@ -133,6 +134,11 @@ struct nf_rx_frame {
     bool fault;                     /* dropped for what the backend sent (else: too
                                        large for the caller's buffer) */
     const char *why;                /* NF_RX_DROP: what was wrong */
+    /* nf_rx_gather, NF_RX_FRAME: the frame's bytes where the backend put
+     * them, in the receive buffers (held until nf_rx_release). */
+    unsigned nseg;
+    struct iovec seg[NF_MAX_SLOTS];
+    uint16_t seg_buf[NF_MAX_SLOTS];  /* the buffer each segment lies in */
 };
 
 void nf_rx_init(struct nf_rx *r, void *ring_page, unsigned nbufs);
@@ -145,7 +151,31 @@ int nf_rx_prod(const struct nf_rx *r, RING_IDX *prod, const char **why);
 /* Ask for a notification on the next response; then re-read the producer
  * (0 / -EPROTO as nf_rx_prod). */
 int nf_rx_arm(struct nf_rx *r, RING_IDX *prod, const char **why);
-/* Read one frame (every response copied out once) into dst[0..cap). */
+/* Read one frame (every response copied out once, every rule checked on
+ * that copy), at most cap bytes long.  NF_RX_FRAME: f->seg[0..nseg) point
+ * into the receive buffers, which stay out of the free list until
+ * nf_rx_release(r, f); they are the frontend's own pages, but the backend
+ * may still write into them, so only what the caller copies out is stable.
+ * NF_RX_DROP / NF_RX_NONE: nothing is held. */
+enum nf_rx_verdict nf_rx_gather(struct nf_rx *r, RING_IDX prod, uint32_t cap, struct nf_rx_frame *f);
+/* Give the buffers of a gathered frame back (to be reposted by
+ * nf_rx_refill); a second call does nothing. */
+void nf_rx_release(struct nf_rx *r, struct nf_rx_frame *f);
+/* Copy bytes [from, from + n) of a gathered frame to dst; how many there were. */
+uint32_t nf_rx_copy_out(const struct nf_rx_frame *f, uint32_t from, uint8_t *dst, uint32_t n);
+/* The segments of a gathered frame from byte `from` on, into out[] (room
+ * for NF_MAX_SLOTS); how many. */
+unsigned nf_rx_tail_iov(const struct nf_rx_frame *f, uint32_t from, struct iovec *out);
+/* nf_deliver.c.  Hand a gathered frame to sink (it stays held: the caller
+ * releases it after): NF_RX_HEAD bytes of headers copied and offloads
+ * decided on that copy, adapted to what the receiver takes (peer_flags,
+ * XNV_F_*), the rest straight from the buffers; the whole frame is copied
+ * into scratch (XNV_NF_MAX_FRAME bytes) only when its offloads need more.
+ * 0 (handed to sink); -EINVAL (why) when its offloads are refused. */
+#define NF_RX_HEAD 256u
+int nf_rx_deliver(const struct nf_rx_frame *f, uint32_t peer_flags, uint8_t *scratch,
+                  xnv_nf_rx_sink sink, void *ctx, const char **why);
+/* nf_rx_gather, then the frame copied into dst[0..cap) and released. */
 enum nf_rx_verdict nf_rx_read(struct nf_rx *r, RING_IDX prod, uint8_t *dst, uint32_t cap,
                               struct nf_rx_frame *f);
 
@@ -177,6 +207,7 @@ struct nf_queue {
     unsigned nmasked;
     uint64_t last_drop_log_ns;
     struct xnv_nf_stats st;
+    uint8_t rx_scratch[XNV_NF_MAX_FRAME];   /* nf_rx_deliver's rare whole copy */
 };
 
 /* Relaxed counters: written under the queue lock, read from anywhere. */

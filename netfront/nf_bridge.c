@@ -29,8 +29,8 @@ struct br_queue {
     unsigned id;
     pthread_t th;
     bool started;
-    uint8_t *arena;                 /* BR_BATCH buffers each way */
-    struct xnv_nf_frame rx[BR_BATCH];
+    uint8_t *arena;                 /* BR_BATCH buffers from the port (received
+                                       frames go to it from the rings directly) */
     struct xnv_nf_frame tx[BR_BATCH];
     unsigned tx_first, tx_pending;  /* read from the port, not yet on the ring */
     struct xnv_nf_bridge_stats st;
@@ -56,22 +56,30 @@ struct xnv_nf_bridge {
     __atomic_store_n(&(q)->st.field, __atomic_load_n(&(q)->st.field, __ATOMIC_RELAXED) + (n), \
                      __ATOMIC_RELAXED)
 
+/* Where received frames go: the port's queue, straight from the receive
+ * buffers (one writev each, virtio-net header first). */
+struct to_port {
+    struct br_queue *q;
+    unsigned port_q;
+};
+
+static void frame_to_port(void *ctx, const struct virtio_net_hdr *vh, const struct iovec *iov,
+                          unsigned n)
+{
+    struct to_port *t = ctx;
+    if (xnv_port_send(t->q->b->port, t->port_q, vh, iov, n) == 0)
+        BR_STAT_ADD(t->q, to_port, 1);
+    else
+        BR_STAT_ADD(t->q, to_port_dropped, 1);
+}
+
 /* Rings -> port. */
 static void pump_rx(struct br_queue *q)
 {
-    struct xnv_nf_bridge *b = q->b;
+    struct to_port t = { q, q->id };
     for (unsigned round = 0; round < BR_ROUNDS; round++) {
-        int n = xnv_nf_recv(b->nf, q->id, q->rx, BR_BATCH);
-        if (n <= 0)
-            return;
-        for (int i = 0; i < n; i++) {
-            struct iovec iov = { q->rx[i].data, q->rx[i].len };
-            if (xnv_port_send(b->port, q->id, &q->rx[i].vh, &iov, 1) == 0)
-                BR_STAT_ADD(q, to_port, 1);
-            else
-                BR_STAT_ADD(q, to_port_dropped, 1);
-        }
-        if ((unsigned)n < BR_BATCH)
+        int n = xnv_nf_recv_to(q->b->nf, q->id, frame_to_port, &t, BR_BATCH);
+        if (n < (int)BR_BATCH)
             return;
     }
 }
@@ -226,14 +234,12 @@ struct xnv_nf_bridge *xnv_nf_bridge_start(struct xnv_netfront *nf, struct xnv_po
         struct br_queue *q = &b->q[i];
         q->b = b;
         q->id = i;
-        if (!(q->arena = malloc((size_t)2 * BR_BATCH * BR_BUF))) {
+        if (!(q->arena = malloc((size_t)BR_BATCH * BR_BUF))) {
             snprintf(err, errlen, "out of memory");
             goto fail;
         }
-        for (unsigned k = 0; k < BR_BATCH; k++) {
-            q->rx[k] = (struct xnv_nf_frame){ .data = q->arena + (size_t)k * BR_BUF, .cap = BR_BUF };
-            q->tx[k] = (struct xnv_nf_frame){ .data = q->arena + (size_t)(BR_BATCH + k) * BR_BUF };
-        }
+        for (unsigned k = 0; k < BR_BATCH; k++)
+            q->tx[k] = (struct xnv_nf_frame){ .data = q->arena + (size_t)k * BR_BUF };
     }
     for (unsigned i = 0; i < b->nq; i++) {
         if ((rc = pthread_create(&b->q[i].th, NULL, run, &b->q[i])) != 0) {
@@ -299,14 +305,8 @@ static void *run_channels(void *arg)
         /* Until a short read: only an empty ring asks the peers for the
          * next notification. */
         while (!atomic_load(&b->stop)) {
-            int n = xnv_idc_recv(idc, q->rx, BR_BATCH);
-            for (int i = 0; i < n; i++) {
-                struct iovec iov = { q->rx[i].data, q->rx[i].len };
-                if (xnv_port_send(b->port, 0, &q->rx[i].vh, &iov, 1) == 0)
-                    BR_STAT_ADD(q, to_port, 1);
-                else
-                    BR_STAT_ADD(q, to_port_dropped, 1);
-            }
+            struct to_port t = { q, 0 };
+            int n = xnv_idc_recv_to(idc, frame_to_port, &t, BR_BATCH);
             if (n < (int)BR_BATCH)
                 break;
         }
@@ -322,12 +322,6 @@ int xnv_nf_bridge_set_channels(struct xnv_nf_bridge *b, struct xnv_idc *idc, cha
     }
     struct br_queue *q = &b->idc_q;
     q->b = b;
-    if (!(q->arena = malloc((size_t)BR_BATCH * BR_BUF))) {
-        snprintf(err, errlen, "out of memory");
-        return -ENOMEM;
-    }
-    for (unsigned k = 0; k < BR_BATCH; k++)
-        q->rx[k] = (struct xnv_nf_frame){ .data = q->arena + (size_t)k * BR_BUF, .cap = BR_BUF };
     atomic_store(&b->idc, idc);
     int rc = pthread_create(&b->idc_th, NULL, run_channels, b);
     if (rc) {

@@ -157,7 +157,30 @@ static bool rx_offload(struct xnv_netfront *nf, struct xnv_nf_frame *fr,
     return true;
 }
 
-int xnv_nf_recv(struct xnv_netfront *nf, unsigned qi, struct xnv_nf_frame *f, unsigned n)
+/* Where received frames go: copied into caller buffers (f), or handed to a sink. */
+struct rx_dest {
+    struct xnv_nf_frame *f;
+    xnv_nf_rx_sink sink;
+    void *ctx;
+};
+
+/* Lock held.  Frame number `got` of this call: true when it was delivered.
+ * rf is gathered (held); it is released here. */
+static bool rx_one(struct nf_queue *q, const struct rx_dest *d, unsigned got,
+                   struct nf_rx_frame *rf)
+{
+    bool ok;
+    if (d->sink) {
+        ok = nf_rx_deliver(rf, q->nf->rx_flags, q->rx_scratch, d->sink, d->ctx, &rf->why) == 0;
+    } else {
+        nf_rx_copy_out(rf, 0, d->f[got].data, rf->len);
+        ok = rx_offload(q->nf, &d->f[got], rf, &rf->why);
+    }
+    nf_rx_release(&q->rx, rf);
+    return ok;
+}
+
+static int recv_into(struct xnv_netfront *nf, unsigned qi, const struct rx_dest *d, unsigned n)
 {
     if (qi >= nf->nq_want)
         return -EINVAL;
@@ -184,9 +207,9 @@ int xnv_nf_recv(struct xnv_netfront *nf, unsigned qi, struct xnv_nf_frame *f, un
                 break;
         }
         struct nf_rx_frame rf;
-        enum nf_rx_verdict v = nf_rx_read(&q->rx, prod, f[got].data, f[got].cap, &rf);
+        enum nf_rx_verdict v = nf_rx_gather(&q->rx, prod, d->sink ? XNV_NF_MAX_FRAME : d->f[got].cap, &rf);
         consumed += rf.slots;
-        if (v == NF_RX_FRAME && rx_offload(nf, &f[got], &rf, &rf.why)) {
+        if (v == NF_RX_FRAME && rx_one(q, d, got, &rf)) {
             NF_STAT_ADD(q, rx_packets, 1);
             NF_STAT_ADD(q, rx_bytes, rf.len);
             got++;
@@ -204,4 +227,14 @@ int xnv_nf_recv(struct xnv_netfront *nf, unsigned qi, struct xnv_nf_frame *f, un
         nf_queue_notify(q, q->port_rx);
     pthread_mutex_unlock(&q->lock);
     return rc < 0 ? -EIO : (int)got;
+}
+
+int xnv_nf_recv(struct xnv_netfront *nf, unsigned qi, struct xnv_nf_frame *f, unsigned n)
+{
+    return recv_into(nf, qi, &(struct rx_dest){ .f = f }, n);
+}
+
+int xnv_nf_recv_to(struct xnv_netfront *nf, unsigned qi, xnv_nf_rx_sink sink, void *ctx, unsigned n)
+{
+    return recv_into(nf, qi, &(struct rx_dest){ .sink = sink, .ctx = ctx }, n);
 }

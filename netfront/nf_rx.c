@@ -1,7 +1,10 @@
 /* The receive ring, frontend side: buffers posted from the pool, responses
- * read back into the caller's memory.  Each response is copied out of the
- * ring once and only the copy is used; each response lands in the slot of
- * its request, so the slot (not the response id) names the buffer.
+ * read back either as a list of segments pointing into the buffer pages
+ * (nf_rx_gather: the pages stay held until nf_rx_release) or copied into
+ * the caller's memory (nf_rx_read).  Each response is copied out of the
+ * ring once and only the copy is used for lengths, offsets and flags; each
+ * response lands in the slot of its request, so the slot (not the response
+ * id) names the buffer.
  * Pure functions over ring memory and private bookkeeping. */
 #include <errno.h>
 #include <string.h>
@@ -63,14 +66,18 @@ int nf_rx_arm(struct nf_rx *r, RING_IDX *prod, const char **why)
     return nf_rx_prod(r, prod, why);
 }
 
-/* Copy response idx out of the ring and give its slot's buffer back to the
- * free list (it is reposted only after the frame was read). */
-static const uint8_t *take(struct nf_rx *r, RING_IDX idx, netif_rx_response_t *rsp)
+/* Copy response idx out of the ring; the buffer of its slot (which names
+ * it, not the response id).  The buffer is not free yet: the caller holds
+ * it or gives it back (hold / give_back). */
+static uint16_t take(struct nf_rx *r, RING_IDX idx, netif_rx_response_t *rsp)
 {
     RING_COPY_RESPONSE(&r->ring, idx, rsp);
-    uint16_t b = r->slot_buf[idx & (RING_SIZE(&r->ring) - 1)];
+    return r->slot_buf[idx & (RING_SIZE(&r->ring) - 1)];
+}
+
+static void give_back(struct nf_rx *r, uint16_t b)
+{
     r->free_buf[r->nfree++] = b;
-    return r->buf[b].addr;
 }
 
 /* The backend sent something malformed: the frame is dropped. */
@@ -92,7 +99,7 @@ static RING_IDX read_extras(struct nf_rx *r, RING_IDX cons, RING_IDX prod, struc
             return cons;
         }
         netif_rx_response_t raw;
-        take(r, cons++, &raw);
+        give_back(r, take(r, cons++, &raw));
         memcpy(&e, &raw, sizeof e);
         if (++n > XEN_NETIF_EXTRA_TYPE_MAX) {
             drop(f, "too many extra info slots");
@@ -112,8 +119,29 @@ static RING_IDX read_extras(struct nf_rx *r, RING_IDX cons, RING_IDX prod, struc
     return cons;
 }
 
-enum nf_rx_verdict nf_rx_read(struct nf_rx *r, RING_IDX prod, uint8_t *dst, uint32_t cap,
-                              struct nf_rx_frame *f)
+/* One data slot: its bytes become the frame's next segment, its buffer
+ * held by the frame; or, when the frame is already refused or the slot
+ * is empty, its buffer goes back at once.  rsp is the private copy. */
+static void data_slot(struct nf_rx *r, const netif_rx_response_t *rsp, uint16_t b, uint32_t cap,
+                      struct nf_rx_frame *f)
+{
+    if (rsp->status < 0 || (uint32_t)rsp->offset + (uint32_t)rsp->status > XNV_PAGE_SIZE) {
+        drop(f, "RX response with an error status or crossing its page");
+    } else if (!f->why && rsp->status > 0) {
+        uint32_t n = (uint32_t)rsp->status;
+        if (f->len + n > cap) {
+            f->why = "frame larger than the receive buffer";   /* not the backend's fault */
+        } else {
+            f->seg[f->nseg] = (struct iovec){ r->buf[b].addr + rsp->offset, n };
+            f->seg_buf[f->nseg++] = b;
+            f->len += n;
+            return;
+        }
+    }
+    give_back(r, b);
+}
+
+enum nf_rx_verdict nf_rx_gather(struct nf_rx *r, RING_IDX prod, uint32_t cap, struct nf_rx_frame *f)
 {
     memset(f, 0, sizeof *f);
     RING_IDX cons = r->ring.rsp_cons, first = cons;
@@ -121,7 +149,7 @@ enum nf_rx_verdict nf_rx_read(struct nf_rx *r, RING_IDX prod, uint8_t *dst, uint
         return NF_RX_NONE;
 
     netif_rx_response_t rsp;
-    const uint8_t *page = take(r, cons++, &rsp);
+    uint16_t b = take(r, cons++, &rsp);
     f->flags = rsp.flags;
     if (rsp.flags & NETRXF_extra_info)
         cons = read_extras(r, cons, prod, f);
@@ -130,28 +158,73 @@ enum nf_rx_verdict nf_rx_read(struct nf_rx *r, RING_IDX prod, uint8_t *dst, uint
     for (;;) {
         if (++data_slots > NF_MAX_SLOTS)
             drop(f, "frame uses more than 18 slots");
-        if (rsp.status < 0 || (uint32_t)rsp.offset + (uint32_t)rsp.status > XNV_PAGE_SIZE) {
-            drop(f, "RX response with an error status or crossing its page");
-        } else if (!f->why) {
-            uint32_t n = (uint32_t)rsp.status;
-            if (f->len + n > cap) {
-                f->why = "frame larger than the receive buffer";   /* not the backend's fault */
-            } else {
-                memcpy(dst + f->len, page + rsp.offset, n);
-                f->len += n;
-            }
-        }
+        data_slot(r, &rsp, b, cap, f);
         if (!(rsp.flags & NETRXF_more_data))
             break;
         if (cons == prod) {
             drop(f, "more_data chain runs past the responses");
             break;
         }
-        page = take(r, cons++, &rsp);
+        b = take(r, cons++, &rsp);
     }
     r->ring.rsp_cons = cons;
     f->slots = (unsigned)(cons - first);
     if (!f->why && f->len < XNV_ETH_HLEN)
         drop(f, "frame shorter than an Ethernet header");
-    return f->why ? NF_RX_DROP : NF_RX_FRAME;
+    if (f->why) {
+        nf_rx_release(r, f);
+        f->len = 0;
+        return NF_RX_DROP;
+    }
+    return NF_RX_FRAME;
+}
+
+void nf_rx_release(struct nf_rx *r, struct nf_rx_frame *f)
+{
+    for (unsigned i = 0; i < f->nseg; i++)
+        give_back(r, f->seg_buf[i]);
+    f->nseg = 0;
+}
+
+uint32_t nf_rx_copy_out(const struct nf_rx_frame *f, uint32_t from, uint8_t *dst, uint32_t n)
+{
+    uint32_t done = 0;
+    for (unsigned i = 0; i < f->nseg && done < n; i++) {
+        uint32_t l = (uint32_t)f->seg[i].iov_len;
+        if (from >= l) {
+            from -= l;
+            continue;
+        }
+        uint32_t k = l - from < n - done ? l - from : n - done;
+        memcpy(dst + done, (const uint8_t *)f->seg[i].iov_base + from, k);
+        done += k;
+        from = 0;
+    }
+    return done;
+}
+
+unsigned nf_rx_tail_iov(const struct nf_rx_frame *f, uint32_t from, struct iovec *out)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < f->nseg; i++) {
+        uint32_t l = (uint32_t)f->seg[i].iov_len;
+        if (from >= l) {
+            from -= l;
+            continue;
+        }
+        out[n++] = (struct iovec){ (uint8_t *)f->seg[i].iov_base + from, l - from };
+        from = 0;
+    }
+    return n;
+}
+
+enum nf_rx_verdict nf_rx_read(struct nf_rx *r, RING_IDX prod, uint8_t *dst, uint32_t cap,
+                              struct nf_rx_frame *f)
+{
+    enum nf_rx_verdict v = nf_rx_gather(r, prod, cap, f);
+    if (v == NF_RX_FRAME) {
+        nf_rx_copy_out(f, 0, dst, f->len);
+        nf_rx_release(r, f);
+    }
+    return v;
 }

@@ -37,7 +37,7 @@ FUZZ_SRCS_rx_place  := libxnv/proto/rx_place.c libxnv/proto/copy_batch.c libxnv/
 FUZZ_SRCS_xs_values := libxnv/proto/parse.c libxnv/proto/features.c
 FUZZ_SRCS_hash      := libxnv/proto/toeplitz.c libxnv/proto/headers.c
 FUZZ_SRCS_mcast     := libxnv/proto/mcast.c
-FUZZ_SRCS_nf_rx     := netfront/nf_rx.c libxnv/proto/headers.c libxnv/proto/offload.c \
+FUZZ_SRCS_nf_rx     := netfront/nf_rx.c netfront/nf_deliver.c libxnv/proto/headers.c libxnv/proto/offload.c \
                        libxnv/proto/csum.c
 FUZZ_SRCS_nf_tx     := netfront/nf_tx.c
 FUZZ_SRCS_ctrl_ring := libxnv/proto/ctrl.c libxnv/proto/toeplitz.c libxnv/proto/headers.c \

@@ -5,7 +5,8 @@
  * xnv_offload_to_vnet), as xnv_nf_recv() does.
  *
  * Input: u8 buffers (1..256), u32 first ring index, u16 receive buffer
- * size (0: XNV_NF_MAX_FRAME), u8 offloads taken, then operations, each one
+ * size (0: XNV_NF_MAX_FRAME), u8 offloads taken (bit 7: receive through
+ * nf_rx_gather + nf_rx_deliver + nf_rx_release instead), then operations, each one
  * byte op:
  *   op % 5 == 0  the backend writes u8 k responses (8 bytes each,
  *                netif_rx_response_t or netif_extra_info_t) at its
@@ -169,9 +170,35 @@ static void offload(uint8_t *dst, const struct nf_rx_frame *f, uint32_t peer)
     }
 }
 
-/* One receive pass; false when the producer was refused (queue broken). */
+static uint32_t sunk_len;
+static unsigned sunk_calls;
+
+static void sink(void *ctx, const struct virtio_net_hdr *vh, const struct iovec *iov, unsigned n)
+{
+    (void)ctx;
+    (void)vh;
+    sunk_calls++;
+    for (unsigned i = 0; i < n; i++)
+        sunk_len += (uint32_t)iov[i].iov_len;
+}
+
+/* What xnv_nf_recv_to() does with a gathered frame: the sink gets the
+ * whole frame once, or nothing when its offloads are refused. */
+static void deliver(const struct nf_rx_frame *f, uint32_t peer)
+{
+    static uint8_t scratch[XNV_NF_MAX_FRAME];
+    const char *why = NULL;
+    sunk_len = sunk_calls = 0;
+    int rc = nf_rx_deliver(f, peer, scratch, sink, NULL, &why);
+    FZ_CHECK(rc == 0 || (rc == -EINVAL && why != NULL));
+    FZ_CHECK(sunk_calls == (rc == 0));
+    FZ_CHECK(rc || sunk_len == f->len);
+}
+
+/* One receive pass; false when the producer was refused (queue broken).
+ * zc: frames gathered and delivered from the buffers, then released. */
 static bool receive(struct nf_rx *r, bool arm, uint32_t cap, uint8_t *dst, uint8_t *expect,
-                    uint32_t peer)
+                    uint32_t peer, bool zc)
 {
     static netif_rx_response_t snap[SLOTS];
     static uint16_t slot_buf[SLOTS];
@@ -197,7 +224,13 @@ static bool receive(struct nf_rx *r, bool arm, uint32_t cap, uint8_t *dst, uint8
         struct model m;
         model_read(snap, slot_buf, cons, prod, cap, expect, &m);
         struct nf_rx_frame f;
-        enum nf_rx_verdict v = nf_rx_read(r, prod, dst, cap, &f);
+        enum nf_rx_verdict v = zc ? nf_rx_gather(r, prod, cap, &f) : nf_rx_read(r, prod, dst, cap, &f);
+        if (zc && v == NF_RX_FRAME) {
+            FZ_CHECK(nf_rx_copy_out(&f, 0, dst, f.len) == f.len);
+            deliver(&f, peer);
+            nf_rx_release(r, &f);
+            nf_rx_release(r, &f);
+        }
         if (v != m.v || (v != NF_RX_NONE && (f.slots != m.slots || f.fault != m.fault))) {
             fprintf(stderr, "xnv fuzz: nf_rx_read verdict %d slots %u fault %d (%s); "
                     "model %d slots %u fault %d\n", v, f.slots, f.fault, f.why ? f.why : "-",
@@ -241,7 +274,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t cap = fz_u16(&in);
     if (cap == 0)
         cap = XNV_NF_MAX_FRAME;
-    uint32_t peer = fz_u8(&in) & (XNV_NF_OFFLOAD_ALL | XNV_F_NO_CSUM);
+    uint8_t how = fz_u8(&in);
+    uint32_t peer = how & (XNV_NF_OFFLOAD_ALL | XNV_F_NO_CSUM);
+    bool zc = how & 0x80;
 
     struct nf_rx *r = calloc(1, sizeof *r);
     netif_rx_sring_t *sring = aligned_alloc(XNV_PAGE_SIZE, XNV_PAGE_SIZE);
@@ -277,7 +312,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 n = XNV_PAGE_SIZE - off;
             fz_bytes(&in, page_of(b) + off, n);
             written[b] = true;
-        } else if (!receive(r, op == 3, cap, dst, expect, peer)) {
+        } else if (!receive(r, op == 3, cap, dst, expect, peer, zc)) {
             break;
         }
     }

@@ -2,6 +2,7 @@
  * they put on the rings is what the backend's protocol core reads back,
  * and malformed responses are refused. */
 #include <check.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../../netfront/nf.h"
@@ -385,6 +386,185 @@ START_TEST(rx_producer_checks)
 }
 END_TEST
 
+/* ---- receive without a copy: segments in the buffers, released after --------- */
+
+static enum nf_rx_verdict front_gather(struct nf_rx_frame *f)
+{
+    RING_IDX prod;
+    const char *why;
+    ck_assert_int_eq(nf_rx_prod(&rx, &prod, &why), 0);
+    return nf_rx_gather(&rx, prod, XNV_NF_MAX_FRAME, f);
+}
+
+static bool inside_pages(const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    return b >= pages && b + n <= pages + (size_t)NBUF * 4096;
+}
+
+START_TEST(rx_gather_points_into_the_buffers_and_holds_them)
+{
+    uint32_t len = build_tcp_frame(frame, 1, 30000);
+    struct xnv_rx_meta m = { .flags = NETRXF_csum_blank | NETRXF_data_validated,
+                             .gso_type = XEN_NETIF_GSO_TYPE_TCPV6, .gso_size = 1440 };
+    back_place(frame, len, &m);
+    struct nf_rx_frame f;
+    ck_assert_int_eq(front_gather(&f), NF_RX_FRAME);
+    ck_assert_uint_eq(f.len, len);
+    ck_assert_uint_eq(f.slots, 8 + 1);
+    ck_assert_uint_eq(f.nseg, 8);
+    ck_assert_uint_eq(f.gso_type, XEN_NETIF_GSO_TYPE_TCPV6);
+    ck_assert_uint_eq(f.gso_size, 1440);
+    uint32_t at = 0;
+    for (unsigned i = 0; i < f.nseg; i++) {
+        ck_assert(inside_pages(f.seg[i].iov_base, f.seg[i].iov_len));
+        ck_assert_ptr_eq(f.seg[i].iov_base, page(f.seg_buf[i]));   /* offset 0 here */
+        ck_assert(memcmp(f.seg[i].iov_base, frame + at, f.seg[i].iov_len) == 0);
+        at += (uint32_t)f.seg[i].iov_len;
+    }
+    ck_assert_uint_eq(at, len);
+    /* Only the extra slot's buffer is free: the data buffers are held and
+     * cannot be reposted while the frame is read from them. */
+    ck_assert_uint_eq(rx.nfree, 1);
+    ck_assert_uint_eq(nf_rx_refill(&rx), 1);
+    for (unsigned i = 0; i < rx.nfree; i++)
+        for (unsigned k = 0; k < f.nseg; k++)
+            ck_assert_uint_ne(rx.free_buf[i], f.seg_buf[k]);
+    nf_rx_release(&rx, &f);
+    ck_assert_uint_eq(rx.nfree, 8);
+    nf_rx_release(&rx, &f);                      /* once only */
+    ck_assert_uint_eq(rx.nfree, 8);
+    ck_assert_uint_eq(nf_rx_refill(&rx), 8);
+    ck_assert_uint_eq(rx.nfree, 0);
+}
+END_TEST
+
+/* The offset and length the frame is cut by come from the private copy of
+ * each response: a segment starts at the slot's offset, and a bad slot
+ * anywhere in the chain leaves nothing held. */
+START_TEST(rx_gather_uses_offsets_and_refuses_bad_slots)
+{
+    back_rsp(NETRXF_more_data, 100, 40);
+    back_rsp(0, 60, 4000);
+    back_push();
+    struct nf_rx_frame f;
+    ck_assert_int_eq(front_gather(&f), NF_RX_FRAME);
+    ck_assert_uint_eq(f.nseg, 2);
+    ck_assert_ptr_eq(f.seg[0].iov_base, page(f.seg_buf[0]) + 40);
+    ck_assert_uint_eq(f.seg[0].iov_len, 100);
+    ck_assert_ptr_eq(f.seg[1].iov_base, page(f.seg_buf[1]) + 4000);
+    ck_assert_uint_eq(f.seg[1].iov_len, 60);
+    /* The backend rewrites the response after it was read: no effect. */
+    RING_GET_RESPONSE(&rxb, 0)->offset = 4090;
+    ck_assert_uint_eq(f.seg[0].iov_len, 100);
+    nf_rx_release(&rx, &f);
+    ck_assert_uint_eq(rx.nfree, 2);
+
+    back_rsp(NETRXF_more_data, 100, 0);
+    back_rsp(NETRXF_more_data, 100, 0);
+    back_rsp(0, 200, 3900);                      /* crosses its page */
+    back_push();
+    ck_assert_int_eq(front_gather(&f), NF_RX_DROP);
+    ck_assert(f.fault);
+    ck_assert_uint_eq(f.nseg, 0);
+    ck_assert_uint_eq(rx.nfree, 2 + 3);          /* all three back at once */
+    nf_rx_release(&rx, &f);                      /* harmless */
+    ck_assert_uint_eq(rx.nfree, 2 + 3);
+}
+END_TEST
+
+/* A sink recording what it was handed. */
+static struct iovec sunk[1 + NF_MAX_SLOTS];
+static unsigned nsunk;
+static struct virtio_net_hdr sunk_vh;
+static uint8_t sunk_bytes[70000];
+static uint32_t sunk_len;
+
+static void record(void *ctx, const struct virtio_net_hdr *vh, const struct iovec *iov, unsigned n)
+{
+    (void)ctx;
+    sunk_vh = *vh;
+    nsunk = n;
+    sunk_len = 0;
+    for (unsigned i = 0; i < n; i++) {
+        sunk[i] = iov[i];
+        memcpy(sunk_bytes + sunk_len, iov[i].iov_base, iov[i].iov_len);
+        sunk_len += (uint32_t)iov[i].iov_len;
+    }
+}
+
+static uint8_t scratch[XNV_NF_MAX_FRAME];
+
+/* The head (offloads decided and patched there) is private, the payload
+ * comes from the buffers, and the result equals what the copying receive
+ * makes of the same frame. */
+START_TEST(rx_deliver_copies_the_head_only)
+{
+    uint32_t len = build_tcp_frame(frame, 1, 30000);
+    struct xnv_rx_meta m = { .flags = NETRXF_csum_blank | NETRXF_data_validated,
+                             .gso_type = XEN_NETIF_GSO_TYPE_TCPV6, .gso_size = 1440 };
+    back_place(frame, len, &m);
+    back_place(frame, len, &m);
+    struct nf_rx_frame f;
+    ck_assert_int_eq(front_read(&f, sizeof out), NF_RX_FRAME);
+    struct xnv_offload o;
+    struct virtio_net_hdr vh;
+    const char *why = NULL;
+    ck_assert_int_eq(xnv_offload_from_netif_rx(out, f.len, f.flags, f.gso_type, f.gso_size, &o, &why), 0);
+    xnv_offload_to_vnet(&o, &vh);
+
+    ck_assert_int_eq(front_gather(&f), NF_RX_FRAME);
+    ck_assert_int_eq(nf_rx_deliver(&f, XNV_NF_OFFLOAD_ALL, scratch, record, NULL, &why), 0);
+    ck_assert_uint_eq(nsunk, 1 + 8);
+    ck_assert(!inside_pages(sunk[0].iov_base, 1) && sunk[0].iov_base != scratch);
+    ck_assert_uint_eq(sunk[0].iov_len, NF_RX_HEAD);
+    for (unsigned i = 1; i < nsunk; i++)
+        ck_assert(inside_pages(sunk[i].iov_base, sunk[i].iov_len));
+    ck_assert_uint_eq(sunk_len, len);
+    ck_assert(memcmp(sunk_bytes, out, len) == 0);
+    ck_assert(memcmp(&sunk_vh, &vh, sizeof vh) == 0);
+    ck_assert_uint_eq(sunk_vh.gso_type, VIRTIO_NET_HDR_GSO_TCPV6);
+    /* The buffers stay held until the caller releases them. */
+    ck_assert_uint_eq(rx.nfree, 9 + 1);
+    nf_rx_release(&rx, &f);
+    ck_assert_uint_eq(rx.nfree, 9 + 9);
+}
+END_TEST
+
+/* A checksum the receiver cannot take is completed over the whole frame,
+ * which is then copied; bad offloads are refused without calling the sink. */
+START_TEST(rx_deliver_copies_whole_frames_when_it_must)
+{
+    uint32_t len = build_udp_frame(frame, 1000);
+    back_place(frame, len, &(struct xnv_rx_meta){ .flags = NETRXF_csum_blank | NETRXF_data_validated });
+    struct nf_rx_frame f;
+    const char *why = NULL;
+    ck_assert_int_eq(front_gather(&f), NF_RX_FRAME);
+    ck_assert_int_eq(nf_rx_deliver(&f, XNV_F_NO_CSUM, scratch, record, NULL, &why), 0);
+    ck_assert_uint_eq(nsunk, 1);
+    ck_assert_ptr_eq(sunk[0].iov_base, scratch);
+    ck_assert_uint_eq(sunk_len, len);
+    ck_assert(!(sunk_vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM));
+    nf_rx_release(&rx, &f);
+
+    /* Partial checksum on a frame that is not TCP/UDP: refused. */
+    memset(frame, 0, 64);
+    frame[12] = 0x08;
+    frame[14] = 0x45;
+    frame[16] = 0;
+    frame[17] = 50;
+    frame[23] = 1;                               /* ICMP */
+    back_place(frame, 64, &(struct xnv_rx_meta){ .flags = NETRXF_csum_blank | NETRXF_data_validated });
+    nsunk = 0;
+    ck_assert_int_eq(front_gather(&f), NF_RX_FRAME);
+    ck_assert_int_eq(nf_rx_deliver(&f, XNV_NF_OFFLOAD_ALL, scratch, record, NULL, &why), -EINVAL);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_uint_eq(nsunk, 0);
+    nf_rx_release(&rx, &f);
+    ck_assert_uint_eq(rx.nfree, 2);
+}
+END_TEST
+
 Suite *xnv_suite_netfront_ring(void)
 {
     Suite *s = suite_create("netfront-ring");
@@ -406,6 +586,10 @@ Suite *xnv_suite_netfront_ring(void)
     tcase_add_test(t, rx_eighteen_slots_are_fine);
     tcase_add_test(t, rx_too_big_for_the_caller_is_not_a_fault);
     tcase_add_test(t, rx_producer_checks);
+    tcase_add_test(t, rx_gather_points_into_the_buffers_and_holds_them);
+    tcase_add_test(t, rx_gather_uses_offsets_and_refuses_bad_slots);
+    tcase_add_test(t, rx_deliver_copies_the_head_only);
+    tcase_add_test(t, rx_deliver_copies_whole_frames_when_it_must);
     suite_add_tcase(s, t);
     return s;
 }

@@ -6,7 +6,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum bench_dir { GUEST_TO_BACKEND, BACKEND_TO_GUEST };
+/* Backend to guest, the receiver: BACKEND_TO_GUEST copies each frame into
+ * its buffer and stops there; the _TAP cases also stand for the guest
+ * agent's write to its TAP (one more copy, into a private buffer), after
+ * that copy (_TAP_COPY, the agent before zero-copy receive) or straight
+ * from the receive buffers (xnv_nf_recv_to, _TAP). */
+enum bench_dir { GUEST_TO_BACKEND, BACKEND_TO_GUEST, BACKEND_TO_GUEST_TAP_COPY, BACKEND_TO_GUEST_TAP,
+                 BENCH_DIRS };
 
 struct bench_case {
     enum bench_dir dir;

@@ -23,7 +23,9 @@ static void usage(FILE *o)
         "                    statistics are zeroed before them and dumped after\n"
         "  -q, --queues LIST queue counts, comma-separated (default 1,2)\n"
         "  -s, --sizes LIST  frame sizes from 64, 1514, 65000 (default all three)\n"
-        "  -d, --directions LIST  g2b (guest to backend), b2g (default both)\n"
+        "  -d, --directions LIST  g2b (guest to backend), b2g (default both);\n"
+        "                    b2g-tap-copy, b2g-tap: b2g plus the guest agent's TAP\n"
+        "                    write (a copy), after the receive copy or without it\n"
         "  -j, --json        machine-readable output\n"
         "  -h, --help        show this help and exit\n");
 }
@@ -54,7 +56,8 @@ int main(int argc, char **argv)
     static const uint32_t all_sizes[] = { 64, 1514, 65000 }, all_queues[] = { 1, 2, 3, 4 };
     uint32_t qlist[4] = { 1, 2 }, sizes[3] = { 64, 1514, 65000 };
     unsigned nq = 2, ns = 3;
-    bool dir_on[2] = { true, true };
+    static const char *dir_opt[] = { "g2b", "b2g", "b2g-tap-copy", "b2g-tap" };
+    bool dir_on[BENCH_DIRS] = { true, true, false, false };
     static const struct option opts[] = {
         { "seconds", required_argument, NULL, 't' }, { "packets", required_argument, NULL, 'n' },
         { "queues", required_argument, NULL, 'q' },  { "sizes", required_argument, NULL, 's' },
@@ -93,16 +96,17 @@ int main(int argc, char **argv)
             }
             break;
         case 'd':
-            dir_on[0] = dir_on[1] = false;
+            memset(dir_on, 0, sizeof dir_on);
             for (char *p = strtok(optarg, ","); p; p = strtok(NULL, ",")) {
-                if (!strcmp(p, "g2b")) {
-                    dir_on[GUEST_TO_BACKEND] = true;
-                } else if (!strcmp(p, "b2g")) {
-                    dir_on[BACKEND_TO_GUEST] = true;
-                } else {
-                    fprintf(stderr, "xnv-bench: --directions takes g2b and/or b2g\n");
+                int d = -1;
+                for (int k = 0; k < BENCH_DIRS; k++)
+                    if (!strcmp(p, dir_opt[k]))
+                        d = k;
+                if (d < 0) {
+                    fprintf(stderr, "xnv-bench: --directions takes g2b, b2g, b2g-tap-copy, b2g-tap\n");
                     return 2;
                 }
+                dir_on[d] = true;
             }
             break;
         case 'j': json = true; break;
@@ -120,7 +124,7 @@ int main(int argc, char **argv)
     /* The bound is measured right before and right after each case and the
      * larger of the two taken: other processes sharing the cores move both
      * the path and the bound, so only adjacent measurements compare. */
-    static const char *dirs[] = { "guest_to_backend", "backend_to_guest" };
+    static const char *dirs[] = { "guest_to_backend", "backend_to_guest", "b2g_tap_copy", "b2g_tap" };
     double load0[3] = { 0 }, load1[3] = { 0 }, max_bound = 0;
     getloadavg(load0, 3);
     if (json)
@@ -129,7 +133,7 @@ int main(int argc, char **argv)
         printf("%-17s %6s %6s %8s %8s %7s %7s %8s %8s %8s\n", "direction", "bytes", "queues", "Mpps",
                "Gbit/s", "copies", "ratio", "bound", "seg/call", "notif/pk");
     int failed = 0, first = 1;
-    for (int d = 0; d < 2; d++)
+    for (int d = 0; d < BENCH_DIRS; d++)
         for (unsigned s = 0; s < ns && dir_on[d]; s++)
             for (unsigned q = 0; q < nq; q++) {
                 struct bench_case bc = { .dir = (enum bench_dir)d, .frame_bytes = sizes[s],

@@ -77,6 +77,9 @@ int xnv_idc_send_many(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n, i
 /* Receive up to n frames from every channel into the caller's buffers
  * (f[i].data, f[i].cap); fills len, off and vh.  Returns how many. */
 int xnv_idc_recv(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n);
+/* As xnv_idc_recv(), without the copy into caller buffers: up to n frames
+ * handed to sink straight from the receive buffers (xnv_nf_rx_sink). */
+int xnv_idc_recv_to(struct xnv_idc *idc, xnv_nf_rx_sink sink, void *ctx, unsigned n);
 
 enum xnv_idc_dir_state {
     XNV_IDC_DOWN = 0,

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 #include <linux/virtio_net.h>
 #include "xnv/features.h"
 #include "xnv/hv.h"
@@ -147,6 +148,16 @@ int xnv_nf_send(struct xnv_netfront *nf, unsigned q, const struct xnv_nf_frame *
  * Also services the queue's events and reclaims transmit buffers.  Errors as
  * for xnv_nf_send(). */
 int xnv_nf_recv(struct xnv_netfront *nf, unsigned q, struct xnv_nf_frame *f, unsigned n);
+/* Where xnv_nf_recv_to() and xnv_idc_recv_to() put each frame: its
+ * virtio-net header and its bytes, iov[0..n) pointing into the receive
+ * buffers themselves (valid only during the call; the sender may still be
+ * writing into them: copy what you decide on). */
+typedef void (*xnv_nf_rx_sink)(void *ctx, const struct virtio_net_hdr *vh,
+                              const struct iovec *iov, unsigned n);
+/* As xnv_nf_recv(), without the copy into caller buffers: up to n frames
+ * handed to sink (e.g. a TAP's writev), each buffer reposted after it. */
+int xnv_nf_recv_to(struct xnv_netfront *nf, unsigned q, xnv_nf_rx_sink sink, void *ctx,
+                   unsigned n);
 
 struct xnv_nf_stats {
     uint64_t tx_packets, tx_bytes;

@@ -10,6 +10,8 @@
 . "${XR_LIB:-/job/xen/lib.sh}"
 # shellcheck source=channel-common.sh
 . "$(dirname "$0")/channel-common.sh"
+# shellcheck source=cpu-account.sh
+. "$(dirname "$0")/cpu-account.sh"
 
 SECS=${XR_IPERF_SECONDS:-10}
 xr_path "xnv-netfront direct channels (tier 2)"
@@ -24,6 +26,7 @@ bg2=$(xr_iperf s1 s2 "$SECS") || xr_fail "iperf3 s1 -> s2 (bridged) failed"
 xr_metric bridged_rtt_ms "$brtt"
 xr_metric bridged_guest_to_guest_mbps "$bg"
 xr_metric bridged_guest_to_guest_reverse_mbps "$bg2"
+xp_cpu_iperf bridged s2 s1 "$SECS" || xr_fail "iperf3 s2 -> s1 (bridged, CPU accounted) failed"
 
 # The direct channel.
 xc_daemon_start
@@ -34,5 +37,10 @@ xc_measure c1 c2 "$SECS"
 xr_metric throughput_ratio "$(awk -v a="$XC_MBPS" -v b="$bg" 'BEGIN { if (b > 0) printf "%.2f", a / b }')"
 xr_metric throughput_ratio_reverse "$(awk -v a="$XC_MBPS_REV" -v b="$bg2" 'BEGIN { if (b > 0) printf "%.2f", a / b }')"
 xr_metric rtt_ratio "$(awk -v a="$XC_RTT" -v b="$brtt" 'BEGIN { if (b > 0) printf "%.2f", a / b }')"
+xp_cpu_iperf channel c2 c1 "$SECS" || xr_fail "iperf3 c2 -> c1 (channel, CPU accounted) failed"
+# The bound on the throughput ratio under one host thread: CPU per byte of
+# the bridged path over the channel's.
+xr_metric cpu_per_byte_ratio "$(awk -v a="$(xp_metric_get bridged_cpu_s_per_gb_total)" \
+    -v b="$(xp_metric_get channel_cpu_s_per_gb_total)" 'BEGIN { if (b > 0) printf "%.2f", a / b }')"
 xr_guests_down
 xr_pass "two xnv-netfront guests talk over direct channels (c1 sent $XC_TX_A, c2 $XC_TX_B frames on them)"
