@@ -44,28 +44,15 @@ int idc_frame_meta(struct xnv_nf_frame *f, struct xnv_rx_meta *m, const char **w
         *why = "frame shorter than an Ethernet header or longer than 64 KiB";
         return -EINVAL;
     }
-    if (f->meta == XNV_NF_META_VNET) {
-        if (xnv_offload_from_vnet(&f->vh, f->len, &o, why))
-            return -EINVAL;
-    } else {
-        o = f->off;
-    }
+    if (nf_frame_offload(f, &o, why))
+        return -EINVAL;
     if (o.gso_type != XEN_NETIF_GSO_TYPE_NONE) {
-        if ((o.gso_type != XEN_NETIF_GSO_TYPE_TCPV4 && o.gso_type != XEN_NETIF_GSO_TYPE_TCPV6) ||
-            o.gso_size == 0) {
-            *why = "GSO frame of an unknown type or without a segment size";
-            return -EINVAL;
-        }
         m->gso_type = o.gso_type;
         m->gso_size = o.gso_size;
         m->flags = NETRXF_csum_blank | NETRXF_data_validated;
         return 0;
     }
     if (o.csum_partial) {
-        if ((uint32_t)o.csum_start + o.csum_offset + 2 > f->len) {
-            *why = "checksum position beyond the frame";
-            return -EINVAL;
-        }
         /* netif carries no checksum position: the receiver finds the L4
          * header itself, so it must be where the caller says. */
         struct xnv_hdrs h;

@@ -179,6 +179,12 @@ int nf_rx_deliver(const struct nf_rx_frame *f, uint32_t peer_flags, uint8_t *scr
 enum nf_rx_verdict nf_rx_read(struct nf_rx *r, RING_IDX prod, uint8_t *dst, uint32_t cap,
                               struct nf_rx_frame *f);
 
+/* ---- nf_offload.c --------------------------------------------------------------- */
+/* Its offloads (from the virtio-net header or f->off), checked: a GSO frame
+ * of a known type with a segment size, a partial checksum inside the frame.
+ * 0; -EINVAL (why) otherwise. */
+int nf_frame_offload(const struct xnv_nf_frame *f, struct xnv_offload *o, const char **why);
+
 /* ---- nf_queue.c --------------------------------------------------------------- */
 
 struct nf_queue {

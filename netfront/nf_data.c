@@ -52,19 +52,10 @@ static int tx_meta(const struct xnv_nf_frame *f, uint32_t tx_flags, struct nf_tx
 {
     struct xnv_offload o;
     *m = (struct nf_tx_meta){ .gso_type = XEN_NETIF_GSO_TYPE_NONE, .patch_pos = -1 };
-    if (f->meta == XNV_NF_META_VNET) {
-        if (xnv_offload_from_vnet(&f->vh, f->len, &o, why))
-            return -EINVAL;
-    } else {
-        o = f->off;
-    }
+    if (nf_frame_offload(f, &o, why))
+        return -EINVAL;
     if (o.gso_type != XEN_NETIF_GSO_TYPE_NONE) {
-        uint32_t need = o.gso_type == XEN_NETIF_GSO_TYPE_TCPV4 ? XNV_F_GSO_TCPV4
-                      : o.gso_type == XEN_NETIF_GSO_TYPE_TCPV6 ? XNV_F_GSO_TCPV6 : 0;
-        if (!need || o.gso_size == 0) {
-            *why = "GSO frame of an unknown type or without a segment size";
-            return -EINVAL;
-        }
+        uint32_t need = o.gso_type == XEN_NETIF_GSO_TYPE_TCPV4 ? XNV_F_GSO_TCPV4 : XNV_F_GSO_TCPV6;
         if (!(tx_flags & need)) {
             *why = "GSO frame of a type the backend does not take";
             return -EINVAL;
@@ -75,10 +66,6 @@ static int tx_meta(const struct xnv_nf_frame *f, uint32_t tx_flags, struct nf_tx
         return 0;
     }
     if (o.csum_partial) {
-        if ((uint32_t)o.csum_start + o.csum_offset + 2 > f->len) {
-            *why = "checksum position beyond the frame";
-            return -EINVAL;
-        }
         /* netif carries no checksum position: the backend finds the L4
          * header itself, so it must be where the caller says. */
         struct xnv_hdrs h;

@@ -43,7 +43,7 @@ FUZZ_SRCS_nf_tx     := netfront/nf_tx.c
 FUZZ_SRCS_ctrl_ring := libxnv/proto/ctrl.c libxnv/proto/toeplitz.c libxnv/proto/headers.c \
                        libxnv/proto/tx_read.c
 FUZZ_SRCS_idc_setup := interdomain/idc_parse.c libxnv/proto/parse.c
-FUZZ_SRCS_idc_ring  := interdomain/idc_ring.c libxnv/proto/rx_place.c libxnv/proto/copy_batch.c \
+FUZZ_SRCS_idc_ring  := interdomain/idc_ring.c netfront/nf_offload.c libxnv/proto/rx_place.c libxnv/proto/copy_batch.c \
                        libxnv/proto/tx_read.c libxnv/proto/offload.c libxnv/proto/headers.c \
                        libxnv/proto/csum.c
 
