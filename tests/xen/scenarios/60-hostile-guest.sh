@@ -1,5 +1,5 @@
 #!/bin/bash
-# xnv-rig: timeout=600
+# xnv-rig: timeout=720
 # hostile-guest: a guest without any network frontend runs xnv-hostile on
 # its vif (bad ring indices, slot chains, grants, event storms, xenstore
 # garbage, state flipping, reconnect loops) against xnv-netbackd while an
@@ -11,7 +11,8 @@
 
 SECS=${XR_IPERF_SECONDS:-10}
 # The TCG rig varies about +-40 % from one iperf3 run to the next with
-# nothing else going on; a ratio under 0.6 is beyond that noise.
+# nothing else going on; a ratio under 0.6 of the best of two rounds is
+# beyond that noise.
 MIN_RATIO=0.6
 # The hostile guest's CPU is capped (% of one CPU): under TCG every vCPU
 # shares the same two emulated CPUs, and an uncapped busy loop in any guest
@@ -33,8 +34,25 @@ for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
 [ -S "$SOCK" ] || xr_fail "xnv-netbackd did not start"
 
 xr_guest_up honest 10.0.0.71 || xr_fail "honest guest did not come up on xnv-netbackd"
-a_in=$(xr_iperf dom0 honest "$SECS") || xr_fail "iperf3 dom0 -> honest failed"
-a_out=$(xr_iperf honest dom0 "$SECS") || xr_fail "iperf3 honest -> dom0 failed"
+# ROUNDS rounds of iperf3 both ways; the round with the largest sum in
+# BEST_IN and BEST_OUT.  The same estimator alone and beside the hostile guest: a
+# slow-down the hostile guest causes shows in every round, a passing load
+# on the machine that runs the emulated host only in some.
+ROUNDS=2
+best_round() {
+    local what=$1 i v_in v_out
+    BEST_IN=0 BEST_OUT=0
+    for i in $(seq "$ROUNDS"); do
+        v_in=$(xr_iperf dom0 honest "$SECS") || xr_fail "iperf3 dom0 -> honest failed $what"
+        v_out=$(xr_iperf honest dom0 "$SECS") || xr_fail "iperf3 honest -> dom0 failed $what"
+        xr_log "honest guest $what, round $i: $v_in / $v_out Mbit/s"
+        if awk -v a="$v_in" -v b="$v_out" -v c="$BEST_IN" -v d="$BEST_OUT" 'BEGIN { exit !(a + b > c + d) }'; then
+            BEST_IN=$v_in BEST_OUT=$v_out
+        fi
+    done
+}
+best_round alone
+a_in=$BEST_IN a_out=$BEST_OUT
 xr_metric alone_dom0_to_guest_mbps "$a_in"
 xr_metric alone_guest_to_dom0_mbps "$a_out"
 
@@ -50,14 +68,14 @@ xr_guest_run "$HOSTILE" 'cat /proc/modules' | grep -q '^xen_netfront ' && xr_fai
 
 # Abuse for as long as both measurements take, broadcasts from dom0 meanwhile
 # so that frames reach the hostile vif too (its read-only RX buffers).
-HS=$((2 * SECS + 30))
+HS=$((2 * ROUNDS * SECS + 20 * ROUNDS + 10))
 xr_guest_run "$HOSTILE" -t $((HS + 240)) xnv-hostile --mode all --seconds "$HS" >"$XR_RUN/hostile.out" 2>&1 &
 hpid=$!
 ping -b -i 0.5 -w "$HS" 10.0.0.255 >/dev/null 2>&1 &
 bpid=$!
 sleep 5
-d_in=$(xr_iperf dom0 honest "$SECS") || xr_fail "iperf3 dom0 -> honest failed beside the hostile guest"
-d_out=$(xr_iperf honest dom0 "$SECS") || xr_fail "iperf3 honest -> dom0 failed beside the hostile guest"
+best_round "beside the hostile guest"
+d_in=$BEST_IN d_out=$BEST_OUT
 wait "$hpid"
 hrc=$?
 kill "$bpid" 2>/dev/null
