@@ -5,12 +5,14 @@
 
 XC_SOCK=/run/xnv/netbackd.sock
 
-# xc_daemon_start: the kernel netback out, xnv-netbackd in, channels on xenbr0.
+# xc_daemon_start [CONFIG_LINE...]: the kernel netback out, xnv-netbackd in,
+# channels on xenbr0 (more lines for its configuration, if given).
 xc_daemon_start() {
     local nb conf=$XR_RUN/netbackd-channels.conf
     nb=$(xr_bin xnv-netbackd) || xr_fail "xnv-netbackd was not built"
     xr_netback_unload || xr_fail "cannot unload xen-netback"
     printf 'channel-bridges = xenbr0\nlog-level = debug\n' >"$conf"
+    [ $# -eq 0 ] || printf '%s\n' "$@" >>"$conf"
     rm -f "$XC_SOCK"
     xr_daemon netbackd "$nb" -c "$conf"
     local _
