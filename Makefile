@@ -107,7 +107,7 @@ check-valgrind: $(TEST_BIN)
 check-xen: all
 	tools/rig/run-scenarios.sh
 
-# `check` and `demo` install missing dependencies first (as root), then
+# `check`, `demo` and `bench` install missing dependencies first (as root), then
 # re-enter make so that xen-config.mk sees them.
 check:
 	@tools/install-deps.sh
@@ -139,7 +139,9 @@ include mk/install.mk
 # after the other so that none disturbs another's timing.
 BENCH_SECONDS ?= 2
 .PHONY: bench-sim bench-callgrind bench-rig
-bench: all
+bench:
+	@tools/install-deps.sh
+	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory bench-sim
 	@$(MAKE) --no-print-directory bench-callgrind
 	@$(MAKE) --no-print-directory bench-rig
