@@ -380,6 +380,11 @@ static unsigned recv_peer(struct xnv_idc *idc, struct idc_peer *p, const struct 
             idc->st.rx_errors++;
             p->last_error = rf.why;
         }
+        /* A sink writes straight from the buffers, slowly: each frame's go
+         * back to the sender at once, or a batch of writes empties the ring
+         * and the sender's frames take the vif meanwhile. */
+        if (d->sink && nf_rx_refill(r) && nf_rx_push(r))
+            idc_notify(idc, p, p->rx.port);
     }
     if (rc < 0) {
         p->last_error = why;

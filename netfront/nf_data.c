@@ -206,6 +206,12 @@ static int recv_into(struct xnv_netfront *nf, unsigned qi, const struct rx_dest 
             NF_STAT_ADD(q, rx_errors, 1);
             nf_queue_log_drop(q, "receive", rf.why);
         }
+        /* A sink writes each frame straight from its buffers, which takes
+         * long (a TAP write runs the guest's own receive path): give them
+         * back to the backend after each frame, or a batch of such writes
+         * leaves the ring empty and the backend drops. */
+        if (d->sink && nf_rx_refill(&q->rx) && nf_rx_push(&q->rx))
+            nf_queue_notify(q, q->port_rx);
     }
     if (rc < 0)
         nf_queue_break(q, why);
