@@ -88,6 +88,8 @@ static int mp_send(struct xnv_port *p, unsigned q, const struct virtio_net_hdr *
 {
     struct memport *m = (struct memport *)p;
     int rc = 0;
+    if (iovcnt > XNV_PORT_MAX_IOV)     /* what the TAP port takes */
+        return -EINVAL;
     pthread_mutex_lock(&m->lock);
     if (m->sink) {
         for (unsigned i = 0; i < iovcnt; i++)

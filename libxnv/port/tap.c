@@ -41,8 +41,8 @@ static int tap_send(struct xnv_port *p, unsigned q, const struct virtio_net_hdr 
                     const struct iovec *iov, unsigned iovcnt)
 {
     struct tap *t = (struct tap *)p;
-    struct iovec v[1 + 8];
-    if (iovcnt > 8)
+    struct iovec v[1 + XNV_PORT_MAX_IOV];
+    if (iovcnt > XNV_PORT_MAX_IOV)
         return -EINVAL;
     v[0].iov_base = (void *)vh;
     v[0].iov_len = sizeof *vh;

@@ -731,6 +731,23 @@ START_TEST(bridge_moves_frames_and_follows_the_connection)
     ck_assert_int_eq(n, (int)len);
     ck_assert_uint_eq(vh.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
 
+    /* A large segment fills 15 ring slots and reaches the TAP in as many
+     * pieces, straight from the receive buffers: intact, in one frame. */
+    len = make_frame(GSO_V6, frame, &off);
+    m = (struct xnv_rx_meta){ .flags = NETRXF_csum_blank | NETRXF_data_validated,
+                              .gso_type = XEN_NETIF_GSO_TYPE_TCPV6, .gso_size = 1448 };
+    ck_assert_int_eq(nftb_rx_send(&e.be, 0, frame, len, &m), 0);
+    n = -EAGAIN;
+    for (int i = 0; i < 2000 && n == -EAGAIN; i++) {
+        n = xnv_memport_take(port, 0, &vh, got, sizeof got);
+        if (n == -EAGAIN)
+            usleep(1000);
+    }
+    ck_assert_int_eq(n, (int)len);
+    ck_assert(memcmp(got, frame, len) == 0);
+    ck_assert_uint_eq(vh.gso_type, VIRTIO_NET_HDR_GSO_TCPV6);
+    ck_assert_uint_eq(vh.gso_size, 1448);
+
     /* The backend leaves: carrier off; it returns: carrier on, traffic again. */
     nftb_leave(&e.be);
     ck_assert_int_eq(xnv_nf_wait_state(e.nf, XNV_NF_CONNECTING, 2000), 0);
@@ -750,7 +767,8 @@ START_TEST(bridge_moves_frames_and_follows_the_connection)
     struct xnv_nf_bridge_stats bs;
     xnv_nf_bridge_stats(b, &bs);
     ck_assert_uint_eq(bs.from_port, 2);
-    ck_assert_uint_eq(bs.to_port, 1);
+    ck_assert_uint_eq(bs.to_port, 2);
+    ck_assert_uint_eq(bs.to_port_dropped, 0);
     xnv_nf_bridge_stop(b);
     xnv_port_close(port);
     nf_env_stop(&e);

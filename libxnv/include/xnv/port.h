@@ -42,6 +42,11 @@ struct xnv_port {
     unsigned nqueues;
 };
 
+/* The most pieces a frame may come in to send() (the virtio-net header
+ * aside): a receiver hands a frame over straight from its buffers, its
+ * head copied apart plus up to 18 ring slots (XEN_NETIF_NR_SLOTS_MIN). */
+#define XNV_PORT_MAX_IOV 32u
+
 static inline int xnv_port_send(struct xnv_port *p, unsigned q, const struct virtio_net_hdr *vh,
                                 const struct iovec *iov, unsigned iovcnt)
 {
