@@ -5,7 +5,7 @@ RIG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$RIG_DIR/../.." && pwd)
 XB=${XNV_RIG_BUILD:-$TOP/build/xen}     # everything the rig builds lives here
 CACHE=$XB/cache                         # artifacts that survive between runs
-LOGS=$XB/logs                           # logs of the latest run
+LOGS=${XNV_RIG_LOGS:-$XB/logs}          # logs of the latest run
 VERSIONS=$CACHE/versions.env            # written by fetch-debs.sh
 
 # Elapsed time is measured from the first script of a run (run-scenarios.sh

@@ -7,6 +7,9 @@
       the last record of each expected scenario, and marks every scenario
       without a record as failed, with the reason from LOGDIR/boot-status.
       Exit status 0 only when every scenario passed.
+  results.py merge OUT.json PART.json... -- SCENARIO...
+      One results.json from the results of several boots of one run (one
+      per TCG mode), in the order of the scenarios named.
   results.py table RESULTS.json
       The comparison table: one row per scenario that measured any of the
       shared metrics, labelled by its "path"; then each fast path beside the
@@ -95,6 +98,11 @@ def assemble(out, logdir, names):
         r["pass"] = r.get("pass") is True
         r.setdefault("reason", "")
         scenarios.append(r)
+    return write(out, scenarios)
+
+
+def write(out, scenarios):
+    """results.json from the records, a line each on stdout; 0 when all passed."""
     tmp = out + ".tmp"
     with open(tmp, "w") as f:
         json.dump({"scenarios": scenarios}, f, indent=2)
@@ -105,6 +113,21 @@ def assemble(out, logdir, names):
         print("  %-4s %-12s %s%s" % ("PASS" if r["pass"] else "FAIL", r["name"], r["reason"],
                                     ("  [" + m + "]") if m else ""))
     return 0 if scenarios and all(r["pass"] for r in scenarios) else 1
+
+
+def merge(out, parts, names):
+    """One results.json from the boots of one run, in the run's order."""
+    by_name = {}
+    for p in parts:
+        try:
+            with open(p) as f:
+                for r in json.load(f).get("scenarios", []):
+                    by_name[r.get("name")] = r
+        except (OSError, ValueError):
+            pass
+    scenarios = [by_name.get(n) or {"name": n, "pass": False, "metrics": {},
+                                    "reason": "its boot left no results"} for n in names]
+    return write(out, scenarios)
 
 
 def fmt(v, digits):
@@ -191,6 +214,9 @@ def table(path):
 def main(argv):
     if len(argv) >= 4 and argv[1] == "assemble":
         return assemble(argv[2], argv[3], argv[4:])
+    if len(argv) >= 3 and argv[1] == "merge" and "--" in argv:
+        k = argv.index("--")
+        return merge(argv[2], argv[3:k], argv[k + 1:])
     if len(argv) == 3 and argv[1] == "table":
         return table(argv[2])
     sys.stderr.write(__doc__)

@@ -13,6 +13,13 @@
 # scenarios print.  --shell runs the given scenarios (none by default), then
 # gives a root shell in dom0 on this terminal with tests/xen/lib.sh loaded.
 #
+# A scenario whose header says `# xnv-rig: ... tcg=multi` needs QEMU's
+# multi-threaded TCG (PVH guests: under thread=single the emulated SVM
+# delivers an upcall twice and the guest kernel dies); the others run under
+# XNV_RIG_TCG_THREAD (default single).  When a run has both kinds, each kind
+# gets its own boot, one after the other, and results.json has them all
+# (logs of each boot in build/xen/logs/tcg-MODE).
+#
 # Environment: XNV_RIG_TIMEOUT (whole QEMU run, default: boot allowance +
 # the sum of the scenario timeouts), XNV_RIG_BOOT_TIMEOUT (default 180),
 # XNV_RIG_REFRESH=1 (refresh the package index now), XNV_RIG_SCENARIO_DIR
@@ -38,14 +45,16 @@ mkdir -p "$XB"
 # at once would share its cores and distort every measurement)
 LOCK=${XNV_RIG_LOCK:-$XB/.lock}
 exec 9>"$LOCK"
-if ! flock -n 9; then
+if [ -n "${XNV_RIG_SUBRUN:-}" ]; then
+    :   # one boot of a run of several: the run holds the lock
+elif ! flock -n 9; then
     phase "rig: waiting for another rig run to finish ($LOCK)"
     flock -w 5400 9 || die "another rig run holds $LOCK"
     RIG_T0=${EPOCHREALTIME/./}   # time this run from here on
 fi
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
-RESULTS=$XB/results.json
+RESULTS=${XNV_RIG_RESULTS:-$XB/results.json}
 rm -f "$RESULTS"
 
 # --- which scenarios ---------------------------------------------------------
@@ -78,6 +87,41 @@ for w in "${WANT[@]}"; do
     printf '%s\n' "${NAMES[@]}" | grep -qx -- "$w" || die "no scenario named '$w' in tests/xen/scenarios"
 done
 [ ${#FILES[@]} -gt 0 ] || [ $SHELL_MODE = 1 ] || die "no scenarios in $SCEN_DIR"
+
+# --- one boot per TCG mode ---------------------------------------------------
+DEFAULT_TCG=${XNV_RIG_TCG_THREAD:-single}
+tcg_of() {   # FILE: the TCG mode the scenario needs
+    local t
+    t=$(sed -n 's/^# xnv-rig:.*tcg=\([a-z]*\).*/\1/p' "$SCEN_DIR/$1" | head -n1)
+    echo "${t:-$DEFAULT_TCG}"
+}
+MODES=()
+for f in "${FILES[@]}"; do
+    m=$(tcg_of "$f")
+    printf '%s\n' "${MODES[@]}" | grep -qx -- "$m" || MODES+=("$m")
+done
+if [ ${#MODES[@]} -gt 1 ] && [ -z "${XNV_RIG_SUBRUN:-}" ] && [ $SHELL_MODE = 0 ]; then
+    rc=0 PARTS=()
+    for m in "${MODES[@]}"; do
+        sel=()
+        for i in "${!FILES[@]}"; do
+            [ "$(tcg_of "${FILES[$i]}")" = "$m" ] && sel+=("${NAMES[$i]}")
+        done
+        phase "rig: boot with TCG thread=$m for: ${sel[*]}"
+        opts=()
+        [ $VERBOSE = 1 ] && opts+=(--verbose)
+        XNV_RIG_SUBRUN=1 XNV_RIG_TCG_THREAD=$m XNV_RIG_LOGS=$LOGS/tcg-$m \
+            XNV_RIG_RESULTS=$LOGS/tcg-$m/results.json \
+            "$0" "${opts[@]}" "${sel[@]}" || rc=1
+        PARTS+=("$LOGS/tcg-$m/results.json")
+    done
+    python3 "$RIG_DIR/results.py" merge "$RESULTS" "${PARTS[@]}" -- "${NAMES[@]}" >"$LOGS/summary.txt" || rc=1
+    cat "$LOGS/summary.txt" >&2
+    phase "results: $RESULTS (logs of each boot in $LOGS/tcg-*)"
+    if [ $rc = 0 ]; then phase "rig: all ${#NAMES[@]} scenario(s) passed"; else phase "rig: FAILED"; fi
+    exit $rc
+fi
+export XNV_RIG_TCG_THREAD=${MODES[0]:-$DEFAULT_TCG}
 
 # results.json is written however the run ends; scenarios without a record
 # are failed with the reason boot.sh (or a failed build) left behind.

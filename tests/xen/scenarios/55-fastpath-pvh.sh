@@ -1,6 +1,5 @@
 #!/bin/bash
-# xnv-rig: timeout=900
-# xnv-rig-pending: PVH guests die under iperf3 on this emulated host, stock kernel netfront and netback too (QEMU 7.2 TCG nested SVM); see the comment below
+# xnv-rig: timeout=900 tcg=multi
 # fastpath-pvh: both fast paths between PVH guests (HVM containers), served by
 # one xnv-netbackd with the switch fast path and channels on xenbr0:
 #  tier 1: two stock PVH guests (kernel netfront), their frames switched guest
@@ -9,21 +8,17 @@
 #          of the ring and grant copy from a PVH guest's userspace).
 # Each: ping and iperf3 both ways, and the frames the fast path carried.
 #
-# Why pending: on this rig (Xen 4.17 under QEMU 7.2 TCG, -cpu
-# qemu64,+svm,+npt) a PVH guest panics under iperf3 load whatever runs in it.
-# Two stock PVH guests on the kernel netback (no xnv code anywhere) panicked
-# in each of 3 tries over 2 boots (256 MB and 1 vCPU; 512 MB and 2 vCPUs;
-# dom0 pinned to pCPU 0 and the guests to pCPU 1), within the first or second
-# 10 s iperf3; the PVH guests behind xnv-netbackd (switch, channels)
-# panicked the same way.  Each time: "BUG: ENTRY_TRAMPOLINE stack
-# guard page was hit"; the innermost frame is an upcall interrupt
-# (sysvec_xen_hvm_callback) taken from user mode, and a second one arrives
-# at the first instruction of its handler, in ring 0 before SWAPGS (with IF
-# clear on real hardware nothing can arrive there), so the handler reads
-# per-CPU data through the user's GS base and faults until the stack guard
-# page.  That is the emulated nested SVM delivering one interrupt twice, not
-# the guest's memory, its vCPUs or the pCPU it shares.  Ping and boot work;
-# PV guests are not affected (no SVM).
+# Why tcg=multi (its own boot, see tools/rig/run-scenarios.sh): under QEMU
+# 7.2's single-threaded TCG a PVH guest panics under iperf3 load whatever
+# runs in it -- two stock PVH guests on the kernel netback, no xnv code,
+# panicked in each of 3 tries over 2 boots (256 MB and 1 vCPU; 512 MB and 2
+# vCPUs; dom0 and the guests on separate pCPUs).  Each time "BUG:
+# ENTRY_TRAMPOLINE stack guard page was hit": an upcall interrupt
+# (sysvec_xen_hvm_callback) taken from user mode, and a second one at the
+# first instruction of its handler, before SWAPGS, where nothing can arrive
+# on real hardware; the emulated nested SVM delivers one interrupt twice.
+# PV guests use no SVM and are not affected.  With thread=multi the same
+# scenario passes.
 # shellcheck source=../lib.sh
 . "${XR_LIB:-/job/xen/lib.sh}"
 # shellcheck source=channel-common.sh
