@@ -95,11 +95,38 @@ fail:
     return NULL;
 }
 
+/* Lock held.  After this domain was restored or migrated every port bound
+ * through our handle is gone and may not be unbound (xnv_evtchn_stale):
+ * the channels forget them and a new handle takes the old one's place.
+ * true when that happened. */
+static bool renew_if_restored(struct xnv_idc *idc)
+{
+    if (!xnv_evtchn_stale(idc->ch))
+        return false;
+    for (unsigned i = 0; i < XNV_IDC_MAX_PEERS; i++)
+        idc->peer[i].rx.port = idc->peer[i].tx.port = -1;
+    struct xnv_evtchn *ch = xnv_evtchn_open(idc->hv);
+    if (!ch) {
+        idc_log(idc, LOG_ERR, "this domain was restored and no new event channel handle can be "
+                "opened: no channel until the agent restarts");
+        return true;
+    }
+    epoll_ctl(idc->epfd, EPOLL_CTL_DEL, xnv_evtchn_fd(idc->ch), NULL);
+    xnv_evtchn_close(idc->ch);
+    idc->ch = ch;
+    struct epoll_event ev = { .events = EPOLLIN };
+    if (epoll_ctl(idc->epfd, EPOLL_CTL_ADD, xnv_evtchn_fd(ch), &ev))
+        idc_log(idc, LOG_WARNING, "cannot poll the new event channel handle: %s", strerror(errno));
+    idc_log(idc, LOG_NOTICE, "this domain was restored: every channel starts over");
+    return true;
+}
+
 void xnv_idc_close(struct xnv_idc *idc)
 {
     if (!idc)
         return;
     pthread_mutex_lock(&idc->lock);
+    renew_if_restored(idc);
     idc_drop_all(idc);
     if (idc->peers_watched)
         xnv_xs_unwatch(idc->hv, idc->peers_path, IDC_TOKEN_PEERS);
@@ -120,6 +147,7 @@ void xnv_idc_close(struct xnv_idc *idc)
 void xnv_idc_reset(struct xnv_idc *idc)
 {
     pthread_mutex_lock(&idc->lock);
+    renew_if_restored(idc);
     idc_drop_all(idc);
     idc_ctrl_start(idc);
     pthread_mutex_unlock(&idc->lock);
@@ -130,8 +158,15 @@ int xnv_idc_fd(const struct xnv_idc *idc) { return idc->epfd; }
 void xnv_idc_process(struct xnv_idc *idc)
 {
     pthread_mutex_lock(&idc->lock);
-    char **ev;
-    while ((ev = xnv_xs_read_watch(idc->hv)) != NULL) {
+    char **ev = xnv_xs_read_watch(idc->hv);
+    /* A resume fires every watch: before anything is torn down, make sure
+     * no port of the old incarnation is touched (the agent's reset on its
+     * netfront's reconnection may come later). */
+    if (ev && renew_if_restored(idc)) {
+        idc_drop_all(idc);
+        idc_ctrl_start(idc);
+    }
+    for (; ev; ev = xnv_xs_read_watch(idc->hv)) {
         idc_ctrl_event(idc, ev[XS_WATCH_PATH], ev[XS_WATCH_TOKEN]);
         free(ev);
     }

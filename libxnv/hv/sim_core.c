@@ -154,6 +154,16 @@ int xnv_sim_domain_destroy(struct xnv_sim *sim, xnv_domid_t dom)
     return rc;
 }
 
+int xnv_sim_domain_resume(struct xnv_sim *sim, xnv_domid_t dom)
+{
+    sim_lock(sim);
+    struct sim_dom *d = sim_dom_alive(sim, dom);
+    if (d)
+        sim_evtchn_domain_resumed(sim, d);
+    sim_unlock(sim);
+    return d ? 0 : -ESRCH;
+}
+
 struct xnv_hv *xnv_sim_hv_open(struct xnv_sim *sim, xnv_domid_t dom)
 {
     struct sim_hv *h = calloc(1, sizeof(*h));
