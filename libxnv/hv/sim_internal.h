@@ -95,6 +95,8 @@ struct sim_evtchn {
 struct sim_dom {
     xnv_domid_t id;
     bool alive;
+    bool shutdown;          /* xnv_sim_domain_shutdown, until a resume */
+    unsigned shutdown_reason;
     struct xnv_sim_counters ctr;
 
     /* memory: a sparse memfd and one mapping of all of it for copies */

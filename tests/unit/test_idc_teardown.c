@@ -205,6 +205,25 @@ START_TEST(restore_noticed_on_the_next_watch_event)
 }
 END_TEST
 
+/* xl save: the guest stops (suspend) before its memory is copied; its
+ * agent is frozen by then.  The backend drops it from every list at once,
+ * so its peers send through the vif, not into rings that go with it; after
+ * the resume the channels come back. */
+START_TEST(suspended_peer_leaves_the_lists_then_comes_back)
+{
+    struct idc_guest *a = &W.g[0], *b = &W.g[1];
+    works(a, b);
+    ck_assert_int_eq(xnv_sim_domain_shutdown(W.w.sim, (xnv_domid_t)b->dom, 2 /* SHUTDOWN_suspend */), 0);
+    idcw_pump(&W, 100);
+    ck_assert_ptr_null(idcw_peer_entry(&W, a, b));
+    ck_assert_ptr_null(idcw_peer_entry(&W, b, a));
+    ck_assert_int_eq(send_to(a, b, 1514), 0);
+    resume(b);
+    xnv_idc_reset(b->idc);      /* its agent, on its netfront's reconnection */
+    rebuilt_without_stale_ops(b, a);
+}
+END_TEST
+
 START_TEST(vif_disconnect_removes_the_peer)
 {
     struct idc_guest *a = &W.g[0], *b = &W.g[1];
@@ -247,6 +266,7 @@ Suite *xnv_suite_idc_teardown(void)
     tcase_add_test(tc, own_reconnect_rebuilds_every_channel);
     tcase_add_test(tc, restore_reset_takes_a_new_event_channel_handle);
     tcase_add_test(tc, restore_noticed_on_the_next_watch_event);
+    tcase_add_test(tc, suspended_peer_leaves_the_lists_then_comes_back);
     tcase_add_test(tc, vif_disconnect_removes_the_peer);
     tcase_add_test(tc, close_revokes_everything);
     suite_add_tcase(s, tc);

@@ -35,6 +35,10 @@ int xnv_sim_domain_destroy(struct xnv_sim *sim, xnv_domid_t dom);
  * stale_ops (the guest kernel would BUG() on the unbind).  Grants and
  * xenstore stay as they are. */
 int xnv_sim_domain_resume(struct xnv_sim *sim, xnv_domid_t dom);
+/* The domain stopped (SCHEDOP_shutdown: reason SHUTDOWN_suspend before a
+ * save, poweroff, ...): xnv_dom_info() says so and @releaseDomain fires,
+ * as xenstored fires it; a resume ends it. */
+int xnv_sim_domain_shutdown(struct xnv_sim *sim, xnv_domid_t dom, unsigned reason);
 /* A handle that acts as domain dom (close it with xnv_hv_close()). */
 struct xnv_hv *xnv_sim_hv_open(struct xnv_sim *sim, xnv_domid_t dom);
 
