@@ -6,7 +6,8 @@
  * still lists them: unbinding one, or closing the device, then hits a
  * BUG_ON in the kernel (drivers/xen/evtchn.c, "irq < 0") and kills the
  * process.  A new incarnation has a new domain id in xenstore: a handle
- * opened under another id is stale, never unbinds and is never closed. */
+ * opened under another id is stale: it binds and unbinds nothing more and
+ * is never closed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -78,14 +79,20 @@ static int port_or_errno(xenevtchn_port_or_error_t p)
     return p < 0 ? xnv_xen_neg_errno() : (int)p;
 }
 
+/* Binds through a stale handle are refused too: a new port may get the
+ * number of a stale one, which the device cannot tell apart. */
 int xnv_xen_evtchn_bind_unbound(struct xnv_evtchn *ch, xnv_domid_t remote)
 {
+    if (xnv_xen_evtchn_stale(ch))
+        return -ESTALE;
     return port_or_errno(xenevtchn_bind_unbound_port(ev_of(ch)->xe, remote));
 }
 
 int xnv_xen_evtchn_bind_interdomain(struct xnv_evtchn *ch, xnv_domid_t remote,
                                     xnv_port_t rport)
 {
+    if (xnv_xen_evtchn_stale(ch))
+        return -ESTALE;
     return port_or_errno(xenevtchn_bind_interdomain(ev_of(ch)->xe, remote, rport));
 }
 
