@@ -121,6 +121,13 @@ static bool renew_if_restored(struct xnv_idc *idc)
     return true;
 }
 
+/* Lock held: every channel dropped, rebuilt from the peer list. */
+static void start_over(struct xnv_idc *idc)
+{
+    idc_drop_all(idc);
+    idc_ctrl_start(idc);
+}
+
 void xnv_idc_close(struct xnv_idc *idc)
 {
     if (!idc)
@@ -148,8 +155,7 @@ void xnv_idc_reset(struct xnv_idc *idc)
 {
     pthread_mutex_lock(&idc->lock);
     renew_if_restored(idc);
-    idc_drop_all(idc);
-    idc_ctrl_start(idc);
+    start_over(idc);
     pthread_mutex_unlock(&idc->lock);
 }
 
@@ -162,10 +168,8 @@ void xnv_idc_process(struct xnv_idc *idc)
     /* A resume fires every watch: before anything is torn down, make sure
      * no port of the old incarnation is touched (the agent's reset on its
      * netfront's reconnection may come later). */
-    if (ev && renew_if_restored(idc)) {
-        idc_drop_all(idc);
-        idc_ctrl_start(idc);
-    }
+    if (ev && renew_if_restored(idc))
+        start_over(idc);
     for (; ev; ev = xnv_xs_read_watch(idc->hv)) {
         idc_ctrl_event(idc, ev[XS_WATCH_PATH], ev[XS_WATCH_TOKEN]);
         free(ev);
@@ -407,12 +411,28 @@ static unsigned recv_peer(struct xnv_idc *idc, struct idc_peer *p, struct xnv_nf
 int xnv_idc_recv(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n)
 {
     pthread_mutex_lock(&idc->lock);
-    unsigned got = 0;
+    volatile unsigned got = 0;
+    sigjmp_buf jb;
+    if (idc->guarded && sigsetjmp(jb, 1)) {
+        /* Our own shared pages faulted: seen after a restore, when the
+         * pages the peer had mapped or copied into came back without their
+         * mappings.  Every channel starts over (nothing of the old ones is
+         * touched again); the frames read so far are the caller's. */
+        idc_log(idc, LOG_WARNING, "a receive ring vanished (restored or migrated?): every channel "
+                "starts over");
+        renew_if_restored(idc);
+        start_over(idc);
+        pthread_mutex_unlock(&idc->lock);
+        return (int)got;
+    }
+    if (idc->guarded)
+        idc_guard_enter(&jb);
     for (unsigned k = 0; k < XNV_IDC_MAX_PEERS && got < n; k++) {
         struct idc_peer *p = &idc->peer[(idc->rr + k) % XNV_IDC_MAX_PEERS];
         if (p->used && p->rx.state == XNV_IDC_UP)
             got += recv_peer(idc, p, f + got, n - got);
     }
+    idc_guard_leave();
     idc->rr++;
     pthread_mutex_unlock(&idc->lock);
     return (int)got;
