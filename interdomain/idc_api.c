@@ -95,11 +95,45 @@ fail:
     return NULL;
 }
 
+/* Lock held.  After this domain was restored or migrated every port bound
+ * through our handle is gone and may not be unbound (xnv_evtchn_stale):
+ * the channels forget them and a new handle takes the old one's place.
+ * true when that happened. */
+static bool renew_if_restored(struct xnv_idc *idc)
+{
+    if (!xnv_evtchn_stale(idc->ch))
+        return false;
+    for (unsigned i = 0; i < XNV_IDC_MAX_PEERS; i++)
+        idc->peer[i].rx.port = idc->peer[i].tx.port = -1;
+    struct xnv_evtchn *ch = xnv_evtchn_open(idc->hv);
+    if (!ch) {
+        idc_log(idc, LOG_ERR, "this domain was restored and no new event channel handle can be "
+                "opened: no channel until the agent restarts");
+        return true;
+    }
+    epoll_ctl(idc->epfd, EPOLL_CTL_DEL, xnv_evtchn_fd(idc->ch), NULL);
+    xnv_evtchn_close(idc->ch);
+    idc->ch = ch;
+    struct epoll_event ev = { .events = EPOLLIN };
+    if (epoll_ctl(idc->epfd, EPOLL_CTL_ADD, xnv_evtchn_fd(ch), &ev))
+        idc_log(idc, LOG_WARNING, "cannot poll the new event channel handle: %s", strerror(errno));
+    idc_log(idc, LOG_NOTICE, "this domain was restored: every channel starts over");
+    return true;
+}
+
+/* Lock held: every channel dropped, rebuilt from the peer list. */
+static void start_over(struct xnv_idc *idc)
+{
+    idc_drop_all(idc);
+    idc_ctrl_start(idc);
+}
+
 void xnv_idc_close(struct xnv_idc *idc)
 {
     if (!idc)
         return;
     pthread_mutex_lock(&idc->lock);
+    renew_if_restored(idc);
     idc_drop_all(idc);
     if (idc->peers_watched)
         xnv_xs_unwatch(idc->hv, idc->peers_path, IDC_TOKEN_PEERS);
@@ -120,8 +154,8 @@ void xnv_idc_close(struct xnv_idc *idc)
 void xnv_idc_reset(struct xnv_idc *idc)
 {
     pthread_mutex_lock(&idc->lock);
-    idc_drop_all(idc);
-    idc_ctrl_start(idc);
+    renew_if_restored(idc);
+    start_over(idc);
     pthread_mutex_unlock(&idc->lock);
 }
 
@@ -130,8 +164,13 @@ int xnv_idc_fd(const struct xnv_idc *idc) { return idc->epfd; }
 void xnv_idc_process(struct xnv_idc *idc)
 {
     pthread_mutex_lock(&idc->lock);
-    char **ev;
-    while ((ev = xnv_xs_read_watch(idc->hv)) != NULL) {
+    char **ev = xnv_xs_read_watch(idc->hv);
+    /* A resume fires every watch: before anything is torn down, make sure
+     * no port of the old incarnation is touched (the agent's reset on its
+     * netfront's reconnection may come later). */
+    if (ev && renew_if_restored(idc))
+        start_over(idc);
+    for (; ev; ev = xnv_xs_read_watch(idc->hv)) {
         idc_ctrl_event(idc, ev[XS_WATCH_PATH], ev[XS_WATCH_TOKEN]);
         free(ev);
     }
@@ -401,12 +440,28 @@ static unsigned recv_peer(struct xnv_idc *idc, struct idc_peer *p, const struct 
 static int recv_into(struct xnv_idc *idc, const struct rx_dest *d, unsigned n)
 {
     pthread_mutex_lock(&idc->lock);
-    unsigned got = 0;
+    volatile unsigned got = 0;
+    sigjmp_buf jb;
+    if (idc->guarded && sigsetjmp(jb, 1)) {
+        /* Our own shared pages faulted: seen after a restore, when the
+         * pages the peer had mapped or copied into came back without their
+         * mappings.  Every channel starts over (nothing of the old ones is
+         * touched again); the frames read so far are the caller's. */
+        idc_log(idc, LOG_WARNING, "a receive ring vanished (restored or migrated?): every channel "
+                "starts over");
+        renew_if_restored(idc);
+        start_over(idc);
+        pthread_mutex_unlock(&idc->lock);
+        return (int)got;
+    }
+    if (idc->guarded)
+        idc_guard_enter(&jb);
     for (unsigned k = 0; k < XNV_IDC_MAX_PEERS && got < n; k++) {
         struct idc_peer *p = &idc->peer[(idc->rr + k) % XNV_IDC_MAX_PEERS];
         if (p->used && p->rx.state == XNV_IDC_UP)
             got += recv_peer(idc, p, d, got, n);
     }
+    idc_guard_leave();
     idc->rr++;
     pthread_mutex_unlock(&idc->lock);
     return (int)got;

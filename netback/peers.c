@@ -5,7 +5,8 @@
  * backend directory is ours and readable by its guest only, so each guest
  * learns only its own list.  Reconciled after every batch of events: an
  * entry appears when both sides are connected and vanishes when either
- * side goes away. */
+ * side goes away, or the guest stops (suspended for xl save or migration,
+ * shut down, crashed: xenstored fires @releaseDomain then). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,9 +41,19 @@ void nb_peers_forget(struct nb_vif *v)
     v->optin_watched = false;
 }
 
+/* A stopped guest leaves every list at once: its peers then send through
+ * the vif rather than into rings that go with it (its own agent is frozen
+ * by then and cannot withdraw them).  Unknown (no privilege): running. */
+static bool stopped(const struct nb_vif *v)
+{
+    struct xnv_dominfo di;
+    return xnv_dom_info(v->nb->hv, v->domid, &di) == 0 && (di.shutdown || di.dying);
+}
+
 static bool eligible(struct nb_vif *v)
 {
-    if (!v->data_running || atomic_load(&v->broken) || !nb_bridge_listed(v->nb->cfg.channel_bridges, v->bridge))
+    if (!v->data_running || atomic_load(&v->broken) || !nb_bridge_listed(v->nb->cfg.channel_bridges, v->bridge) ||
+        stopped(v))
         return false;
     char path[200];
     unsigned len;

@@ -130,11 +130,33 @@ void nf_queue_start(struct nf_queue *q)
     nf_queue_kick(q);
 }
 
+/* Lock held.  After this domain was restored or migrated the handle's
+ * ports are gone and must not be unbound (xnv_evtchn_stale): a new handle
+ * takes its place and the old one is left alone. */
+static void renew_handle(struct nf_queue *q)
+{
+    struct xnv_evtchn *ch = xnv_evtchn_open(q->nf->hv);
+    q->port_tx = q->port_rx = -1;
+    if (!ch) {
+        nf_log(q->nf, LOG_WARNING, "queue %u: cannot open a new event channel handle after a restore: %s",
+               q->id, strerror(errno));
+        return;
+    }
+    epoll_ctl(q->epfd, EPOLL_CTL_DEL, xnv_evtchn_fd(q->ch), NULL);
+    xnv_evtchn_close(q->ch);
+    q->ch = ch;
+    if (ep_add(q->epfd, xnv_evtchn_fd(ch)) < 0)
+        nf_log(q->nf, LOG_WARNING, "queue %u: cannot poll the new event channel handle", q->id);
+    nf_log(q->nf, LOG_NOTICE, "queue %u: this domain was restored: new event channel handle", q->id);
+}
+
 unsigned nf_queue_teardown(struct nf_queue *q)
 {
     struct xnv_hv *hv = q->nf->hv;
     pthread_mutex_lock(&q->lock);
     q->up = false;
+    if (q->ch && xnv_evtchn_stale(q->ch))
+        renew_handle(q);
     if (q->port_rx >= 0 && q->port_rx != q->port_tx)
         xnv_evtchn_unbind(q->ch, (xnv_port_t)q->port_rx);
     if (q->port_tx >= 0)

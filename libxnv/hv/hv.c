@@ -39,6 +39,7 @@ int xnv_evtchn_unbind(struct xnv_evtchn *ch, xnv_port_t port) { return ch->ops->
 int xnv_evtchn_notify(struct xnv_evtchn *ch, xnv_port_t port) { return ch->ops->evtchn_notify(ch, port); }
 int xnv_evtchn_pending(struct xnv_evtchn *ch) { return ch->ops->evtchn_pending(ch); }
 int xnv_evtchn_unmask(struct xnv_evtchn *ch, xnv_port_t port) { return ch->ops->evtchn_unmask(ch, port); }
+bool xnv_evtchn_stale(struct xnv_evtchn *ch) { return ch->ops->evtchn_stale(ch); }
 
 char *xnv_xs_read(struct xnv_hv *hv, xnv_xs_tx_t tx, const char *path, unsigned *len)
 {

@@ -25,6 +25,7 @@ struct xnv_hv_ops {
     int (*evtchn_notify)(struct xnv_evtchn *ch, xnv_port_t port);
     int (*evtchn_pending)(struct xnv_evtchn *ch);
     int (*evtchn_unmask)(struct xnv_evtchn *ch, xnv_port_t port);
+    bool (*evtchn_stale)(struct xnv_evtchn *ch);
 
     char *(*xs_read)(struct xnv_hv *hv, xnv_xs_tx_t tx, const char *path, unsigned *len);
     int (*xs_write)(struct xnv_hv *hv, xnv_xs_tx_t tx, const char *path, const void *val, unsigned len);

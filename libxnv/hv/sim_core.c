@@ -154,6 +154,31 @@ int xnv_sim_domain_destroy(struct xnv_sim *sim, xnv_domid_t dom)
     return rc;
 }
 
+int xnv_sim_domain_resume(struct xnv_sim *sim, xnv_domid_t dom)
+{
+    sim_lock(sim);
+    struct sim_dom *d = sim_dom_alive(sim, dom);
+    if (d) {
+        sim_evtchn_domain_resumed(sim, d);
+        d->shutdown = false;
+    }
+    sim_unlock(sim);
+    return d ? 0 : -ESRCH;
+}
+
+int xnv_sim_domain_shutdown(struct xnv_sim *sim, xnv_domid_t dom, unsigned reason)
+{
+    sim_lock(sim);
+    struct sim_dom *d = sim_dom_alive(sim, dom);
+    if (d && !d->shutdown) {
+        d->shutdown = true;
+        d->shutdown_reason = reason;
+        xs_fire(sim, "@releaseDomain", NULL, false);
+    }
+    sim_unlock(sim);
+    return d ? 0 : -ESRCH;
+}
+
 struct xnv_hv *xnv_sim_hv_open(struct xnv_sim *sim, xnv_domid_t dom)
 {
     struct sim_hv *h = calloc(1, sizeof(*h));
@@ -255,6 +280,8 @@ static void fill_info(const struct sim_dom *d, struct xnv_dominfo *out)
 {
     memset(out, 0, sizeof(*out));
     out->domid = d->id;
+    out->shutdown = d->shutdown;
+    out->shutdown_reason = d->shutdown_reason;
 }
 
 /* Real Xen lets only privileged domains ask; the simulation lets anyone. */

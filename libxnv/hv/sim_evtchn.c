@@ -4,7 +4,12 @@
  * A notification on an unmasked port queues it once (later ones collapse
  * until it is read).  xnv_evtchn_pending() hands the port out masked;
  * notifications while masked are latched in `pending` and the port is
- * queued again by xnv_evtchn_unmask(). */
+ * queued again by xnv_evtchn_unmask().
+ *
+ * A domain that resumes (xnv_sim_domain_resume) loses every binding, as a
+ * restored Linux guest does: its handles turn stale and, where Linux would
+ * BUG() or let port numbers collide, refuse to bind or unbind (counted in
+ * stale_ops). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +111,24 @@ static struct sim_port *own_port(struct sim_evtchn *ch, xnv_port_t port)
     return &d->ports[port];
 }
 
+/* Lock held: a bind or unbind asked of a stale handle (counted). */
+static bool stale_op(struct sim_evtchn *ch)
+{
+    if (ch->incarnation == ch->dom->incarnation)
+        return false;
+    ch->dom->ctr.stale_ops++;
+    return true;
+}
+
+bool sim_evtchn_stale(struct xnv_evtchn *base)
+{
+    struct sim_evtchn *ch = sim_ch_of(base);
+    sim_lock(ch->sim);
+    bool stale = ch->incarnation != ch->dom->incarnation;
+    sim_unlock(ch->sim);
+    return stale;
+}
+
 struct xnv_evtchn *sim_evtchn_open(struct xnv_hv *hv)
 {
     struct sim_hv *h = sim_hv_of(hv);
@@ -128,6 +151,7 @@ struct xnv_evtchn *sim_evtchn_open(struct xnv_hv *hv)
     ch->base.ops = hv->ops;
     ch->sim = h->sim;
     ch->dom = h->dom;
+    ch->incarnation = h->dom->incarnation;
     h->sim->refs++;
     sim_unlock(h->sim);
     return &ch->base;
@@ -139,7 +163,7 @@ void sim_evtchn_close(struct xnv_evtchn *base)
     struct xnv_sim *sim = ch->sim;
     struct sim_dom *d = ch->dom;
     sim_lock(sim);
-    for (xnv_port_t p = 1; p < d->nports; p++)
+    for (xnv_port_t p = 1; p < d->nports && ch->incarnation == d->incarnation; p++)
         if (d->ports[p].owner == ch)
             port_close(sim, d, p);
     sim_unlock(sim);
@@ -159,7 +183,7 @@ int sim_evtchn_bind_unbound(struct xnv_evtchn *base, xnv_domid_t remote)
     struct sim_dom *d = ch->dom;
     xnv_port_t port;
     sim_lock(ch->sim);
-    int rc = d->alive ? port_alloc(d, &port) : -ESRCH;
+    int rc = !d->alive ? -ESRCH : stale_op(ch) ? -ESTALE : port_alloc(d, &port);
     if (rc == 0) {
         struct sim_port *sp = &d->ports[port];
         sp->state = PORT_UNBOUND;
@@ -181,6 +205,8 @@ int sim_evtchn_bind_interdomain(struct xnv_evtchn *base, xnv_domid_t remote, xnv
     sim_lock(ch->sim);
     if (!d->alive || !(r = sim_dom_alive(ch->sim, remote == DOMID_SELF ? d->id : remote))) {
         rc = -ESRCH;
+    } else if (stale_op(ch)) {
+        rc = -ESTALE;
     } else if (rport == 0 || rport >= r->nports || r->ports[rport].state != PORT_UNBOUND ||
                r->ports[rport].remote_dom != d->id) {
         rc = -EINVAL;
@@ -209,6 +235,8 @@ int sim_evtchn_unbind(struct xnv_evtchn *base, xnv_port_t port)
     int rc = -ENOTCONN;
     if (!ch->dom->alive)
         rc = -ESRCH;
+    else if (stale_op(ch))
+        rc = -ESTALE;
     else if (own_port(ch, port)) {
         port_close(ch->sim, ch->dom, port);
         rc = 0;
@@ -293,4 +321,14 @@ void sim_evtchn_domain_destroyed(struct xnv_sim *sim, struct sim_dom *d)
     free(d->ports);
     d->ports = NULL;
     d->nports = 0;
+}
+
+/* Lock held: every port of the domain is gone (its peers' ends become
+ * unbound), every handle open so far is stale. */
+void sim_evtchn_domain_resumed(struct xnv_sim *sim, struct sim_dom *d)
+{
+    for (xnv_port_t p = 1; p < d->nports; p++)
+        if (d->ports[p].state != PORT_FREE)
+            port_close(sim, d, p);
+    d->incarnation++;
 }

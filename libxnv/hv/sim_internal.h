@@ -87,6 +87,7 @@ struct sim_evtchn {
     struct sim_dom *dom;
     int efd;                /* eventfd, readable while the queue is non-empty */
     xnv_port_t qhead, qtail;
+    unsigned incarnation;   /* of its domain when opened */
 };
 
 /* ---- domains ----------------------------------------------------------- */
@@ -94,6 +95,8 @@ struct sim_evtchn {
 struct sim_dom {
     xnv_domid_t id;
     bool alive;
+    bool shutdown;          /* xnv_sim_domain_shutdown, until a resume */
+    unsigned shutdown_reason;
     struct xnv_sim_counters ctr;
 
     /* memory: a sparse memfd and one mapping of all of it for copies */
@@ -117,6 +120,7 @@ struct sim_dom {
     /* event channels, indexed by port (0 is never used) */
     struct sim_port *ports;
     uint32_t nports;
+    unsigned incarnation;   /* resumes so far (xnv_sim_domain_resume) */
 };
 
 /* ---- xenstore ---------------------------------------------------------- */
@@ -276,7 +280,9 @@ int sim_evtchn_unbind(struct xnv_evtchn *ch, xnv_port_t port);
 int sim_evtchn_notify(struct xnv_evtchn *ch, xnv_port_t port);
 int sim_evtchn_pending(struct xnv_evtchn *ch);
 int sim_evtchn_unmask(struct xnv_evtchn *ch, xnv_port_t port);
+bool sim_evtchn_stale(struct xnv_evtchn *ch);
 void sim_evtchn_domain_destroyed(struct xnv_sim *sim, struct sim_dom *d);
+void sim_evtchn_domain_resumed(struct xnv_sim *sim, struct sim_dom *d);
 
 /* sim_xs_tree.c: nodes, paths and permissions */
 struct xs_node *xs_node_new(const char *name, size_t len, struct xs_node *parent,

@@ -19,6 +19,7 @@ const struct xnv_hv_ops sim_hv_ops = {
     .evtchn_notify = sim_evtchn_notify,
     .evtchn_pending = sim_evtchn_pending,
     .evtchn_unmask = sim_evtchn_unmask,
+    .evtchn_stale = sim_evtchn_stale,
 
     .xs_read = sim_xs_read,
     .xs_write = sim_xs_write,

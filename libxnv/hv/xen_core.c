@@ -69,6 +69,7 @@ static const struct xnv_hv_ops xen_ops = {
     .evtchn_notify = xnv_xen_evtchn_notify,
     .evtchn_pending = xnv_xen_evtchn_pending,
     .evtchn_unmask = xnv_xen_evtchn_unmask,
+    .evtchn_stale = xnv_xen_evtchn_stale,
     .xs_read = xnv_xen_xs_read,
     .xs_write = xnv_xen_xs_write,
     .xs_mkdir = xnv_xen_xs_mkdir,

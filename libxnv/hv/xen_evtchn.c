@@ -1,7 +1,16 @@
 /* Real Xen: event channels through libxenevtchn (/dev/xen/evtchn).  One
- * library handle, hence one fd, per xnv_evtchn handle. */
+ * library handle, hence one fd, per xnv_evtchn handle.
+ *
+ * After this domain is saved and restored (or migrated) Linux has dropped
+ * the bindings of every port bound through the device, but the device
+ * still lists them: unbinding one, or closing the device, then hits a
+ * BUG_ON in the kernel (drivers/xen/evtchn.c, "irq < 0") and kills the
+ * process.  A new incarnation has a new domain id in xenstore: a handle
+ * opened under another id is stale: it binds and unbinds nothing more and
+ * is never closed. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include "xen_internal.h"
 
@@ -13,6 +22,9 @@ struct xnv_evtchn *xnv_xen_evtchn_open(struct xnv_hv *hv)
     if (!ch)
         return NULL;
     ch->base.ops = hv->ops;
+    ch->x = xen_hv_of(hv);
+    if (xnv_xen_xs_own_domid(ch->x->xs, &ch->domid) < 0)
+        ch->domid = hv->domid;
     ch->xe = xenevtchn_open(xnv_xen_logger(), 0);
     if (!ch->xe) {
         int e = errno ? errno : ENODEV;
@@ -34,10 +46,26 @@ struct xnv_evtchn *xnv_xen_evtchn_open(struct xnv_hv *hv)
     return &ch->base;
 }
 
+bool xnv_xen_evtchn_stale(struct xnv_evtchn *ch)
+{
+    struct xen_evtchn *e = ev_of(ch);
+    xnv_domid_t now;
+    if (!__atomic_load_n(&e->stale, __ATOMIC_ACQUIRE) && xnv_xen_xs_own_domid(e->x->xs, &now) == 0 &&
+        now != e->domid) {
+        __atomic_store_n(&e->stale, true, __ATOMIC_RELEASE);
+        if (getenv("XNV_XEN_LOG"))
+            fprintf(stderr, "xnv-xen: event channel handle of domain %u outlived it (now %u): "
+                            "its ports are left alone\n", e->domid, now);
+    }
+    return __atomic_load_n(&e->stale, __ATOMIC_ACQUIRE);
+}
+
 void xnv_xen_evtchn_close(struct xnv_evtchn *ch)
 {
-    /* Closing the device unbinds every port bound through it. */
-    xenevtchn_close(ev_of(ch)->xe);
+    /* Closing the device unbinds every port bound through it: of a stale
+     * handle it stays open (one fd) until the process ends. */
+    if (!xnv_xen_evtchn_stale(ch))
+        xenevtchn_close(ev_of(ch)->xe);
     free(ch);
 }
 
@@ -51,19 +79,27 @@ static int port_or_errno(xenevtchn_port_or_error_t p)
     return p < 0 ? xnv_xen_neg_errno() : (int)p;
 }
 
+/* Binds through a stale handle are refused too: a new port may get the
+ * number of a stale one, which the device cannot tell apart. */
 int xnv_xen_evtchn_bind_unbound(struct xnv_evtchn *ch, xnv_domid_t remote)
 {
+    if (xnv_xen_evtchn_stale(ch))
+        return -ESTALE;
     return port_or_errno(xenevtchn_bind_unbound_port(ev_of(ch)->xe, remote));
 }
 
 int xnv_xen_evtchn_bind_interdomain(struct xnv_evtchn *ch, xnv_domid_t remote,
                                     xnv_port_t rport)
 {
+    if (xnv_xen_evtchn_stale(ch))
+        return -ESTALE;
     return port_or_errno(xenevtchn_bind_interdomain(ev_of(ch)->xe, remote, rport));
 }
 
 int xnv_xen_evtchn_unbind(struct xnv_evtchn *ch, xnv_port_t port)
 {
+    if (xnv_xen_evtchn_stale(ch))
+        return -ESTALE;
     return xenevtchn_unbind(ev_of(ch)->xe, port) < 0 ? xnv_xen_neg_errno() : 0;
 }
 

@@ -31,6 +31,9 @@ struct xen_evtchn {
     struct xnv_evtchn base;         /* first: the generic wrappers see this */
     xenevtchn_handle *xe;
     int fd;
+    struct xen_hv *x;
+    xnv_domid_t domid;              /* this domain's id when opened */
+    bool stale;                     /* a restore or migration came since */
 };
 
 static inline struct xen_hv *xen_hv_of(struct xnv_hv *hv)
@@ -65,6 +68,7 @@ int xnv_xen_evtchn_unbind(struct xnv_evtchn *ch, xnv_port_t port);
 int xnv_xen_evtchn_notify(struct xnv_evtchn *ch, xnv_port_t port);
 int xnv_xen_evtchn_pending(struct xnv_evtchn *ch);
 int xnv_xen_evtchn_unmask(struct xnv_evtchn *ch, xnv_port_t port);
+bool xnv_xen_evtchn_stale(struct xnv_evtchn *ch);
 
 /* xen_xenstore.c */
 char *xnv_xen_xs_read(struct xnv_hv *hv, xnv_xs_tx_t tx, const char *path, unsigned *len);

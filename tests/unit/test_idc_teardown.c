@@ -153,6 +153,77 @@ START_TEST(own_reconnect_rebuilds_every_channel)
 }
 END_TEST
 
+/* a was saved and restored: its kernel lost every event channel binding
+ * (the old handle is stale: unbinding through it would BUG() in Linux). */
+static void resume(struct idc_guest *a)
+{
+    ck_assert_int_eq(xnv_sim_domain_resume(W.w.sim, (xnv_domid_t)a->dom), 0);
+    struct xnv_sim_usage u;
+    xnv_sim_usage(W.w.sim, (xnv_domid_t)a->dom, &u);
+    ck_assert_uint_eq(u.bound_ports, 0);
+}
+
+static void rebuilt_without_stale_ops(struct idc_guest *a, struct idc_guest *b)
+{
+    ck_assert(idcw_pump_until_up(&W, a, b));
+    works(a, b);
+    works(b, a);
+    struct xnv_sim_usage u;
+    xnv_sim_usage(W.w.sim, (xnv_domid_t)a->dom, &u);
+    ck_assert_uint_ge(u.bound_ports, 2);        /* our ring's port and the one to b's */
+    struct xnv_sim_counters c;
+    xnv_sim_counters(W.w.sim, (xnv_domid_t)a->dom, &c);
+    ck_assert_uint_eq(c.stale_ops, 0);
+}
+
+START_TEST(restore_reset_takes_a_new_event_channel_handle)
+{
+    struct idc_guest *a = &W.g[0], *b = &W.g[1];
+    works(a, b);
+    works(b, a);
+    resume(a);
+    xnv_idc_reset(a->idc);      /* the agent, on its netfront's reconnection */
+    rebuilt_without_stale_ops(a, b);
+}
+END_TEST
+
+/* A resume fires every watch: the first event after it rebuilds the
+ * channels, before the agent's reset and without touching the old ports. */
+START_TEST(restore_noticed_on_the_next_watch_event)
+{
+    struct idc_guest *a = &W.g[0], *b = &W.g[1];
+    works(a, b);
+    resume(a);
+    char path[128];
+    snprintf(path, sizeof path, "/local/domain/%d/data/xnv-channel/%d/serial", b->dom, a->dom);
+    unsigned len;
+    char *v = xnv_xs_read(W.w.dom0, XNV_XS_NO_TX, path, &len);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_int_eq(xnv_xs_write(W.w.dom0, XNV_XS_NO_TX, path, v, len), 0);
+    free(v);
+    rebuilt_without_stale_ops(a, b);
+}
+END_TEST
+
+/* xl save: the guest stops (suspend) before its memory is copied; its
+ * agent is frozen by then.  The backend drops it from every list at once,
+ * so its peers send through the vif, not into rings that go with it; after
+ * the resume the channels come back. */
+START_TEST(suspended_peer_leaves_the_lists_then_comes_back)
+{
+    struct idc_guest *a = &W.g[0], *b = &W.g[1];
+    works(a, b);
+    ck_assert_int_eq(xnv_sim_domain_shutdown(W.w.sim, (xnv_domid_t)b->dom, 2 /* SHUTDOWN_suspend */), 0);
+    idcw_pump(&W, 100);
+    ck_assert_ptr_null(idcw_peer_entry(&W, a, b));
+    ck_assert_ptr_null(idcw_peer_entry(&W, b, a));
+    ck_assert_int_eq(send_to(a, b, 1514), 0);
+    resume(b);
+    xnv_idc_reset(b->idc);      /* its agent, on its netfront's reconnection */
+    rebuilt_without_stale_ops(b, a);
+}
+END_TEST
+
 START_TEST(vif_disconnect_removes_the_peer)
 {
     struct idc_guest *a = &W.g[0], *b = &W.g[1];
@@ -193,6 +264,9 @@ Suite *xnv_suite_idc_teardown(void)
     tcase_add_test(tc, peer_crash_mid_transfer);
     tcase_add_test(tc, stalled_peer_loses_the_channel_then_gets_it_back);
     tcase_add_test(tc, own_reconnect_rebuilds_every_channel);
+    tcase_add_test(tc, restore_reset_takes_a_new_event_channel_handle);
+    tcase_add_test(tc, restore_noticed_on_the_next_watch_event);
+    tcase_add_test(tc, suspended_peer_leaves_the_lists_then_comes_back);
     tcase_add_test(tc, vif_disconnect_removes_the_peer);
     tcase_add_test(tc, close_revokes_everything);
     suite_add_tcase(s, tc);

@@ -515,6 +515,20 @@ START_TEST(reconnect_backend_leaves_and_returns)
 }
 END_TEST
 
+/* Run the control plane until the netfront is connected a second time. */
+static void second_connection(struct nf_env *e)
+{
+    struct xnv_nf_info info;
+    for (int i = 0; i < 500; i++) {
+        xnv_nf_wait_state(e->nf, XNV_NF_REMOVED, 10);   /* just run the control plane */
+        xnv_nf_info(e->nf, &info);
+        if (info.connections == 2 && xnv_nf_state(e->nf) == XNV_NF_CONNECTED)
+            break;
+    }
+    ck_assert_uint_eq(info.connections, 2);
+    ck_assert_int_eq(xnv_nf_state(e->nf), XNV_NF_CONNECTED);
+}
+
 START_TEST(reconnect_backend_restarts_in_initwait)
 {
     struct nf_env e;
@@ -522,15 +536,7 @@ START_TEST(reconnect_backend_restarts_in_initwait)
     ck_assert_msg(nf_env_open(&e, NULL), "%s", e.err);
     ping_both_ways(&e);
     nftb_restart(&e.be);
-    struct xnv_nf_info info;
-    for (int i = 0; i < 500; i++) {
-        xnv_nf_wait_state(e.nf, XNV_NF_REMOVED, 10);   /* just run the control plane */
-        xnv_nf_info(e.nf, &info);
-        if (info.connections == 2 && xnv_nf_state(e.nf) == XNV_NF_CONNECTED)
-            break;
-    }
-    ck_assert_uint_eq(info.connections, 2);
-    ck_assert_int_eq(xnv_nf_state(e.nf), XNV_NF_CONNECTED);
+    second_connection(&e);
     ck_assert(nftb_wait_connected(&e.be, true, 2000));
     ping_both_ways(&e);
     nf_env_stop(&e);
@@ -545,18 +551,32 @@ START_TEST(reconnect_after_restore)
     ck_assert_msg(nf_env_open(&e, NULL), "%s", e.err);
     ping_both_ways(&e);
     nftb_restore(&e.be);
-    struct xnv_nf_info info;
-    for (int i = 0; i < 500; i++) {
-        xnv_nf_wait_state(e.nf, XNV_NF_REMOVED, 10);   /* just run the control plane */
-        xnv_nf_info(e.nf, &info);
-        if (info.connections == 2 && xnv_nf_state(e.nf) == XNV_NF_CONNECTED)
-            break;
-    }
-    ck_assert_uint_eq(info.connections, 2);
-    ck_assert_int_eq(xnv_nf_state(e.nf), XNV_NF_CONNECTED);
+    second_connection(&e);
     ck_assert(nftb_wait_connected(&e.be, true, 2000));
     ping_both_ways(&e);
     ck_assert(nf_env_log_has(&e, "from outside"));
+    nf_env_stop(&e);
+}
+END_TEST
+
+/* ... and the guest kernel lost every event channel binding on the way
+ * (Linux does on resume): the old ports are never unbound (Linux BUG()s
+ * there), a new handle serves the new connection. */
+START_TEST(reconnect_after_restore_without_the_old_ports)
+{
+    struct nf_env e;
+    nf_env_start(&e, &(struct nftb_config){ .max_queues = 2, .split = true, .trusted = -1 });
+    ck_assert_msg(nf_env_open(&e, NULL), "%s", e.err);
+    ping_both_ways(&e);
+    ck_assert_int_eq(xnv_sim_domain_resume(e.sim, e.fdom), 0);
+    nftb_restore(&e.be);
+    second_connection(&e);
+    ck_assert(nftb_wait_connected(&e.be, true, 2000));
+    ping_both_ways(&e);
+    ck_assert(nf_env_log_has(&e, "new event channel handle"));
+    struct xnv_sim_counters c;
+    xnv_sim_counters(e.sim, e.fdom, &c);
+    ck_assert_uint_eq(c.stale_ops, 0);
     nf_env_stop(&e);
 }
 END_TEST
@@ -810,6 +830,7 @@ Suite *xnv_suite_netfront(void)
     tcase_add_test(t, reconnect_backend_leaves_and_returns);
     tcase_add_test(t, reconnect_backend_restarts_in_initwait);
     tcase_add_test(t, reconnect_after_restore);
+    tcase_add_test(t, reconnect_after_restore_without_the_old_ports);
     tcase_add_test(t, reconnect_on_request);
     tcase_add_test(t, reconnect_attempts_back_off_when_the_backend_keeps_failing);
     suite_add_tcase(s, t);

@@ -84,6 +84,14 @@ int xnv_evtchn_unbind(struct xnv_evtchn *ch, xnv_port_t port);
 int xnv_evtchn_notify(struct xnv_evtchn *ch, xnv_port_t port);
 int xnv_evtchn_pending(struct xnv_evtchn *ch);   /* port, or -EAGAIN when none */
 int xnv_evtchn_unmask(struct xnv_evtchn *ch, xnv_port_t port);
+/* The handle's bindings belong to an earlier incarnation of this domain
+ * (it was saved and restored, or migrated, since the handle was opened):
+ * the ports are gone, and Linux's evtchn device BUG()s on unbinding them,
+ * also when the device is closed.  Such a handle refuses to unbind
+ * (-ESTALE, nothing asked of the kernel) and xnv_evtchn_close() keeps the
+ * device open for the rest of the process; bind nothing more through it
+ * (a port number may come back and collide), open a new handle instead. */
+bool xnv_evtchn_stale(struct xnv_evtchn *ch);
 
 /* ---- xenstore ---------------------------------------------------------- */
 

@@ -28,6 +28,17 @@ void xnv_sim_free(struct xnv_sim *sim);
  * Returns the new domid (>= 1) or -errno. */
 int xnv_sim_domain_create(struct xnv_sim *sim, const char *name);
 int xnv_sim_domain_destroy(struct xnv_sim *sim, xnv_domid_t dom);
+/* What a Linux guest's userspace sees after the domain was saved and
+ * restored: every event channel binding is gone (the peers' ends become
+ * unbound) and every handle open so far is stale (xnv_evtchn_stale); a
+ * bind or unbind asked of one fails with -ESTALE and is counted in
+ * stale_ops (the guest kernel would BUG() on the unbind).  Grants and
+ * xenstore stay as they are. */
+int xnv_sim_domain_resume(struct xnv_sim *sim, xnv_domid_t dom);
+/* The domain stopped (SCHEDOP_shutdown: reason SHUTDOWN_suspend before a
+ * save, poweroff, ...): xnv_dom_info() says so and @releaseDomain fires,
+ * as xenstored fires it; a resume ends it. */
+int xnv_sim_domain_shutdown(struct xnv_sim *sim, xnv_domid_t dom, unsigned reason);
 /* A handle that acts as domain dom (close it with xnv_hv_close()). */
 struct xnv_hv *xnv_sim_hv_open(struct xnv_sim *sim, xnv_domid_t dom);
 
@@ -64,6 +75,7 @@ struct xnv_sim_counters {
     uint64_t copy_bytes;
     uint64_t maps;
     uint64_t notifies;          /* event notifications sent */
+    uint64_t stale_ops;         /* binds/unbinds asked of stale event channel handles */
 };
 /* Counters of what domain dom did (as the caller of those operations). */
 void xnv_sim_counters(struct xnv_sim *sim, xnv_domid_t dom, struct xnv_sim_counters *out);

@@ -1,6 +1,5 @@
 #!/bin/bash
 # xnv-rig: timeout=900
-# xnv-rig-pending: the restored guest's agent dies on its stale mapping of the peer's ring (see interdomain/README.md)
 # fastpath-restore: two guests on xnv-netfront with a direct channel; one is
 # saved (xl save) and restored (xl restore, a new domain id).  The channel
 # is closed with the saved domain, the restored guest's agent reconnects and
