@@ -10,7 +10,7 @@
 #include "nb.h"
 
 #define STORM_EMPTY_WAKEUPS 256   /* empty wakeups in a row before throttling */
-#define STORM_DELAY_MS      1
+#define STORM_DELAY_MAX_MS  64      /* the pause grows to this while the storm lasts */
 
 static void drain_events(struct nb_queue *q)
 {
@@ -86,8 +86,15 @@ static void *queue_main(void *arg)
         if (poll(pfd, (nfds_t)nfds, timeout) < 0 && errno != EINTR)
             break;
         if (pfd[0].revents & POLLIN) {
-            if (++q->empty_wakeups > STORM_EMPTY_WAKEUPS)
-                poll(NULL, 0, STORM_DELAY_MS);
+            /* A storm: pause before taking the next event, 1 ms at first,
+             * twice as long after each further STORM_EMPTY_WAKEUPS empty
+             * ones.  Every wakeup costs the driver domain an interrupt and
+             * this thread's time, which other guests share; a frontend
+             * with real work ends the storm at once (the count resets). */
+            if (++q->empty_wakeups > STORM_EMPTY_WAKEUPS) {
+                unsigned k = q->empty_wakeups / STORM_EMPTY_WAKEUPS - 1;
+                poll(NULL, 0, k >= 6 ? STORM_DELAY_MAX_MS : 1 << k);
+            }
             drain_events(q);
         }
     }
