@@ -1,5 +1,6 @@
 #!/bin/bash
 # xnv-rig: timeout=900 tcg=multi
+# xnv-rig-pending: the emulated host kills PVH guests (tcg=multi: passed 2 of 3 runs; the third, a stock PVH guest triple-faulted while booting)
 # fastpath-pvh: both fast paths between PVH guests (HVM containers), served by
 # one xnv-netbackd with the switch fast path and channels on xenbr0:
 #  tier 1: two stock PVH guests (kernel netfront), their frames switched guest
@@ -18,7 +19,9 @@
 # first instruction of its handler, before SWAPGS, where nothing can arrive
 # on real hardware; the emulated nested SVM delivers one interrupt twice.
 # PV guests use no SVM and are not affected.  With thread=multi the same
-# scenario passes.
+# scenario passed in 2 runs of 3; in the third a stock PVH guest
+# triple-faulted while booting (Xen: "d2v0 Triple fault", empty console),
+# before any xnv code ran in it.  So it stays out of make check-xen.
 # shellcheck source=../lib.sh
 . "${XR_LIB:-/job/xen/lib.sh}"
 # shellcheck source=channel-common.sh
