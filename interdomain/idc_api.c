@@ -361,42 +361,8 @@ int xnv_idc_send(struct xnv_idc *idc, struct xnv_nf_frame *f)
     return verdict;
 }
 
-/* A frame read from a channel: its offloads for the caller.  false: drop. */
-static bool rx_offload(struct xnv_nf_frame *fr, const struct nf_rx_frame *rf, const char **why)
-{
-    if (xnv_offload_from_netif_rx(fr->data, rf->len, rf->flags, rf->gso_type, rf->gso_size,
-                                  &fr->off, why))
-        return false;
-    fr->len = rf->len;
-    xnv_offload_to_vnet(&fr->off, &fr->vh);
-    return true;
-}
-
-/* Where received frames go: copied into caller buffers (f), or handed to a sink. */
-struct rx_dest {
-    struct xnv_nf_frame *f;
-    xnv_nf_rx_sink sink;
-    void *ctx;
-};
-
-/* Lock held.  A gathered frame (released here) to d as its number got;
- * true when delivered.  The receiver takes every offload a channel carries. */
-static bool rx_one(struct xnv_idc *idc, struct nf_rx *r, const struct rx_dest *d, unsigned got,
-                   struct nf_rx_frame *rf)
-{
-    bool ok;
-    if (d->sink) {
-        ok = nf_rx_deliver(rf, XNV_NF_OFFLOAD_ALL, idc->rx_scratch, d->sink, d->ctx, &rf->why) == 0;
-    } else {
-        nf_rx_copy_out(rf, 0, d->f[got].data, rf->len);
-        ok = rx_offload(&d->f[got], rf, &rf->why);
-    }
-    nf_rx_release(r, rf);
-    return ok;
-}
-
 /* Lock held.  Frames from one peer to d, from number `got` on, up to n; how many. */
-static unsigned recv_peer(struct xnv_idc *idc, struct idc_peer *p, const struct rx_dest *d,
+static unsigned recv_peer(struct xnv_idc *idc, struct idc_peer *p, const struct nf_rx_dest *d,
                           unsigned got, unsigned n)
 {
     struct nf_rx *r = &p->rx.rx;
@@ -409,7 +375,7 @@ static unsigned recv_peer(struct xnv_idc *idc, struct idc_peer *p, const struct 
             break;
         struct nf_rx_frame rf;
         enum nf_rx_verdict v = nf_rx_gather(r, prod, d->sink ? XNV_NF_MAX_FRAME : d->f[got].cap, &rf);
-        if (v == NF_RX_FRAME && rx_one(idc, r, d, got, &rf)) {
+        if (v == NF_RX_FRAME && nf_rx_hand_over(r, &rf, XNV_NF_OFFLOAD_ALL, idc->rx_scratch, d, got)) {
             p->rx_frames++;
             idc->st.rx_frames++;
             idc->st.rx_bytes += rf.len;
@@ -437,7 +403,7 @@ static unsigned recv_peer(struct xnv_idc *idc, struct idc_peer *p, const struct 
     return got - first;
 }
 
-static int recv_into(struct xnv_idc *idc, const struct rx_dest *d, unsigned n)
+static int recv_into(struct xnv_idc *idc, const struct nf_rx_dest *d, unsigned n)
 {
     pthread_mutex_lock(&idc->lock);
     volatile unsigned got = 0;
@@ -469,12 +435,12 @@ static int recv_into(struct xnv_idc *idc, const struct rx_dest *d, unsigned n)
 
 int xnv_idc_recv(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n)
 {
-    return recv_into(idc, &(struct rx_dest){ .f = f }, n);
+    return recv_into(idc, &(struct nf_rx_dest){ .f = f }, n);
 }
 
 int xnv_idc_recv_to(struct xnv_idc *idc, xnv_nf_rx_sink sink, void *ctx, unsigned n)
 {
-    return recv_into(idc, &(struct rx_dest){ .sink = sink, .ctx = ctx }, n);
+    return recv_into(idc, &(struct nf_rx_dest){ .sink = sink, .ctx = ctx }, n);
 }
 
 int xnv_idc_peer(struct xnv_idc *idc, xnv_domid_t dom, struct xnv_idc_peer_info *out)

@@ -175,6 +175,18 @@ unsigned nf_rx_tail_iov(const struct nf_rx_frame *f, uint32_t from, struct iovec
 #define NF_RX_HEAD 256u
 int nf_rx_deliver(const struct nf_rx_frame *f, uint32_t peer_flags, uint8_t *scratch,
                   xnv_nf_rx_sink sink, void *ctx, const char **why);
+/* Where received frames go: copied into the caller's frames f, or handed
+ * to a sink straight from the receive buffers. */
+struct nf_rx_dest {
+    struct xnv_nf_frame *f;
+    xnv_nf_rx_sink sink;
+    void *ctx;
+};
+/* A gathered frame to d (to the sink, or copied into d->f[i]) with its
+ * offloads adapted to peer_flags; released either way.  false (rf->why)
+ * when its offloads are refused. */
+bool nf_rx_hand_over(struct nf_rx *r, struct nf_rx_frame *rf, uint32_t peer_flags, uint8_t *scratch,
+                     const struct nf_rx_dest *d, unsigned i);
 /* nf_rx_gather, then the frame copied into dst[0..cap) and released. */
 enum nf_rx_verdict nf_rx_read(struct nf_rx *r, RING_IDX prod, uint8_t *dst, uint32_t cap,
                               struct nf_rx_frame *f);

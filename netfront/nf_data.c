@@ -126,48 +126,8 @@ int xnv_nf_send(struct xnv_netfront *nf, unsigned qi, const struct xnv_nf_frame 
     return rc;
 }
 
-/* A frame read from the ring: its offloads for the caller.  false: drop. */
-static bool rx_offload(struct xnv_netfront *nf, struct xnv_nf_frame *fr,
-                       const struct nf_rx_frame *rf, const char **why)
-{
-    if (xnv_offload_from_netif_rx(fr->data, rf->len, rf->flags, rf->gso_type, rf->gso_size,
-                                  &fr->off, why))
-        return false;
-    int rc = xnv_offload_for_peer(fr->data, rf->len, &fr->off, nf->rx_flags);
-    if (rc) {
-        *why = rc == -EOPNOTSUPP ? "GSO frame of a type the frontend did not ask for"
-                                 : "partial checksum that cannot be completed";
-        return false;
-    }
-    fr->len = rf->len;
-    xnv_offload_to_vnet(&fr->off, &fr->vh);
-    return true;
-}
-
-/* Where received frames go: copied into caller buffers (f), or handed to a sink. */
-struct rx_dest {
-    struct xnv_nf_frame *f;
-    xnv_nf_rx_sink sink;
-    void *ctx;
-};
-
-/* Lock held.  Frame number `got` of this call: true when it was delivered.
- * rf is gathered (held); it is released here. */
-static bool rx_one(struct nf_queue *q, const struct rx_dest *d, unsigned got,
-                   struct nf_rx_frame *rf)
-{
-    bool ok;
-    if (d->sink) {
-        ok = nf_rx_deliver(rf, q->nf->rx_flags, q->rx_scratch, d->sink, d->ctx, &rf->why) == 0;
-    } else {
-        nf_rx_copy_out(rf, 0, d->f[got].data, rf->len);
-        ok = rx_offload(q->nf, &d->f[got], rf, &rf->why);
-    }
-    nf_rx_release(&q->rx, rf);
-    return ok;
-}
-
-static int recv_into(struct xnv_netfront *nf, unsigned qi, const struct rx_dest *d, unsigned n)
+/* Frames of queue qi to d, up to n: how many; -EIO when the queue broke. */
+static int recv_into(struct xnv_netfront *nf, unsigned qi, const struct nf_rx_dest *d, unsigned n)
 {
     if (qi >= nf->nq_want)
         return -EINVAL;
@@ -196,7 +156,7 @@ static int recv_into(struct xnv_netfront *nf, unsigned qi, const struct rx_dest 
         struct nf_rx_frame rf;
         enum nf_rx_verdict v = nf_rx_gather(&q->rx, prod, d->sink ? XNV_NF_MAX_FRAME : d->f[got].cap, &rf);
         consumed += rf.slots;
-        if (v == NF_RX_FRAME && rx_one(q, d, got, &rf)) {
+        if (v == NF_RX_FRAME && nf_rx_hand_over(&q->rx, &rf, nf->rx_flags, q->rx_scratch, d, got)) {
             NF_STAT_ADD(q, rx_packets, 1);
             NF_STAT_ADD(q, rx_bytes, rf.len);
             got++;
@@ -224,10 +184,10 @@ static int recv_into(struct xnv_netfront *nf, unsigned qi, const struct rx_dest 
 
 int xnv_nf_recv(struct xnv_netfront *nf, unsigned qi, struct xnv_nf_frame *f, unsigned n)
 {
-    return recv_into(nf, qi, &(struct rx_dest){ .f = f }, n);
+    return recv_into(nf, qi, &(struct nf_rx_dest){ .f = f }, n);
 }
 
 int xnv_nf_recv_to(struct xnv_netfront *nf, unsigned qi, xnv_nf_rx_sink sink, void *ctx, unsigned n)
 {
-    return recv_into(nf, qi, &(struct rx_dest){ .sink = sink, .ctx = ctx }, n);
+    return recv_into(nf, qi, &(struct nf_rx_dest){ .sink = sink, .ctx = ctx }, n);
 }

@@ -6,6 +6,22 @@
 #include <errno.h>
 #include "nf.h"
 
+/* The offloads of a frame read from a netif RX ring (data: at least its
+ * headers), adapted to what the receiver takes.  0; -EINVAL (why). */
+static int rx_offloads(uint8_t *data, const struct nf_rx_frame *f, uint32_t peer_flags,
+                       struct xnv_offload *off, const char **why)
+{
+    if (xnv_offload_from_netif_rx(data, f->len, f->flags, f->gso_type, f->gso_size, off, why))
+        return -EINVAL;
+    int rc = xnv_offload_for_peer(data, f->len, off, peer_flags);
+    if (rc) {
+        *why = rc == -EOPNOTSUPP ? "GSO frame of a type the receiver did not ask for"
+                                 : "partial checksum that cannot be completed";
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int nf_rx_deliver(const struct nf_rx_frame *f, uint32_t peer_flags, uint8_t *scratch,
                   xnv_nf_rx_sink sink, void *ctx, const char **why)
 {
@@ -31,16 +47,29 @@ int nf_rx_deliver(const struct nf_rx_frame *f, uint32_t peer_flags, uint8_t *scr
         n += nf_rx_tail_iov(f, h, iov + 1);
     }
     struct xnv_offload off;
-    if (xnv_offload_from_netif_rx(data, f->len, f->flags, f->gso_type, f->gso_size, &off, why))
+    if (rx_offloads(data, f, peer_flags, &off, why))
         return -EINVAL;
-    int rc = xnv_offload_for_peer(data, f->len, &off, peer_flags);
-    if (rc) {
-        *why = rc == -EOPNOTSUPP ? "GSO frame of a type the receiver did not ask for"
-                                 : "partial checksum that cannot be completed";
-        return -EINVAL;
-    }
     struct virtio_net_hdr vh;
     xnv_offload_to_vnet(&off, &vh);
     sink(ctx, &vh, iov, n);
     return 0;
+}
+
+bool nf_rx_hand_over(struct nf_rx *r, struct nf_rx_frame *rf, uint32_t peer_flags, uint8_t *scratch,
+                     const struct nf_rx_dest *d, unsigned i)
+{
+    bool ok;
+    if (d->sink) {
+        ok = nf_rx_deliver(rf, peer_flags, scratch, d->sink, d->ctx, &rf->why) == 0;
+    } else {
+        struct xnv_nf_frame *fr = &d->f[i];
+        nf_rx_copy_out(rf, 0, fr->data, rf->len);
+        ok = rx_offloads(fr->data, rf, peer_flags, &fr->off, &rf->why) == 0;
+        if (ok) {
+            fr->len = rf->len;
+            xnv_offload_to_vnet(&fr->off, &fr->vh);
+        }
+    }
+    nf_rx_release(r, rf);
+    return ok;
 }
