@@ -17,7 +17,9 @@ mkdir -p "$J/out" "$J/bin" "$J/rig" "$J/xen"
 install -m 755 "$RIG_DIR/files/job-run.sh" "$J/run.sh"
 cp -a "$TOP/tests/xen/." "$J/xen/"
 if [ -n "${XNV_RIG_SCENARIO_DIR:-}" ] && [ "$XNV_RIG_SCENARIO_DIR" != "$TOP/tests/xen/scenarios" ]; then
-    rm -rf "$J/xen/scenarios"
+    # Another set of scenarios (the rig benchmark's): the test scenarios
+    # (NN-name.sh) make way for it, their shared helpers stay to be sourced.
+    rm -f "$J"/xen/scenarios/[0-9][0-9]-*.sh
     cp -a "$XNV_RIG_SCENARIO_DIR/." "$J/xen/scenarios/"
 fi
 : >"$J/scenarios.list"

@@ -13,8 +13,12 @@
 #   xnv phase (xnv-netbackd --fastpath xenbr0)
 #     xnv_stock        stock guest n1                dom0<->guest
 #     tier1            stock n2 -> n1, switch fast path
-#     tier2            xnv-netfront guests t2 -> t1 over a direct channel,
-#                      when xnv-netfront supports channels
+#     tier2            xnv-netfront guests t2 -> t1 over a direct channel
+#                      (xnv-netbackd restarted with channel-bridges =
+#                      xenbr0, the guests with xnv.channels=1), when
+#                      xnv-netfront supports channels; the frames each agent
+#                      sent on its channel are recorded, and fewer than 1000
+#                      each way fail the measurement
 #     web: nginx in n1, wrk from dom0 and from n2 (through the fast path)
 #
 # Per measurement: iperf3 TCP Mbit/s (XR_BENCH_SECONDS each), ping RTT, and
@@ -25,6 +29,9 @@
 . "${XR_LIB:-/job/xen/lib.sh}"
 # shellcheck source=bench-lib.sh
 . "$(dirname "$0")/bench-lib.sh"
+# the tier-2 helpers of the channel scenarios (kept beside this file in the job)
+# shellcheck source=../scenarios/channel-common.sh
+. "$(dirname "$0")/channel-common.sh"
 
 RUNS=${XR_BENCH_RUNS:-3}
 SOCK=/run/xnv/netbackd.sock
@@ -90,17 +97,35 @@ phase_xnv() {
     bench_raw tier1 fastpath_packets $((fp1 - fp0))
     bench_web xnv n1 n2
     xr_guests_down
-    if [ -n "$TIER2" ]; then
-        if xr_guest_up t1 10.0.0.51 --extra "xnv.netfront=1" &&
-           xr_guest_up t2 10.0.0.52 --extra "xnv.netfront=1"; then
-            "$CTL" --json >&2 || true
-            bench_g2g tier2 t2 t1
-        else
-            bench_fail "tier-2 guests t1/t2 did not come up"
-        fi
-        xr_guests_down
-    fi
+    [ -n "$TIER2" ] && phase_tier2
     nb_stop
+}
+
+# Guests on xnv-netfront with direct channels, the daemon offering them on
+# xenbr0 (as in scenario fastpath-channel).
+phase_tier2() {
+    local conf=$XR_RUN/bench-channels.conf tx1 tx2 _
+    printf 'channel-bridges = xenbr0\n' >"$conf"
+    nb_start -c "$conf" || { bench_fail "xnv-netbackd with channel-bridges did not start"; return 1; }
+    if ! xr_guest_up t1 10.0.0.51 --extra "xnv.netfront=1 xnv.channels=1" ||
+       ! xr_guest_up t2 10.0.0.52 --extra "xnv.netfront=1 xnv.channels=1"; then
+        bench_fail "tier-2 guests t1/t2 did not come up"
+        xr_guests_down
+        return 1
+    fi
+    if xc_wait_channel t1 t2 60; then
+        bench_g2g tier2 t2 t1
+        read -r tx1 _ _ <<<"$(xc_channel_stats t1)"
+        read -r tx2 _ _ <<<"$(xc_channel_stats t2)"
+        bench_raw tier2 channel_tx_packets_t1 "${tx1:-0}"
+        bench_raw tier2 channel_tx_packets_t2 "${tx2:-0}"
+        if [ "${tx1:-0}" -le 1000 ] || [ "${tx2:-0}" -le 1000 ]; then
+            bench_fail "tier 2: the channels carried too little (t1 sent ${tx1:-0}, t2 ${tx2:-0} frames)"
+        fi
+    else
+        bench_fail "tier 2: t1 and t2 did not set up their channel within 60 s"
+    fi
+    xr_guests_down
 }
 
 xnv_down() { xr_guests_down; nb_stop; }
