@@ -22,7 +22,8 @@ PY
 bound=$(python3 -c "
 import json, sys
 d = json.load(open(sys.argv[1]))
-print('largest %s Gbit/s, load average %s' % (d['memcpy_gbps'], d.get('loadavg_before', '?')))" "$json")
+print('largest %s Gbit/s; handed between two CPUs %s; load average %s'
+      % (d['memcpy_gbps'], d.get('handoff_gbps', '?'), d.get('loadavg_before', '?')))" "$json")
 gnuplot <<GP
 set terminal pngcairo size 1200,480 font "sans,10"
 set output "$png"
@@ -37,7 +38,7 @@ set ylabel "Gbit/s"
 plot for [i=0:*] "$dat" index i using 1:2 with linespoints lw 2 title columnheader(1)
 set title "share of the bound its copies impose"
 set ylabel "ratio to memcpy / copies per frame"
-set yrange [0:1.1]
+set yrange [0:*]
 plot for [i=0:*] "$dat" index i using 1:3 with linespoints lw 2 title columnheader(1)
 unset multiplot
 GP

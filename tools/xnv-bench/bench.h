@@ -34,6 +34,9 @@ struct bench_result {
 
 /* Single-core memcpy bandwidth in Gbit/s (the physical reference). */
 double bench_memcpy_gbps(double seconds);
+/* memcpy bandwidth per copy when 1 MiB changes hands between two CPUs in
+ * turn (one thread copies it in, another out); 0 with fewer than two CPUs. */
+double bench_handoff_gbps(double seconds);
 /* One case end to end: a simulated guest with the netfront engine, the
  * netback engine in dom0. */
 void bench_run(const struct bench_case *c, struct bench_result *r);

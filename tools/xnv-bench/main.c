@@ -16,7 +16,9 @@ static void usage(FILE *o)
         "for the TAP), for 64-byte, 1514-byte and 64 KiB GSO frames on 1 and 2\n"
         "queues, and report each figure also as a ratio to the bound its copies\n"
         "impose (single-core memcpy bandwidth, measured just before and after\n"
-        "the case, / copies per frame).\n\n"
+        "the case, / copies per frame), and to the bound when the data crosses\n"
+        "between two CPUs (the same copies, 1 MiB handed from one CPU to another\n"
+        "in turn, also measured around the case: ratio-x).\n\n"
         "  -t, --seconds S   measure each case for S seconds (default 1)\n"
         "  -n, --packets N   count exactly N frames per case instead (after N/10 to\n"
         "                    warm up); under valgrind --tool=callgrind the\n"
@@ -125,13 +127,13 @@ int main(int argc, char **argv)
      * larger of the two taken: other processes sharing the cores move both
      * the path and the bound, so only adjacent measurements compare. */
     static const char *dirs[] = { "guest_to_backend", "backend_to_guest", "b2g_tap_copy", "b2g_tap" };
-    double load0[3] = { 0 }, load1[3] = { 0 }, max_bound = 0;
+    double load0[3] = { 0 }, load1[3] = { 0 }, max_bound = 0, max_handoff = 0;
     getloadavg(load0, 3);
     if (json)
         printf("{\"results\":[");
     else
-        printf("%-17s %6s %6s %8s %8s %7s %7s %8s %8s %8s\n", "direction", "bytes", "queues", "Mpps",
-               "Gbit/s", "copies", "ratio", "bound", "seg/call", "notif/pk");
+        printf("%-17s %6s %6s %8s %8s %7s %7s %8s %7s %8s %8s %8s\n", "direction", "bytes", "queues", "Mpps",
+               "Gbit/s", "copies", "ratio", "bound", "ratio-x", "bound-x", "seg/call", "notif/pk");
     int failed = 0, first = 1;
     for (int d = 0; d < BENCH_DIRS; d++)
         for (unsigned s = 0; s < ns && dir_on[d]; s++)
@@ -139,11 +141,14 @@ int main(int argc, char **argv)
                 struct bench_case bc = { .dir = (enum bench_dir)d, .frame_bytes = sizes[s],
                                          .queues = qlist[q], .seconds = secs, .packets = packets };
                 struct bench_result r;
-                double b0 = bench_memcpy_gbps(0.25);
+                double b0 = bench_memcpy_gbps(0.25), h0 = bench_handoff_gbps(0.25);
                 bench_run(&bc, &r);
                 double b1 = bench_memcpy_gbps(0.25), bound = b0 > b1 ? b0 : b1;
+                double h1 = bench_handoff_gbps(0.25), handoff = h0 > h1 ? h0 : h1;
                 if (bound > max_bound)
                     max_bound = bound;
+                if (handoff > max_handoff)
+                    max_handoff = handoff;
                 if (r.error[0]) {
                     fprintf(stderr, "xnv-bench: %s %u bytes %u queue(s): %s\n", dirs[d], sizes[s], qlist[q],
                             r.error);
@@ -151,28 +156,32 @@ int main(int argc, char **argv)
                     continue;
                 }
                 double ratio = bound > 0 ? r.gbps / (bound / r.copies_per_frame) : 0;
+                double ratio_x = handoff > 0 ? r.gbps / (handoff / r.copies_per_frame) : 0;
                 if (json)
                     printf("%s{\"direction\":\"%s\",\"frame_bytes\":%u,\"queues\":%u,\"mpps\":%.3f,"
                            "\"gbps\":%.3f,\"copies_per_frame\":%.0f,\"ratio_to_bound\":%.3f,"
                            "\"memcpy_gbps\":%.2f,\"memcpy_gbps_before\":%.2f,\"memcpy_gbps_after\":%.2f,"
+                           "\"ratio_to_handoff_bound\":%.3f,\"handoff_gbps\":%.2f,\"handoff_gbps_before\":%.2f,"
+                           "\"handoff_gbps_after\":%.2f,"
                            "\"segments_per_copy\":%.1f,\"notifications_per_packet\":%.4f,\"frames\":%llu}",
                            first ? "" : ",", dirs[d], sizes[s], qlist[q], r.mpps, r.gbps, r.copies_per_frame,
-                           ratio, bound, b0, b1, r.segments_per_copy, r.notifications_per_packet,
+                           ratio, bound, b0, b1, ratio_x, handoff, h0, h1, r.segments_per_copy, r.notifications_per_packet,
                            (unsigned long long)r.frames);
                 else
-                    printf("%-17s %6u %6u %8.3f %8.2f %7.0f %7.2f %8.1f %8.1f %8.4f\n", dirs[d], sizes[s], qlist[q],
-                           r.mpps, r.gbps, r.copies_per_frame, ratio, bound, r.segments_per_copy,
-                           r.notifications_per_packet);
+                    printf("%-17s %6u %6u %8.3f %8.2f %7.0f %7.2f %8.1f %7.2f %8.1f %8.1f %8.4f\n", dirs[d], sizes[s],
+                           qlist[q], r.mpps, r.gbps, r.copies_per_frame, ratio, bound, ratio_x, handoff,
+                           r.segments_per_copy, r.notifications_per_packet);
                 fflush(stdout);
                 first = 0;
             }
     getloadavg(load1, 3);
     if (json)
-        printf("],\"memcpy_gbps\":%.2f,\"loadavg_before\":%.2f,\"loadavg_after\":%.2f}\n", max_bound,
-               load0[0], load1[0]);
+        printf("],\"memcpy_gbps\":%.2f,\"handoff_gbps\":%.2f,\"loadavg_before\":%.2f,\"loadavg_after\":%.2f}\n",
+               max_bound, max_handoff, load0[0], load1[0]);
     else
         printf("bound: single-core memcpy Gbit/s, the larger of the measurements just before and just\n"
-               "after the case (largest of the run %.1f); load average %.2f before, %.2f after\n",
-               max_bound, load0[0], load1[0]);
+               "after the case (largest of the run %.1f); bound-x: the same when 1 MiB is handed\n"
+               "between two CPUs in turn (largest %.1f); load average %.2f before, %.2f after\n",
+               max_bound, max_handoff, load0[0], load1[0]);
     return failed;
 }
