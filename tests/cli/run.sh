@@ -163,5 +163,27 @@ if [ $rc -ne 0 ] || ! grep -Eq '^\| tier 1 +\| +600 \| +200 \| +3\.00x \|.*\| +2
     bad "results.py table: no fast-path row with its ratios (status $rc): $(cat "$T/out")"
 else ok; fi
 
+# A run whose scenarios need two TCG modes boots once per mode; results.py
+# merge puts their results.json together in the run's order, and a scenario
+# whose boot left nothing is failed with a reason, not dropped.
+cat >"$T/part-single.json" <<'JSON'
+{"scenarios": [{"name": "baseline", "pass": true, "reason": "ok", "metrics": {"rtt_ms": 2.0}},
+               {"name": "churn", "pass": true, "reason": "ok", "metrics": {}}]}
+JSON
+cat >"$T/part-multi.json" <<'JSON'
+{"scenarios": [{"name": "fastpath-pvh", "pass": true, "reason": "ok", "metrics": {}}]}
+JSON
+run python3 "$TOP/tools/rig/results.py" merge "$T/merged.json" "$T/part-single.json" "$T/part-multi.json" \
+    -- baseline fastpath-pvh churn
+order=$(python3 -c 'import json, sys; print(" ".join(s["name"] + ":" + str(s["pass"]) for s in json.load(open(sys.argv[1]))["scenarios"]))' "$T/merged.json" 2>&1)
+if [ $rc -ne 0 ] || [ "$order" != "baseline:True fastpath-pvh:True churn:True" ]; then
+    bad "results.py merge of two boots: status $rc, scenarios '$order'"
+else ok; fi
+run python3 "$TOP/tools/rig/results.py" merge "$T/merged.json" "$T/part-single.json" "$T/no-such-part.json" \
+    -- baseline fastpath-pvh churn
+if [ $rc -ne 1 ] || ! grep -q 'fastpath-pvh.*its boot left no results' "$T/out"; then
+    bad "results.py merge with a boot missing: status $rc, $(head -c 300 "$T/out")"
+else ok; fi
+
 echo "cli: $pass passed, $fail failed (${#progs[@]} programs in $BIN)"
 [ $fail -eq 0 ]
