@@ -93,7 +93,10 @@ static void *queue_main(void *arg)
              * with real work ends the storm at once (the count resets). */
             if (++q->empty_wakeups > STORM_EMPTY_WAKEUPS) {
                 unsigned k = q->empty_wakeups / STORM_EMPTY_WAKEUPS - 1;
-                poll(NULL, 0, k >= 6 ? STORM_DELAY_MAX_MS : 1 << k);
+                unsigned ms = STORM_DELAY_MAX_MS;
+                if (k < 31 && (1u << k) < ms)
+                    ms = 1u << k;
+                poll(NULL, 0, (int)ms);
             }
             drain_events(q);
         }

@@ -16,7 +16,9 @@
 #define RUNNING_ON_VALGRIND 0
 #endif
 
-#define HANDOFF_SPAN (1u << 20)
+/* Both bounds copy through 1 MiB: the size of the data path's own buffers
+ * (a netback queue's arena, a ring's worth of 64 KiB frames). */
+#define SPAN (1u << 20)
 
 static double now(void)
 {
@@ -27,10 +29,9 @@ static double now(void)
 
 double bench_memcpy_gbps(double seconds)
 {
-    /* 64 KiB blocks, as the largest frames, cycling through 1 MiB: the size
-     * of the data path's own buffers (a netback queue's arena), so that the
+    /* 64 KiB blocks, as the largest frames, cycling through SPAN, so that the
      * reference and the measured path copy from the same cache level. */
-    const size_t block = 65536, span = 1u << 20;
+    const size_t block = 65536, span = SPAN;
     uint8_t *src = malloc(span), *dst = malloc(span);
     if (!src || !dst) {
         free(src);
@@ -91,7 +92,7 @@ static void *handoff_side(void *arg, int me)
             if (atomic_load(&h->stop))
                 return NULL;
         double t = now();
-        memcpy(to, from, HANDOFF_SPAN);
+        memcpy(to, from, SPAN);
         __asm__ volatile("" ::: "memory");
         h->busy[me] += now() - t;
         if (me)
@@ -118,14 +119,14 @@ double bench_handoff_gbps(double seconds)
         return 0;
     static struct handoff h;
     memset(&h, 0, sizeof h);
-    h.src = malloc(HANDOFF_SPAN);
-    h.shared = malloc(HANDOFF_SPAN);
-    h.dst = malloc(HANDOFF_SPAN);
+    h.src = malloc(SPAN);
+    h.shared = malloc(SPAN);
+    h.dst = malloc(SPAN);
     double gbps = 0;
     if (h.src && h.shared && h.dst) {
-        memset(h.src, 0x5a, HANDOFF_SPAN);
-        memset(h.shared, 0, HANDOFF_SPAN);
-        memset(h.dst, 0, HANDOFF_SPAN);
+        memset(h.src, 0x5a, SPAN);
+        memset(h.shared, 0, SPAN);
+        memset(h.dst, 0, SPAN);
         h.cpu[0] = cpus[0];
         h.cpu[1] = cpus[1];
         pthread_t tw, tr;
@@ -143,7 +144,7 @@ double bench_handoff_gbps(double seconds)
             pthread_join(tr, NULL);
             double busy = h.busy[0] + h.busy[1];
             if (busy > 0)
-                gbps = 2.0 * (double)h.rounds * HANDOFF_SPAN * 8 / busy / 1e9;
+                gbps = 2.0 * (double)h.rounds * SPAN * 8 / busy / 1e9;
         }
     }
     free(h.src);
