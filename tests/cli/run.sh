@@ -185,5 +185,20 @@ if [ $rc -ne 1 ] || ! grep -q 'fastpath-pvh.*its boot left no results' "$T/out";
     bad "results.py merge with a boot missing: status $rc, $(head -c 300 "$T/out")"
 else ok; fi
 
+# xnv-bench reports each case against both bounds: the single-core copy and,
+# with two CPUs or more, the same copies handed between two CPUs.
+if [ -x "$BIN/xnv-bench" ]; then
+    run "$BIN/xnv-bench" --json --seconds 0.05 --sizes 64 --queues 1 --directions g2b
+    got=$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1])); r = d["results"][0]
+print("memcpy" if d["memcpy_gbps"] > 0 and r["ratio_to_bound"] > 0 else "no-memcpy",
+      "handoff" if d["handoff_gbps"] > 0 and r["ratio_to_handoff_bound"] > 0 else "no-handoff")' "$T/out" 2>&1)
+    want="memcpy handoff"
+    [ "$(nproc)" -ge 2 ] || want="memcpy no-handoff"
+    if [ $rc -ne 0 ] || [ "$got" != "$want" ]; then
+        bad "xnv-bench --json: status $rc, bounds '$got' (want '$want' on $(nproc) CPU(s))"
+    else ok; fi
+fi
+
 echo "cli: $pass passed, $fail failed (${#progs[@]} programs in $BIN)"
 [ $fail -eq 0 ]
