@@ -138,7 +138,7 @@ include mk/install.mk
 # XNV_BENCH_RUNS / XNV_BENCH_SECONDS / XNV_BENCH_WRK_SECONDS size it), one
 # after the other so that none disturbs another's timing.
 BENCH_SECONDS ?= 2
-.PHONY: bench-sim bench-callgrind bench-rig
+.PHONY: bench-sim bench-callgrind bench-rig profile-rig
 bench:
 	@tools/install-deps.sh
 	@$(MAKE) --no-print-directory all
@@ -154,4 +154,8 @@ bench-callgrind: all
 	tools/bench/callgrind.sh build/bench/callgrind.json
 bench-rig: all
 	tools/bench/rig-bench.sh
+# Where dom0's time goes per byte, the kernel's netback beside xnv-netbackd
+# (perf in dom0): build/xen/profile/summary.md, quoted by docs/netback-profile.md.
+profile-rig: all
+	tools/bench/rig-profile.sh
 include tests/fuzz/fuzz.mk
