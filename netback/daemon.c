@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <syslog.h>
 #include <unistd.h>
+#include <xen/io/xenbus.h>
 #include "nb.h"
 #include "xnv/parse.h"
 
@@ -258,7 +259,7 @@ void xnv_netback_shutdown(struct xnv_netback *nb, bool close_guests)
     while (nb->vifs) {
         struct nb_vif *v = nb->vifs;
         if (close_guests && v->phase != NB_PROBING)
-            nb_write_state(v, 6 /* XenbusStateClosed */);
+            nb_write_state(v, XenbusStateClosed);
         destroy_vif(nb, v, !close_guests && v->phase == NB_CONNECTED);
     }
     xnv_xs_unwatch(nb->hv, nb->root, TOKEN_ROOT);

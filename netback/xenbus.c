@@ -131,11 +131,9 @@ static int enter_initwait(struct nb_vif *v)
         int rc = xnv_xs_tx_start(v->nb->hv, &tx);
         if (rc)
             return rc;
-        char path[192];
-        snprintf(path, sizeof path, "%s/state", v->be_path);
         rc = be_dir_exists(v, tx) ? nb_advertise(v, tx) : -ENOENT;
         if (!rc)
-            rc = xnv_xs_write(v->nb->hv, tx, path, "2", 1);
+            rc = xnv_xs_write_state(v->nb->hv, tx, v->be_path, XenbusStateInitWait);
         if (rc) {
             xnv_xs_tx_end(v->nb->hv, tx, true);
             return rc;
