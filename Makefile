@@ -81,7 +81,8 @@ deps:
 	@tools/install-deps.sh
 
 # The fast tests.  CK_DEFAULT_TIMEOUT bounds each test; the runner prints
-# "N passed, N failed" as its last line.
+# "N passed, N failed" as its last line (", N skipped" after it when a test
+# cannot run here: never counted as passed).
 check-unit: $(TEST_BIN) $(TOOL_BINS)
 	tests/cli/run.sh $(B)/bin
 	$(B)/bin/xnv-probe selftest-sim --guests both > $(B)/tests/probe-selftest.log 2>&1 || \
