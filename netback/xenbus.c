@@ -1,4 +1,4 @@
-/* The per-device xenbus state machine (protocol.md): advertise and create
+/* The per-device xenbus state machine (docs/protocol.md): advertise and create
  * the host interface before InitWait, connect when the frontend is ready,
  * report Connected once the hotplug script attached the interface, close on
  * frontend close or domain death, reconnect when a closed frontend starts
