@@ -27,9 +27,12 @@ else
   SANFLAGS :=
 endif
 
+# The version: defined here only; the programs print it, xnv.pc carries it.
+XNV_VERSION := 0.1.0
+
 CC ?= gcc
 OPT ?= -O2
-CFLAGS_ALL := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -D_GNU_SOURCE \
+CFLAGS_ALL := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -D_GNU_SOURCE -DXNV_VERSION='"$(XNV_VERSION)"' \
               -Ilibxnv/include $(XEN_CFLAGS) $(SANFLAGS) $(CFLAGS)
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 LIBS := $(XEN_LIBS) -lpthread
@@ -67,6 +70,8 @@ $(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard tools/$(1)/*.c)) $(LIBXNV)
 	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(LIBS)
 endef
 $(foreach t,$(TOOL_NAMES),$(eval $(call tool_rule,$(t))))
+# What prints XNV_VERSION is rebuilt when the version changes.
+$(B)/obj/tools/xnv-netbackd/main.o $(B)/obj/tools/xnvctl/main.o $(B)/obj/tools/xnv-netfront/opts.o: Makefile
 
 $(B)/tests/suites.h: $(TEST_SRCS) Makefile
 	@mkdir -p $(dir $@)
