@@ -27,9 +27,12 @@ else
   SANFLAGS :=
 endif
 
+# The version: defined here only; the programs print it, xnv.pc carries it.
+XNV_VERSION := 0.1.0
+
 CC ?= gcc
 OPT ?= -O2
-CFLAGS_ALL := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -D_GNU_SOURCE \
+CFLAGS_ALL := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -D_GNU_SOURCE -DXNV_VERSION='"$(XNV_VERSION)"' \
               -Ilibxnv/include $(XEN_CFLAGS) $(SANFLAGS) $(CFLAGS)
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 LIBS := $(XEN_LIBS) -lpthread
@@ -67,6 +70,8 @@ $(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard tools/$(1)/*.c)) $(LIBXNV)
 	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(LIBS)
 endef
 $(foreach t,$(TOOL_NAMES),$(eval $(call tool_rule,$(t))))
+# What prints XNV_VERSION is rebuilt when the version changes.
+$(B)/obj/tools/xnv-netbackd/main.o $(B)/obj/tools/xnvctl/main.o $(B)/obj/tools/xnv-netfront/opts.o: Makefile
 
 $(B)/tests/suites.h: $(TEST_SRCS) Makefile
 	@mkdir -p $(dir $@)
@@ -81,7 +86,8 @@ deps:
 	@tools/install-deps.sh
 
 # The fast tests.  CK_DEFAULT_TIMEOUT bounds each test; the runner prints
-# "N passed, N failed" as its last line.
+# "N passed, N failed" as its last line (", N skipped" after it when a test
+# cannot run here: never counted as passed).
 check-unit: $(TEST_BIN) $(TOOL_BINS)
 	tests/cli/run.sh $(B)/bin
 	$(B)/bin/xnv-probe selftest-sim --guests both > $(B)/tests/probe-selftest.log 2>&1 || \

@@ -1,4 +1,21 @@
-/* Private to the netback engine: the daemon, its vifs and their queues. */
+/* Private to the netback engine: the daemon, its vifs and their queues.
+ *
+ * One job per file:
+ *   daemon.c            the control plane: the vifs under backend/vif, watch
+ *                       events, protocol violations reported by the queues;
+ *   xenbus.c            one vif's xenbus state machine (probe -> InitWait ->
+ *                       Connected -> Closed);
+ *   connect.c           the frontend's keys -> rings, event channels,
+ *                       features; the teardown;
+ *   queue.c             one data-path thread per queue, the event-storm pause;
+ *   tx.c / rx.c         one batch of guest transmit / guest receive;
+ *   switch.c            the fast path's table: vifs by bridge and MAC;
+ *   ctrl.c              the control ring (hashing), from queue 0's thread;
+ *   credit.c            the `rate` token bucket;
+ *   peers.c             the peer lists of the direct channels (interdomain/);
+ *   log.c               logging through the configured sink;
+ *   control_socket.c    xnvctl's socket: list, statistics (JSON, tables);
+ *   daemon_config.c     xnv-netbackd's configuration file. */
 #ifndef XNV_NB_H
 #define XNV_NB_H
 
