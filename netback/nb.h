@@ -55,7 +55,7 @@ struct nb_queue {
     pthread_t thread;
     bool running;
     atomic_bool stop;
-    int stop_fd;                  /* eventfd: wakes the thread to stop */
+    int stop_fd;                  /* eventfd: wakes the thread to stop; -1: none */
 
     /* TX */
     struct xnv_copy_batch txb;

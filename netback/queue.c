@@ -148,7 +148,7 @@ void nb_queue_release(struct nb_queue *q)
     free(q->rx_arena);
     xnv_copy_batch_free(&q->txb);
     xnv_copy_batch_free(&q->rxb);
-    if (q->stop_fd > 0)
+    if (q->stop_fd >= 0)
         close(q->stop_fd);
     q->txp = NULL;
     q->pend = NULL;
