@@ -202,6 +202,7 @@ START_TEST(two_queues_split_event_channels)
         tfe_send(&fe, q, frame, len, 4096, 0, 0, 0);
         ck_assert_int_eq(take(w.ports[0], q, &vh, 2000), (int)len);
         ck_assert_uint_eq(got[50], q);
+        ck_assert(tfe_wait_tx_done(&fe, q, 2000));   /* counted before it is answered */
     }
     struct xnv_queue_stats s0, s1;
     xnv_netback_stats(w.nb, (xnv_domid_t)dom, 0, 0, &s0);
