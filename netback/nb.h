@@ -14,6 +14,7 @@
 #include "xnv/mcast.h"
 #include "xnv/netback.h"
 #include "xnv/netif.h"
+#include "xnv/rx.h"
 #include "xnv/tx.h"
 
 #define NB_MAX_QUEUES      XNV_PORT_MAX_QUEUES
@@ -41,7 +42,8 @@ bool nb_credit_take(struct nb_credit *c, uint32_t len, uint64_t now_ns, uint64_t
 
 struct nb_pending_rx {            /* a frame read from the port, not yet placed */
     uint32_t off, len;            /* in the RX arena */
-    struct virtio_net_hdr vh;
+    struct xnv_rx_meta m;         /* its offloads for the guest, decided once */
+    uint8_t queue;                /* the guest queue it is steered to */
 };
 
 struct nb_queue {
