@@ -48,7 +48,7 @@ static struct nb_vif *add_vif(struct xnv_netback *nb, xnv_domid_t dom, unsigned 
     v->ctrl_port = -1;
     for (unsigned i = 0; i < NB_MAX_QUEUES; i++) {
         pthread_mutex_init(&v->q[i].rx_lock, NULL);
-        v->q[i].stop_fd = -1;     /* none yet (0 is a valid descriptor) */
+        v->q[i].wake_fd = -1;     /* none yet (0 is a valid descriptor) */
     }
     pthread_rwlock_wrlock(&nb->sw_lock);
     v->next = nb->vifs;

@@ -20,9 +20,14 @@ bool nb_rx_port_wanted(const struct nb_queue *q)
     return q->npend < q->vif->nb->cfg.rx_queue_frames && NB_ARENA_BYTES - arena_end(q) >= NB_FRAME_MAX;
 }
 
-unsigned nb_rx_slots_needed(const struct nb_queue *q)
+void nb_rx_needs(const struct nb_queue *q, unsigned need[NB_MAX_QUEUES])
 {
-    return q->npend ? xnv_rx_slots(q->pend[0].len, &q->pend[0].m) : 1;
+    memset(need, 0, NB_MAX_QUEUES * sizeof *need);
+    for (unsigned i = 0; i < q->npend; i++) {
+        const struct nb_pending_rx *pr = &q->pend[i];
+        if (!need[pr->queue])
+            need[pr->queue] = xnv_rx_slots(pr->len, &pr->m);
+    }
 }
 
 /* Offloads as the guest negotiated, into pr->m; false: the frame cannot be
@@ -146,8 +151,8 @@ static unsigned place_into(struct nb_queue *q, struct nb_queue *tq, bool *done, 
             continue;
         int rc = xnv_rx_place(&tq->rx, prod, tq->vif->domid, q->rx_arena + pr->off, pr->len, &pr->m,
                               &q->rxb, (uint16_t)i, &placed[i]);
-        if (rc == -EPROTO && tq == q)
-            q->fatal_why = "RX request producer more than a ring ahead of the consumer";
+        if (rc == -EPROTO)      /* on any queue of the vif, steered frames included */
+            q->fatal_why = NB_WHY_RX_AHEAD;
         if (rc)
             break;              /* no buffers (or no room): the rest wait, in order */
         in[i] = done[i] = true;

@@ -154,10 +154,13 @@ static void deliver_fast_to(struct nb_queue *q, struct batch_state *st, unsigned
         if (st->target[i] != t)
             continue;
         st->status[i] = NETIF_RSP_OKAY;
-        if (place_fast(q, st, i, tq, prod, &placed[i]) == 0)
+        int rc = place_fast(q, st, i, tq, prod, &placed[i]);
+        if (rc == 0)
             in[i] = true;
         else
             NB_STAT_ADD(tq, rx_drops, 1);             /* no buffers posted: a full port */
+        if (rc == -EPROTO)
+            nb_vif_break(t, NB_WHY_RX_AHEAD);         /* t's fault, not ours */
     }
     bool failed[NB_TX_BATCH] = { false };
     run_copy(q, &q->txb, failed, n);

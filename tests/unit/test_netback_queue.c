@@ -32,15 +32,15 @@ static void teardown(void)
 
 static bool fd0_open(void) { return fcntl(0, F_GETFD) != -1; }
 
-/* A queue whose stop eventfd came out as 0 closes it when released. */
-START_TEST(release_closes_stop_fd_0)
+/* A queue whose wake eventfd came out as 0 closes it when released. */
+START_TEST(release_closes_wake_fd_0)
 {
     struct nb_queue q;
     memset(&q, 0, sizeof q);
-    q.stop_fd = 0;
+    q.wake_fd = 0;
     nb_queue_release(&q);
     ck_assert_msg(!fd0_open(), "the queue's descriptor 0 was left open");
-    ck_assert_int_eq(q.stop_fd, -1);
+    ck_assert_int_eq(q.wake_fd, -1);
 }
 END_TEST
 
@@ -64,7 +64,7 @@ Suite *xnv_suite_netback_queue(void)
     Suite *s = suite_create("netback_queue");
     TCase *c = tcase_create("fds");
     tcase_add_checked_fixture(c, setup, teardown);
-    tcase_add_test(c, release_closes_stop_fd_0);
+    tcase_add_test(c, release_closes_wake_fd_0);
     tcase_add_test(c, unstarted_queues_close_nothing);
     suite_add_tcase(s, c);
     return s;
