@@ -48,8 +48,10 @@ static struct nb_vif *add_vif(struct xnv_netback *nb, xnv_domid_t dom, unsigned 
     pthread_mutex_init(&v->mcast_lock, NULL);
     pthread_rwlock_init(&v->hash_lock, NULL);
     v->ctrl_port = -1;
-    for (unsigned i = 0; i < NB_MAX_QUEUES; i++)
+    for (unsigned i = 0; i < NB_MAX_QUEUES; i++) {
         pthread_mutex_init(&v->q[i].rx_lock, NULL);
+        v->q[i].wake_fd = -1;     /* none yet (0 is a valid descriptor) */
+    }
     pthread_rwlock_wrlock(&nb->sw_lock);
     v->next = nb->vifs;
     nb->vifs = v;

@@ -257,10 +257,8 @@ static void connect_device(struct nb_vif *v)
 
 static const char *broken_reason(struct nb_vif *v)
 {
-    for (unsigned i = 0; i < v->nqueues; i++)
-        if (v->q[i].fatal_why)
-            return v->q[i].fatal_why;
-    return "protocol violation";
+    const char *why = atomic_load(&v->broken_why);
+    return why ? why : "protocol violation";
 }
 
 void nb_vif_evaluate(struct nb_vif *v)
