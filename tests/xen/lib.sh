@@ -27,6 +27,8 @@
 # Measurements (SRC and DST are dom0 or a guest name)
 #   xr_iperf SRC DST [SECONDS] [iperf3 args...]   print receiver Mbit/s (TCP)
 #   xr_rtt SRC DST [COUNT]                        print mean ping RTT in ms
+#   xr_iperf_cpu SRC DST SECONDS     print "Mbit/s dom0-CPU-s-per-GB" (xl list)
+#   xr_dom_cpu DOMID                 CPU seconds so far (xl list)
 #
 # Kernel netback
 #   xr_netback_unload   destroy all guests, rmmod xen-netback
@@ -283,6 +285,24 @@ xr_iperf() {
         sleep 2   # a server still busy with the previous test
     done
     return 1
+}
+
+# xr_dom_cpu DOMID: the domain's CPU seconds so far as the hypervisor
+# accounts them (xl list: every vCPU's running time, hypercalls included;
+# dom0's /proc/stat misses the softirq work the kernel's backend does from
+# the idle task, so it undercounts that backend against a userspace one)
+xr_dom_cpu() { xl list 2>/dev/null | awk -v d="$1" '$2 == d { t = $NF } END { print t + 0 }'; }
+
+# xr_iperf_cpu SRC DST SECONDS: one iperf3 (as xr_iperf) with dom0's CPU
+# time around it; prints "MBITS DOM0_CPU_S_PER_GB" (GB: 10^9 bytes at the
+# receiver's rate)
+xr_iperf_cpu() {
+    local c0 c1 v
+    c0=$(xr_dom_cpu 0)
+    v=$(xr_iperf "$1" "$2" "$3") || return 1
+    c1=$(xr_dom_cpu 0)
+    awk -v v="$v" -v a="$c0" -v b="$c1" -v s="$3" \
+        'BEGIN { gb = v * s / 8000; printf "%s %.3f\n", v, gb > 0 ? (b - a) / gb : 0 }'
 }
 
 # xr_rtt SRC DST [COUNT]: prints the mean round trip in ms

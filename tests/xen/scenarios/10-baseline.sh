@@ -28,15 +28,19 @@ xr_metric rtt_ms "$rtt"
 grtt=$(xr_rtt g2 g1 10) || xr_fail "ping g2 -> g1 failed"
 xr_metric guest_rtt_ms "$grtt"
 
-# measure METRIC SRC DST: one iperf3 run; a path that moves nothing fails
+# measure METRIC SRC DST [CPU_METRIC]: one iperf3 run (with dom0's CPU per
+# GB as CPU_METRIC); a path that moves nothing fails
 measure() {
-    local v
-    v=$(xr_iperf "$2" "$3" "$SECS") || xr_fail "iperf3 $2 -> $3 failed"
+    local v c
+    read -r v c <<<"$(xr_iperf_cpu "$2" "$3" "$SECS")"
+    [ -n "$v" ] || xr_fail "iperf3 $2 -> $3 failed"
     xr_metric "$1" "$v"
+    [ -n "${4:-}" ] && xr_metric "$4" "$c"
     awk -v v="$v" 'BEGIN { exit !(v > 0) }' || xr_fail "iperf3 $2 -> $3 moved nothing"
 }
-measure dom0_to_guest_mbps dom0 g1
-measure guest_to_dom0_mbps g1 dom0
+# rx / tx: the guest receives / transmits (the backend's own terms)
+measure dom0_to_guest_mbps dom0 g1 dom0_cpu_s_per_gb_rx
+measure guest_to_dom0_mbps g1 dom0 dom0_cpu_s_per_gb_tx
 measure guest_to_guest_mbps g2 g1
 
 xr_pass "stock netback/netfront: ping and iperf3 dom0<->guest and guest<->guest work"

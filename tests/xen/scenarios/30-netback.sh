@@ -63,16 +63,24 @@ xr_metric guest_tso 1
 
 rtt=$(xr_rtt dom0 n1 20) || xr_fail "ping dom0 -> n1 failed"
 xr_metric rtt_ms "$rtt"
-v=$(xr_iperf dom0 n1 "$SECS") || xr_fail "iperf3 dom0 -> n1 failed"
+read -r v c <<<"$(xr_iperf_cpu dom0 n1 "$SECS")"
+[ -n "$v" ] || xr_fail "iperf3 dom0 -> n1 failed"
 xr_metric dom0_to_guest_mbps "$v"
-v=$(xr_iperf n1 dom0 "$SECS") || xr_fail "iperf3 n1 -> dom0 failed"
+xr_metric dom0_cpu_s_per_gb_rx "$c"
+read -r v c <<<"$(xr_iperf_cpu n1 dom0 "$SECS")"
+[ -n "$v" ] || xr_fail "iperf3 n1 -> dom0 failed"
 xr_metric guest_to_dom0_mbps "$v"
-# beside the kernel's netback in this boot (scenario baseline)
+xr_metric dom0_cpu_s_per_gb_tx "$c"
+# beside the kernel's netback in this boot (scenario baseline): throughput,
+# dom0's CPU per GB (xl list) and the round trip, xnv over kernel
 base() { sed -n 's/.*"name":"baseline".*"'"$1"'":\([0-9.]*\).*/\1/p' "$XR_RESULTS" | head -n1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b }'; }
-for m in dom0_to_guest_mbps guest_to_dom0_mbps; do
-    k=$(base $m)
-    [ -n "$k" ] && xr_metric "${m%_mbps}_vs_kernel" "$(ratio "$(sed -n "s/^$m //p" "$XR_RUN/metrics/$XR_SCENARIO")" "$k")"
+mine() { sed -n "s/^$1 //p" "$XR_RUN/metrics/$XR_SCENARIO"; }
+for m in dom0_to_guest_mbps:dom0_to_guest_vs_kernel guest_to_dom0_mbps:guest_to_dom0_vs_kernel \
+         dom0_cpu_s_per_gb_rx:dom0_cpu_s_per_gb_vs_kernel_rx dom0_cpu_s_per_gb_tx:dom0_cpu_s_per_gb_vs_kernel_tx \
+         rtt_ms:rtt_vs_kernel; do
+    k=$(base "${m%%:*}")
+    [ -n "$k" ] && xr_metric "${m#*:}" "$(ratio "$(mine "${m%%:*}")" "$k")"
 done
 "$CTL" list >&2
 "$CTL" stats >&2
