@@ -2,6 +2,13 @@
  * grant-copy their fragments (map-free), hand each packet to the host port
  * with its offload metadata, answer every slot in ring order.
  *
+ * Each slot of a packet gets a page of its own in the arena, its data at the
+ * same offset there as in the guest's page: gntdev cuts a copy at the local
+ * page's edge and pins one page per operation, so a slot is one hypervisor
+ * copy, not two.  Slots that meet at a page's edge (full pages, a linear
+ * area running on into the next page) stay adjacent; the others go to the
+ * port as separate pieces of one writev.
+ *
  * On a fast-path bridge, the first bytes of each packet are copied first to
  * learn its destination: a unicast frame for another vif served here goes
  * straight from this guest's TX buffers into that guest's RX buffers with
@@ -16,7 +23,7 @@
 
 struct batch_state {
     enum xnv_tx_verdict verdict[NB_TX_BATCH];
-    uint32_t off[NB_TX_BATCH];          /* packet's place in the arena */
+    uint32_t off[NB_TX_BATCH];          /* packet's first page in the arena */
     uint32_t have[NB_TX_BATCH];         /* bytes of it already copied there */
     struct nb_vif *target[NB_TX_BATCH]; /* fast-path destination, or NULL */
     bool failed[NB_TX_BATCH];
@@ -32,20 +39,58 @@ static int16_t apply_mcast(struct nb_vif *v, const struct xnv_tx_pkt *p)
     return rc ? NETIF_RSP_ERROR : NETIF_RSP_OKAY;
 }
 
-/* Offloads, then the port.  The guest gets OKAY once we accepted the packet,
- * even if the host side drops it later (as a NIC would). */
-static int16_t deliver(struct nb_queue *q, const struct xnv_tx_pkt *p, uint8_t *frame)
+/* Where slot f of packet i lands in the arena. */
+static uint8_t *slot_dest(struct nb_queue *q, const struct batch_state *st, unsigned i, unsigned f)
 {
+    return q->tx_arena + st->off[i] + f * XNV_PAGE_SIZE + q->txp[i].frag[f].offset;
+}
+
+/* The packet's bytes as pieces for the port, adjacent slots merged. */
+static unsigned packet_iov(struct nb_queue *q, const struct batch_state *st, unsigned i, struct iovec *iov)
+{
+    const struct xnv_tx_pkt *p = &q->txp[i];
+    unsigned n = 0;
+    for (unsigned f = 0; f < p->nr_frags; f++) {
+        uint8_t *d = slot_dest(q, st, i, f);
+        if (n && (uint8_t *)iov[n - 1].iov_base + iov[n - 1].iov_len == d)
+            iov[n - 1].iov_len += p->frag[f].len;
+        else
+            iov[n++] = (struct iovec){ d, p->frag[f].len };
+    }
+    return n;
+}
+
+/* Offloads, then the port.  The guest gets OKAY once we accepted the packet,
+ * even if the host side drops it later (as a NIC would).  The headers are
+ * looked for in the first piece; only when they run past it (a frontend
+ * that splits them across slots not meeting at a page's edge) is the packet
+ * gathered into one piece first. */
+static int16_t deliver(struct nb_queue *q, const struct batch_state *st, unsigned i)
+{
+    const struct xnv_tx_pkt *p = &q->txp[i];
+    struct iovec iov[XNV_TX_MAX_FRAGS];
+    unsigned n = packet_iov(q, st, i, iov);
     const char *why = NULL;
     struct xnv_offload o;
-    if (xnv_offload_from_netif(frame, p->len, p->flags, p->gso_type, p->gso_size, &o, &why)) {
+    int rc = xnv_offload_from_netif_head(iov[0].iov_base, (uint32_t)iov[0].iov_len, p->len, p->flags,
+                                         p->gso_type, p->gso_size, &o, &why);
+    if (rc && n > 1) {
+        uint32_t at = 0;
+        for (unsigned k = 0; k < n; k++) {
+            memcpy(q->tx_gather + at, iov[k].iov_base, iov[k].iov_len);
+            at += (uint32_t)iov[k].iov_len;
+        }
+        iov[0] = (struct iovec){ q->tx_gather, p->len };
+        n = 1;
+        rc = xnv_offload_from_netif(q->tx_gather, p->len, p->flags, p->gso_type, p->gso_size, &o, &why);
+    }
+    if (rc) {
         NB_STAT_ADD(q, tx_drops, 1);
         return NETIF_RSP_ERROR;
     }
     struct virtio_net_hdr vh;
     xnv_offload_to_vnet(&o, &vh);
-    struct iovec iov = { frame, p->len };
-    if (xnv_port_send(q->vif->port, q->id, &vh, &iov, 1)) {
+    if (xnv_port_send(q->vif->port, q->id, &vh, iov, n)) {
         NB_STAT_ADD(q, tx_drops, 1);
         return NETIF_RSP_OKAY;
     }
@@ -82,7 +127,7 @@ static void copy_rest(struct nb_queue *q, struct batch_state *st, unsigned n)
             uint32_t skip = st->have[i] > pos ? st->have[i] - pos : 0;
             if (skip < fr->len)
                 xnv_copy_from_gref(&q->txb, q->vif->domid, fr->gref, (uint16_t)(fr->offset + skip),
-                                   (uint16_t)(fr->len - skip), q->tx_arena + st->off[i] + pos + skip,
+                                   (uint16_t)(fr->len - skip), slot_dest(q, st, i, f) + skip,
                                    (uint16_t)i);
             pos += fr->len;
         }
@@ -122,7 +167,7 @@ static int place_fast(struct nb_queue *q, struct batch_state *st, unsigned i, st
     struct xnv_rx_src src[XNV_TX_MAX_FRAGS + 1];
     unsigned ns = 0;
     uint32_t have = st->have[i];
-    src[ns++] = (struct xnv_rx_src){ .local = q->tx_arena + st->off[i], .len = have };
+    src[ns++] = (struct xnv_rx_src){ .local = slot_dest(q, st, i, 0), .len = have };
     for (unsigned f = 0; f < p->nr_frags; f++) {
         const struct xnv_tx_frag *fr = &p->frag[f];
         uint32_t skip = f == 0 ? have : 0;
@@ -197,14 +242,14 @@ static void switch_fast(struct nb_queue *q, struct batch_state *st, unsigned n)
             const struct xnv_tx_frag *f0 = &q->txp[i].frag[0];
             st->have[i] = f0->len < PEEK_BYTES ? f0->len : PEEK_BYTES;
             xnv_copy_from_gref(&q->txb, v->domid, f0->gref, f0->offset, (uint16_t)st->have[i],
-                               q->tx_arena + st->off[i], (uint16_t)i);
+                               slot_dest(q, st, i, 0), (uint16_t)i);
         }
     run_copy(q, &q->txb, st->failed, n);
 
     pthread_rwlock_rdlock(&v->nb->sw_lock);
     for (unsigned i = 0; i < n; i++)
         if (st->verdict[i] == XNV_TX_PACKET && !st->failed[i])
-            st->target[i] = fast_target(q, &q->txp[i], q->tx_arena + st->off[i]);
+            st->target[i] = fast_target(q, &q->txp[i], slot_dest(q, st, i, 0));
     for (unsigned i = 0; i < n; i++)
         if (st->target[i] && st->status[i] == NETIF_RSP_NULL)
             deliver_fast_to(q, st, n, st->target[i]);
@@ -218,7 +263,7 @@ static unsigned read_batch(struct nb_queue *q, struct batch_state *st, uint64_t 
     rmb();   /* requests are read after the producer index */
     uint32_t used = 0;
     unsigned n = 0;
-    while (n < NB_TX_BATCH && NB_ARENA_BYTES - used >= NB_FRAME_MAX) {
+    while (n < NB_TX_BATCH && NB_ARENA_BYTES - used >= XNV_TX_MAX_FRAGS * XNV_PAGE_SIZE) {
         struct xnv_tx_pkt *p = &q->txp[n];
         RING_IDX before = q->tx.req_cons;
         enum xnv_tx_verdict vd = xnv_tx_read(&q->tx, prod, p);
@@ -239,7 +284,7 @@ static unsigned read_batch(struct nb_queue *q, struct batch_state *st, uint64_t 
         st->failed[n] = false;
         st->status[n] = NETIF_RSP_NULL;   /* not decided yet */
         if (vd == XNV_TX_PACKET)
-            used += (p->len + 63u) & ~63u;
+            used += p->nr_frags * XNV_PAGE_SIZE;
         n++;
     }
     return n;
@@ -269,7 +314,7 @@ unsigned nb_tx_batch(struct nb_queue *q, uint64_t now_ns, uint64_t *wait_ns)
             NB_STAT_ADD(q, tx_errors, 1);
             status = NETIF_RSP_ERROR;
         } else {
-            status = deliver(q, p, q->tx_arena + st.off[i]);
+            status = deliver(q, &st, i);
         }
         xnv_tx_respond(&q->tx, p, status);
     }
