@@ -152,6 +152,20 @@ def profile(dirpath, be, d):
     return share, top, comm
 
 
+def ab_pairs(data):
+    """Per direction: the A/B rounds' throughputs of each build and the ratio
+    alt / xnv of every round that has both."""
+    out = {}
+    for d, _ in DIRECTIONS:
+        a = data.get(("ab-xnv", d), {}).get("mbps", {})
+        b = data.get(("ab-xnv-alt", d), {}).get("mbps", {})
+        runs = sorted(set(a) & set(b), key=int)
+        if runs:
+            out[d] = ([a[r] for r in runs], [b[r] for r in runs],
+                      [b[r] / a[r] for r in runs if a[r] > 0])
+    return out
+
+
 def fmt(x, nd=2):
     if x is None:
         return "-"
@@ -168,7 +182,7 @@ def main():
     ap.add_argument("--seconds", default="")
     a = ap.parse_args()
     data, errors = load_raw(os.path.join(a.dir, "raw.tsv"))
-    if any(be == "xnv-alt" for be, _ in data):
+    if ("xnv-alt", "rx") in data or ("xnv-alt", "tx") in data:
         BACKENDS.append("xnv-alt")
     names = {"kernel": "kernel netback", "xnv": "xnv-netbackd", "xnv-alt": "xnv-netbackd (alt)"}
     summary = {"rev": a.rev, "host_load": a.load, "iperf_seconds": a.seconds, "errors": errors, "paths": {}}
@@ -236,6 +250,19 @@ def main():
                 out.append(f"\nTop symbols, {be}, {label}: " +
                            ", ".join(f"`{s}` {p * 100:.1f} %" for p, s in top))
         out.append("")
+    ab = ab_pairs(data)
+    if ab:
+        out.append("\n### A/B of the two daemon builds on one guest (daemon swapped between transfers)\n")
+        out.append("| direction | rounds | xnv-netbackd Mbit/s (median) | alt Mbit/s (median) | alt / xnv per round: median (min-max) |")
+        out.append("|---|---|---|---|---|")
+        for d, label in DIRECTIONS:
+            if d not in ab:
+                continue
+            a_, b_, r = ab[d]
+            out.append(f"| {label} | {len(r)} | {fmt(med(a_))} | {fmt(med(b_))} | "
+                       f"{fmt(med(r))} ({fmt(min(r))}-{fmt(max(r))}) |")
+            summary.setdefault("ab", {})[d] = {"xnv": med(a_), "alt": med(b_), "ratio": med(r),
+                                                "ratios": r}
     if errors:
         out.append("\nFailed measurements: " + "; ".join(errors))
     print("\n".join(out))

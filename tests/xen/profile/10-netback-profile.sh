@@ -198,6 +198,47 @@ for RUN in $(seq "$RUNS"); do
     for _ in $(seq $(( (RUN - 1) % $# ))); do set -- "${@:2}" "$1"; done
     for b in "$@"; do phase "$b"; done
 done
+# A/B of the two daemon builds on one guest that stays up: the daemon is
+# swapped (a graceful exit keeps the guest's vif and rings) between short
+# counted transfers, A B B A A B ..., so that the pairs share the host's
+# drift far more closely than phases minutes apart do.
+ab_swap() {
+    nb_stop
+    rm -f "$SOCK"
+    "$1" >>"$XR_OUT/scenarios/$XR_SCENARIO.netbackd.log" 2>&1 &
+    NBPID=$!
+    echo "$NBPID" >>"$XR_RUN/daemons.$XR_SCENARIO"
+    for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+    xr_wait_ping 10.0.0.61 20
+}
+ab_one() {   # ab_one NAME: one counted transfer each way
+    local v
+    for DIR in rx tx; do
+        if [ $DIR = rx ]; then v=$(xr_iperf dom0 p1 "$AB_SECS"); else v=$(xr_iperf p1 dom0 "$AB_SECS"); fi
+        [ -n "$v" ] && raw mbps "$v" || fail "iperf3 ($BE $DIR) failed"
+    done
+}
+AB_ROUNDS=${XR_PROFILE_AB_ROUNDS:-6}
+AB_SECS=${XR_PROFILE_AB_SECONDS:-6}
+if [ -n "$ALT" ] && [ "$AB_ROUNDS" -gt 0 ]; then
+    xr_guests_down
+    xr_netback_unload || fail "cannot unload xen-netback"
+    ab_swap "$NB"
+    if xr_guest_up p1 10.0.0.61; then
+        for RUN in $(seq "$AB_ROUNDS"); do
+            for b in $([ $((RUN % 2)) = 1 ] && echo "xnv xnv-alt" || echo "xnv-alt xnv"); do
+                BE=ab-$b
+                ab_swap "$([ $b = xnv ] && echo "$NB" || echo "$ALT")" || fail "no ping after swapping to $b"
+                ab_one
+            done
+        done
+    else
+        fail "p1 did not come up for the A/B"
+    fi
+    xr_guests_down
+    nb_stop
+fi
+
 xr_netback_load
 xr_metric failures "$FAILS"
 [ "$FAILS" = 0 ] || xr_fail "$FAILS measurement(s) failed (out/profile/raw.tsv)"
