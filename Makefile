@@ -27,9 +27,12 @@ else
   SANFLAGS :=
 endif
 
+# The version: defined here only; the programs print it, xnv.pc carries it.
+XNV_VERSION := 0.1.0
+
 CC ?= gcc
 OPT ?= -O2
-CFLAGS_ALL := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -D_GNU_SOURCE \
+CFLAGS_ALL := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -D_GNU_SOURCE -DXNV_VERSION='"$(XNV_VERSION)"' \
               -Ilibxnv/include $(XEN_CFLAGS) $(SANFLAGS) $(CFLAGS)
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 LIBS := $(XEN_LIBS) -lpthread
@@ -67,6 +70,8 @@ $(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard tools/$(1)/*.c)) $(LIBXNV)
 	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(LIBS)
 endef
 $(foreach t,$(TOOL_NAMES),$(eval $(call tool_rule,$(t))))
+# What prints XNV_VERSION is rebuilt when the version changes.
+$(B)/obj/tools/xnv-netbackd/main.o $(B)/obj/tools/xnvctl/main.o $(B)/obj/tools/xnv-netfront/opts.o: Makefile
 
 $(B)/tests/suites.h: $(TEST_SRCS) Makefile
 	@mkdir -p $(dir $@)
@@ -81,7 +86,8 @@ deps:
 	@tools/install-deps.sh
 
 # The fast tests.  CK_DEFAULT_TIMEOUT bounds each test; the runner prints
-# "N passed, N failed" as its last line.
+# "N passed, N failed" as its last line (", N skipped" after it when a test
+# cannot run here: never counted as passed).
 check-unit: $(TEST_BIN) $(TOOL_BINS)
 	tests/cli/run.sh $(B)/bin
 	$(B)/bin/xnv-probe selftest-sim --guests both > $(B)/tests/probe-selftest.log 2>&1 || \
@@ -138,7 +144,7 @@ include mk/install.mk
 # XNV_BENCH_RUNS / XNV_BENCH_SECONDS / XNV_BENCH_WRK_SECONDS size it), one
 # after the other so that none disturbs another's timing.
 BENCH_SECONDS ?= 2
-.PHONY: bench-sim bench-callgrind bench-rig
+.PHONY: bench-sim bench-callgrind bench-rig profile-rig
 bench:
 	@tools/install-deps.sh
 	@$(MAKE) --no-print-directory all
@@ -154,4 +160,8 @@ bench-callgrind: all
 	tools/bench/callgrind.sh build/bench/callgrind.json
 bench-rig: all
 	tools/bench/rig-bench.sh
+# Where dom0's time goes per byte, the kernel's netback beside xnv-netbackd
+# (perf in dom0): build/xen/profile/summary.md, quoted by docs/netback-profile.md.
+profile-rig: all
+	tools/bench/rig-profile.sh
 include tests/fuzz/fuzz.mk

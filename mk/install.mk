@@ -1,5 +1,5 @@
 # Installation: included at the end of the top-level Makefile, so that $(B),
-# $(LIBXNV) and $(TOOL_NAMES) are known.
+# $(LIBXNV), $(TOOL_NAMES) and $(XNV_VERSION) are known.
 #
 #   make install   [PREFIX=/usr/local] [DESTDIR=] [SYSTEMDUNITDIR=...] ...
 #   make uninstall (same variables)
@@ -26,9 +26,6 @@ MODPROBEDIR    ?= $(SYSCONFDIR)/modprobe.d
 XNVCONFDIR     ?= $(SYSCONFDIR)/xnv
 
 INSTALL ?= install
-
-# The version, from the one place that defines it.
-XNV_VERSION_STR := $(shell sed -n 's/^.define XNV_VERSION "\(.*\)"/\1/p' tools/xnv-netbackd/main.c)
 
 # Programs: administration tools in sbin, the probe (useful unprivileged
 # with selftest-sim) in bin.  xnv-netfront only when it is built here.
@@ -57,7 +54,7 @@ install: $(LIBXNV) $(XNV_SBIN_PROGS:%=$(B)/bin/%) $(XNV_BIN_PROGS:%=$(B)/bin/%)
 	  '' \
 	  'Name: xnv' \
 	  'Description: userspace network virtualization for Xen: netif backend and frontend engines' \
-	  'Version: $(XNV_VERSION_STR)' \
+	  'Version: $(XNV_VERSION)' \
 	  'Requires.private: xencontrol xenstore xengnttab xenevtchn' \
 	  'Libs: -L$${libdir} -lxnv' \
 	  'Libs.private: -lpthread' \

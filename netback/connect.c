@@ -231,6 +231,7 @@ int nb_connect(struct nb_vif *v, char *err, size_t errlen)
         return -EIO;
     }
     xnv_port_set_carrier(v->port, true);
+    atomic_store(&v->broken_why, NULL);
     atomic_store(&v->broken, false);
     for (unsigned i = 0; i < v->nqueues; i++) {
         rc = nb_queue_start(&v->q[i]);
@@ -276,7 +277,7 @@ void nb_disconnect(struct nb_vif *v)
         memset(q, 0, sizeof *q);
         q->stats = keep;
         q->rx_lock = lock;
-        q->stop_fd = -1;
+        q->wake_fd = -1;
     }
     v->data_running = false;
 }

@@ -43,14 +43,16 @@ static void stats_json(FILE *o, const struct xnv_queue_stats *s)
     fprintf(o, "{\"tx_packets\":%llu,\"tx_bytes\":%llu,\"tx_drops\":%llu,\"tx_errors\":%llu,"
                "\"rx_packets\":%llu,\"rx_bytes\":%llu,\"rx_drops\":%llu,\"rx_errors\":%llu,"
                "\"notify_sent\":%llu,\"notify_recv\":%llu,\"copy_calls\":%llu,"
-               "\"copy_segments\":%llu,\"stalls\":%llu,\"fastpath_packets\":%llu}",
+               "\"copy_segments\":%llu,\"stalls\":%llu,\"fastpath_packets\":%llu,"
+               "\"idle_loops\":%llu}",
             (unsigned long long)s->tx_packets, (unsigned long long)s->tx_bytes,
             (unsigned long long)s->tx_drops, (unsigned long long)s->tx_errors,
             (unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
             (unsigned long long)s->rx_drops, (unsigned long long)s->rx_errors,
             (unsigned long long)s->notify_sent, (unsigned long long)s->notify_recv,
             (unsigned long long)s->copy_calls, (unsigned long long)s->copy_segments,
-            (unsigned long long)s->stalls, (unsigned long long)s->fastpath_packets);
+            (unsigned long long)s->stalls, (unsigned long long)s->fastpath_packets,
+            (unsigned long long)s->idle_loops);
 }
 
 static void list_json(FILE *o, struct xnv_netback *nb)

@@ -2,6 +2,7 @@
  * xenstore watch events; queue threads report protocol violations through an
  * eventfd so that they are handled here too. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <syslog.h>
 #include <unistd.h>
+#include <xen/io/xenbus.h>
 #include "nb.h"
 #include "xnv/parse.h"
 
@@ -46,8 +48,10 @@ static struct nb_vif *add_vif(struct xnv_netback *nb, xnv_domid_t dom, unsigned 
     pthread_mutex_init(&v->mcast_lock, NULL);
     pthread_rwlock_init(&v->hash_lock, NULL);
     v->ctrl_port = -1;
-    for (unsigned i = 0; i < NB_MAX_QUEUES; i++)
+    for (unsigned i = 0; i < NB_MAX_QUEUES; i++) {
         pthread_mutex_init(&v->q[i].rx_lock, NULL);
+        v->q[i].wake_fd = -1;     /* none yet (0 is a valid descriptor) */
+    }
     pthread_rwlock_wrlock(&nb->sw_lock);
     v->next = nb->vifs;
     nb->vifs = v;
@@ -258,7 +262,7 @@ void xnv_netback_shutdown(struct xnv_netback *nb, bool close_guests)
     while (nb->vifs) {
         struct nb_vif *v = nb->vifs;
         if (close_guests && v->phase != NB_PROBING)
-            nb_write_state(v, 6 /* XenbusStateClosed */);
+            nb_write_state(v, XenbusStateClosed);
         destroy_vif(nb, v, !close_guests && v->phase == NB_CONNECTED);
     }
     xnv_xs_unwatch(nb->hv, nb->root, TOKEN_ROOT);
@@ -290,6 +294,13 @@ unsigned xnv_netback_list(struct xnv_netback *nb, struct xnv_vif_info *out, unsi
     }
     return n;
 }
+
+/* xnv_netback_stats sums the counters as an array of uint64_t: the struct
+ * must hold nothing else (a new last field must be named here too). */
+_Static_assert(sizeof(struct xnv_queue_stats) % sizeof(uint64_t) == 0 &&
+               offsetof(struct xnv_queue_stats, idle_loops) + sizeof(uint64_t) ==
+                   sizeof(struct xnv_queue_stats),
+               "struct xnv_queue_stats must be made only of uint64_t counters");
 
 int xnv_netback_stats(struct xnv_netback *nb, xnv_domid_t domid, unsigned devid, int queue,
                       struct xnv_queue_stats *out)

@@ -1,4 +1,21 @@
-/* Private to the netback engine: the daemon, its vifs and their queues. */
+/* Private to the netback engine: the daemon, its vifs and their queues.
+ *
+ * One job per file:
+ *   daemon.c            the control plane: the vifs under backend/vif, watch
+ *                       events, protocol violations reported by the queues;
+ *   xenbus.c            one vif's xenbus state machine (probe -> InitWait ->
+ *                       Connected -> Closed);
+ *   connect.c           the frontend's keys -> rings, event channels,
+ *                       features; the teardown;
+ *   queue.c             one data-path thread per queue, the event-storm pause;
+ *   tx.c / rx.c         one batch of guest transmit / guest receive;
+ *   switch.c            the fast path's table: vifs by bridge and MAC;
+ *   ctrl.c              the control ring (hashing), from queue 0's thread;
+ *   credit.c            the `rate` token bucket;
+ *   peers.c             the peer lists of the direct channels (interdomain/);
+ *   log.c               logging through the configured sink;
+ *   control_socket.c    xnvctl's socket: list, statistics (JSON, tables);
+ *   daemon_config.c     xnv-netbackd's configuration file. */
 #ifndef XNV_NB_H
 #define XNV_NB_H
 
@@ -14,6 +31,7 @@
 #include "xnv/mcast.h"
 #include "xnv/netback.h"
 #include "xnv/netif.h"
+#include "xnv/rx.h"
 #include "xnv/tx.h"
 
 #define NB_MAX_QUEUES      XNV_PORT_MAX_QUEUES
@@ -41,7 +59,8 @@ bool nb_credit_take(struct nb_credit *c, uint32_t len, uint64_t now_ns, uint64_t
 
 struct nb_pending_rx {            /* a frame read from the port, not yet placed */
     uint32_t off, len;            /* in the RX arena */
-    struct virtio_net_hdr vh;
+    struct xnv_rx_meta m;         /* its offloads for the guest, decided once */
+    uint8_t queue;                /* the guest queue it is steered to */
 };
 
 struct nb_queue {
@@ -55,7 +74,8 @@ struct nb_queue {
     pthread_t thread;
     bool running;
     atomic_bool stop;
-    int stop_fd;                  /* eventfd: wakes the thread to stop */
+    int wake_fd;                  /* eventfd: wakes the thread to stop, or to place
+                                   * frames into another queue's ring; -1: none */
 
     /* TX */
     struct xnv_copy_batch txb;
@@ -71,6 +91,12 @@ struct nb_queue {
     uint64_t stall_since_ns;      /* 0: not stalled */
     bool carrier_off;
     unsigned empty_wakeups;       /* events that brought no work (storm throttle) */
+
+    /* Threads of this vif's other queues whose frames, steered here by the
+     * frontend's hash mapping, wait for buffers on this ring: the slots each
+     * one's first frame needs (0: not waiting).  The guest notifies this
+     * queue when it posts them, so this queue's thread wakes those. */
+    atomic_uint rx_wait_need[NB_MAX_QUEUES];
 
     struct xnv_queue_stats stats;
     const char *fatal_why;
@@ -123,6 +149,7 @@ struct nb_vif {
     uint64_t fail_log_since_ns;
     unsigned fail_log_lines, fail_log_dropped;
     atomic_bool broken;
+    _Atomic(const char *) broken_why;   /* the first protocol violation found */
     struct nb_vif *next;
 };
 
@@ -157,6 +184,10 @@ void nb_disconnect(struct nb_vif *v);
 int nb_queue_start(struct nb_queue *q);
 void nb_queue_stop(struct nb_queue *q);
 void nb_queue_release(struct nb_queue *q);
+#define NB_WHY_RX_AHEAD "RX request producer more than a ring ahead of the consumer"
+/* A protocol violation by v's frontend, found by any data-path thread: the
+ * daemon disconnects v with why (the first one found) in its error node. */
+void nb_vif_break(struct nb_vif *v, const char *why);
 
 /* switch.c: the fast path between vifs on one bridge */
 bool nb_bridge_has_fastpath(const struct xnv_netback *nb, const char *bridge);
@@ -178,8 +209,9 @@ unsigned nb_rx_batch(struct nb_queue *q, uint64_t now_ns);
 /* ctrl.c: the control ring, from queue 0's thread; returns requests handled */
 unsigned nb_ctrl_poll(struct nb_queue *q);
 bool nb_rx_port_wanted(const struct nb_queue *q);
-/* RX ring slots the first waiting frame needs (its GSO extra included). */
-unsigned nb_rx_slots_needed(const struct nb_queue *q);
+/* For each queue of the vif: the RX ring slots (GSO extra included) that
+ * the first of q's waiting frames steered there needs; 0: none waits. */
+void nb_rx_needs(const struct nb_queue *q, unsigned need[NB_MAX_QUEUES]);
 
 
 #endif

@@ -21,22 +21,82 @@ static void drain_events(struct nb_queue *q)
     }
 }
 
-static void report_fatal(struct nb_queue *q)
+static void wake(int fd)
 {
-    atomic_store(&q->vif->broken, true);
     uint64_t one = 1;
-    if (write(q->vif->nb->wake_fd, &one, sizeof one) < 0) { /* counter full: already pending */ }
+    if (write(fd, &one, sizeof one) < 0) { /* counter full: a wakeup is pending anyway */ }
 }
 
-/* A frame waits for guest buffers: ask to be notified only once the guest
- * has posted as many as it needs (asking for "any new request" would wake
- * us, and spin us, on every buffer while a large frame still cannot fit). */
+void nb_vif_break(struct nb_vif *v, const char *why)
+{
+    const char *none = NULL;
+    atomic_compare_exchange_strong(&v->broken_why, &none, why);
+    atomic_store(&v->broken, true);
+    wake(v->nb->wake_fd);
+}
+
+/* Ask the guest to notify tq's RX channel once it has posted need buffers
+ * beyond those consumed, unless an earlier notification is still asked for
+ * (another queue's frame waiting there needs fewer); true when the room is
+ * there already.  Under tq's lock: other threads consume tq's requests. */
+static bool rx_arm(struct nb_queue *tq, unsigned need)
+{
+    netif_rx_back_ring_t *r = &tq->rx;
+    pthread_mutex_lock(&tq->rx_lock);
+    RING_IDX want = r->req_cons + need, prod = r->sring->req_prod;
+    if ((RING_IDX)(r->sring->req_event - prod - 1) >= (RING_IDX)(want - prod - 1))
+        r->sring->req_event = want;
+    mb();   /* the event is set before the producer is read again */
+    bool room = (RING_IDX)(r->sring->req_prod - r->req_cons) >= need;
+    pthread_mutex_unlock(&tq->rx_lock);
+    return room;
+}
+
+/* Frames wait for guest buffers, on our ring or, steered there by the
+ * frontend's hash mapping, on another queue's.  Ask to be woken only once
+ * each ring has room for the first frame bound for it (asking for "any new
+ * request" would wake us, and spin us, on every buffer while a large frame
+ * still cannot fit): the guest's event on our ring wakes us; on another
+ * queue's ring it wakes that queue's thread, which wakes us (kick_waiters). */
 static bool rx_room_arrived(struct nb_queue *q)
 {
-    RING_IDX need = nb_rx_slots_needed(q);
-    q->rx.sring->req_event = q->rx.req_cons + need;
-    mb();   /* the event is set before the producer is read again */
-    return (RING_IDX)(q->rx.sring->req_prod - q->rx.req_cons) >= need;
+    unsigned need[NB_MAX_QUEUES];
+    nb_rx_needs(q, need);
+    bool room = false;
+    for (unsigned t = 0; t < q->vif->nqueues; t++) {
+        struct nb_queue *tq = &q->vif->q[t];
+        if (tq != q)
+            atomic_store(&tq->rx_wait_need[q->id], need[t]);   /* before the check below */
+        if (need[t] && rx_arm(tq, need[t]))
+            room = true;
+    }
+    return room;
+}
+
+/* Wake the threads of the vif's other queues whose frames wait for room on
+ * our ring, once the guest posted what the first one needs; true when one
+ * was woken (work done for the guest, not an empty wakeup). */
+static bool kick_waiters(struct nb_queue *q)
+{
+    struct nb_vif *v = q->vif;
+    bool woke = false, known = false;
+    RING_IDX room = 0;
+    for (unsigned i = 0; i < v->nqueues; i++) {
+        unsigned need = atomic_load(&q->rx_wait_need[i]);
+        if (!need)
+            continue;
+        if (!known) {
+            pthread_mutex_lock(&q->rx_lock);
+            room = q->rx.sring->req_prod - q->rx.req_cons;
+            pthread_mutex_unlock(&q->rx_lock);
+            known = true;
+        }
+        if (room >= need && atomic_compare_exchange_strong(&q->rx_wait_need[i], &need, 0)) {
+            wake(v->q[i].wake_fd);
+            woke = true;
+        }
+    }
+    return woke;
 }
 
 /* Arm the ring events; true when work arrived meanwhile. */
@@ -56,25 +116,26 @@ static void *queue_main(void *arg)
     unsigned stall_poll_ms = q->vif->nb->cfg.stall_timeout_ms / 4 + 1;
     while (!atomic_load(&q->stop)) {
         uint64_t now = xnv_now_ns(), tx_wait = 0;
-        unsigned work = nb_ctrl_poll(q);
+        unsigned work = nb_ctrl_poll(q) + kick_waiters(q);
         if (!q->fatal_why)
             work += nb_tx_batch(q, now, &tx_wait);
         if (!q->fatal_why)
             work += nb_rx_batch(q, now);
         if (q->fatal_why) {
-            report_fatal(q);
+            nb_vif_break(q->vif, q->fatal_why);
             break;
         }
         if (work) {
             q->empty_wakeups = 0;
             continue;
         }
+        NB_STAT_ADD(q, idle_loops, 1);
         if (!tx_wait && final_check(q))
             continue;
 
         struct pollfd pfd[3] = {
             { .fd = xnv_evtchn_fd(q->ch), .events = POLLIN },
-            { .fd = q->stop_fd, .events = POLLIN },
+            { .fd = q->wake_fd, .events = POLLIN },
             { .fd = xnv_port_fd(q->vif->port, q->id), .events = POLLIN },
         };
         int nfds = nb_rx_port_wanted(q) ? 3 : 2;
@@ -85,6 +146,8 @@ static void *queue_main(void *arg)
             timeout = (int)stall_poll_ms;
         if (poll(pfd, (nfds_t)nfds, timeout) < 0 && errno != EINTR)
             break;
+        uint64_t n;
+        if ((pfd[1].revents & POLLIN) && read(q->wake_fd, &n, sizeof n) < 0) { /* raced: drained */ }
         if (pfd[0].revents & POLLIN) {
             /* A storm: pause before taking the next event, 1 ms at first,
              * twice as long after each further STORM_EMPTY_WAKEUPS empty
@@ -114,8 +177,8 @@ int nb_queue_start(struct nb_queue *q)
     q->tx_arena = aligned_alloc(XNV_PAGE_SIZE, NB_ARENA_BYTES);
     q->rx_arena = aligned_alloc(XNV_PAGE_SIZE, NB_ARENA_BYTES);
     q->tx_gather = malloc(NB_FRAME_MAX);
-    q->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (!q->txp || !q->pend || !q->tx_arena || !q->rx_arena || !q->tx_gather || q->stop_fd < 0 ||
+    q->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (!q->txp || !q->pend || !q->tx_arena || !q->rx_arena || !q->tx_gather || q->wake_fd < 0 ||
         /* fast path: up to 17 destination pages + 19 source pieces per packet */
         xnv_copy_batch_init(&q->txb, NB_TX_BATCH * (2 * XNV_TX_MAX_FRAGS + 2)) ||
         xnv_copy_batch_init(&q->rxb, NB_RX_BATCH * (NB_FRAME_MAX / XNV_PAGE_SIZE + 1)))
@@ -136,8 +199,7 @@ void nb_queue_stop(struct nb_queue *q)
     if (!q->running)
         return;
     atomic_store(&q->stop, true);
-    uint64_t one = 1;
-    if (write(q->stop_fd, &one, sizeof one) < 0) { /* the flag alone stops it */ }
+    wake(q->wake_fd);
     pthread_join(q->thread, NULL);
     q->running = false;
 }
@@ -152,10 +214,10 @@ void nb_queue_release(struct nb_queue *q)
     free(q->rx_arena);
     xnv_copy_batch_free(&q->txb);
     xnv_copy_batch_free(&q->rxb);
-    if (q->stop_fd > 0)
-        close(q->stop_fd);
+    if (q->wake_fd >= 0)
+        close(q->wake_fd);
     q->txp = NULL;
     q->pend = NULL;
     q->tx_arena = q->rx_arena = q->tx_gather = NULL;
-    q->stop_fd = -1;
+    q->wake_fd = -1;
 }

@@ -28,38 +28,25 @@ bool nb_rx_port_wanted(const struct nb_queue *q)
     return q->npend < q->vif->nb->cfg.rx_queue_frames && NB_ARENA_BYTES - arena_end(q) >= NB_FRAME_MAX;
 }
 
-unsigned nb_rx_slots_needed(const struct nb_queue *q)
+void nb_rx_needs(const struct nb_queue *q, unsigned need[NB_MAX_QUEUES])
 {
-    if (q->npend == 0)
-        return 1;
-    const struct nb_pending_rx *pr = &q->pend[0];
-    struct xnv_rx_meta m = { .gso_type = pr->vh.gso_type != VIRTIO_NET_HDR_GSO_NONE
-                                             ? XEN_NETIF_GSO_TYPE_TCPV4 : XEN_NETIF_GSO_TYPE_NONE };
-    return xnv_rx_slots(pr->len, &m);
-}
-
-/* Read what the port has, while there is room. */
-static void fill(struct nb_queue *q)
-{
-    while (nb_rx_port_wanted(q)) {
-        struct nb_pending_rx *pr = &q->pend[q->npend];
-        pr->off = arena_end(q);
-        int n = xnv_port_recv(q->vif->port, q->id, &pr->vh, q->rx_arena + pr->off, NB_FRAME_MAX);
-        if (n < 0)
-            break;
-        pr->len = (uint32_t)n;
-        q->npend++;
+    memset(need, 0, NB_MAX_QUEUES * sizeof *need);
+    for (unsigned i = 0; i < q->npend; i++) {
+        const struct nb_pending_rx *pr = &q->pend[i];
+        if (!need[pr->queue])
+            need[pr->queue] = xnv_rx_slots(pr->len, &pr->m);
     }
 }
 
-/* Offloads as the guest negotiated; false: the frame cannot be delivered. */
-static bool prepare(struct nb_queue *q, struct nb_pending_rx *pr, struct xnv_rx_meta *m)
+/* Offloads as the guest negotiated, into pr->m; false: the frame cannot be
+ * delivered. */
+static bool prepare(struct nb_queue *q, struct nb_pending_rx *pr, const struct virtio_net_hdr *vh)
 {
     const char *why;
     struct xnv_offload o;
     uint8_t *f = q->rx_arena + pr->off;
     if (pr->len < XNV_ETH_HLEN || pr->len > XNV_RX_MAX_LEN ||
-        xnv_offload_from_vnet(&pr->vh, pr->len, &o, &why) ||
+        xnv_offload_from_vnet(vh, pr->len, &o, &why) ||
         xnv_offload_for_peer(f, pr->len, &o, q->vif->neg.flags))
         return false;
     if (q->vif->mcast_on && (f[0] & 1) && !(f[0] == 0xff && f[1] == 0xff)) {
@@ -69,9 +56,44 @@ static bool prepare(struct nb_queue *q, struct nb_pending_rx *pr, struct xnv_rx_
         if (!pass)
             return false;
     }
-    *m = (struct xnv_rx_meta){ .flags = xnv_offload_rx_flags(&o), .gso_type = o.gso_type,
-                               .gso_size = o.gso_size };
+    pr->m = (struct xnv_rx_meta){ .flags = xnv_offload_rx_flags(&o), .gso_type = o.gso_type,
+                                  .gso_size = o.gso_size };
     return true;
+}
+
+/* The queue a frame goes to: the frontend's hash mapping when it set one
+ * up through the control ring, else the queue it arrived on. */
+static struct nb_queue *steer(struct nb_queue *q, const uint8_t *f, uint32_t len)
+{
+    struct nb_vif *v = q->vif;
+    if (!atomic_load(&v->hashing))
+        return q;
+    pthread_rwlock_rdlock(&v->hash_lock);
+    int t = xnv_hash_queue(&v->hash, v->nqueues, f, len);
+    pthread_rwlock_unlock(&v->hash_lock);
+    return t < 0 ? q : &v->q[t];
+}
+
+/* Read what the port has, while there is room.  Each frame is prepared and
+ * steered once, here: completing a checksum changes the frame, so a frame
+ * that waits for guest buffers must not be prepared again. */
+static void fill(struct nb_queue *q)
+{
+    while (nb_rx_port_wanted(q)) {
+        struct nb_pending_rx *pr = &q->pend[q->npend];
+        struct virtio_net_hdr vh;
+        pr->off = arena_end(q);
+        int n = xnv_port_recv(q->vif->port, q->id, &vh, q->rx_arena + pr->off, NB_FRAME_MAX);
+        if (n < 0)
+            break;
+        pr->len = (uint32_t)n;
+        if (!prepare(q, pr, &vh)) {
+            NB_STAT_ADD(q, rx_drops, 1);
+            continue;
+        }
+        pr->queue = (uint8_t)steer(q, q->rx_arena + pr->off, pr->len)->id;
+        q->npend++;
+    }
 }
 
 /* Forget the pending frames marked done, keeping the others in order at
@@ -120,23 +142,9 @@ static void stall_check(struct nb_queue *q, unsigned placed, uint64_t now_ns)
     }
 }
 
-/* The queue a frame goes to: the frontend's hash mapping when it set one
- * up through the control ring, else the queue it arrived on. */
-static struct nb_queue *steer(struct nb_queue *q, const uint8_t *f, uint32_t len)
-{
-    struct nb_vif *v = q->vif;
-    if (!atomic_load(&v->hashing))
-        return q;
-    pthread_rwlock_rdlock(&v->hash_lock);
-    int t = xnv_hash_queue(&v->hash, v->nqueues, f, len);
-    pthread_rwlock_unlock(&v->hash_lock);
-    return t < 0 ? q : &v->q[t];
-}
-
-/* Place the frames bound for tq, in order, under tq's lock; one copy call.
- * Returns frames placed or dropped (marked in done[]). */
-static unsigned place_into(struct nb_queue *q, struct nb_queue *tq, struct nb_queue *const *target,
-                           const struct xnv_rx_meta *meta, const bool *ok, bool *done, unsigned n)
+/* Place the first n waiting frames bound for tq, in order, under tq's lock;
+ * one copy call.  Returns frames placed (marked in done[]). */
+static unsigned place_into(struct nb_queue *q, struct nb_queue *tq, bool *done, unsigned n)
 {
     struct xnv_rx_placed placed[NB_RX_BATCH];
     bool in[NB_RX_BATCH] = { false };
@@ -146,19 +154,13 @@ static unsigned place_into(struct nb_queue *q, struct nb_queue *tq, struct nb_qu
     rmb();
     xnv_copy_batch_reset(&q->rxb);
     for (unsigned i = 0; i < n; i++) {
-        if (target[i] != tq)
-            continue;
-        if (!ok[i]) {
-            NB_STAT_ADD(tq, rx_drops, 1);
-            done[i] = true;
-            handled++;
-            continue;
-        }
         const struct nb_pending_rx *pr = &q->pend[i];
-        int rc = xnv_rx_place(&tq->rx, prod, tq->vif->domid, q->rx_arena + pr->off, pr->len, &meta[i],
+        if (pr->queue != tq->id)
+            continue;
+        int rc = xnv_rx_place(&tq->rx, prod, tq->vif->domid, q->rx_arena + pr->off, pr->len, &pr->m,
                               &q->rxb, (uint16_t)i, &placed[i]);
-        if (rc == -EPROTO && tq == q)
-            q->fatal_why = "RX request producer more than a ring ahead of the consumer";
+        if (rc == -EPROTO)      /* on any queue of the vif, steered frames included */
+            q->fatal_why = NB_WHY_RX_AHEAD;
         if (rc)
             break;              /* no buffers (or no room): the rest wait, in order */
         in[i] = done[i] = true;
@@ -204,20 +206,14 @@ unsigned nb_rx_batch(struct nb_queue *q, uint64_t now_ns)
         return 0;
 
     unsigned n = q->npend < NB_RX_BATCH ? q->npend : NB_RX_BATCH;
-    struct nb_queue *target[NB_RX_BATCH];
-    struct xnv_rx_meta meta[NB_RX_BATCH];
-    bool ok[NB_RX_BATCH], done[NB_RX_BATCH] = { false };
-    for (unsigned i = 0; i < n; i++) {
-        ok[i] = prepare(q, &q->pend[i], &meta[i]);
-        target[i] = ok[i] ? steer(q, q->rx_arena + q->pend[i].off, q->pend[i].len) : q;
-    }
+    bool done[NB_RX_BATCH] = { false };
     unsigned handled = 0;
     for (unsigned i = 0; i < n && !q->fatal_why; i++) {
         bool first = !done[i];
         for (unsigned k = 0; k < i && first; k++)
-            first = target[k] != target[i];
+            first = q->pend[k].queue != q->pend[i].queue;
         if (first)
-            handled += place_into(q, target[i], target, meta, ok, done, n);
+            handled += place_into(q, &q->vif->q[q->pend[i].queue], done, n);
     }
     consume(q, done, n);
     stall_check(q, handled, now_ns);

@@ -20,6 +20,9 @@
 #include "xnv/rx.h"
 
 #define PEEK_BYTES 64u        /* enough for the Ethernet header and a VLAN tag */
+/* With a partial checksum or GSO: the headers those are checked against too
+ * (Ethernet, VLAN tag, IPv4 and TCP with their longest options: 138). */
+#define PEEK_HDR_BYTES 256u
 
 struct batch_state {
     enum xnv_tx_verdict verdict[NB_TX_BATCH];
@@ -39,25 +42,48 @@ static int16_t apply_mcast(struct nb_vif *v, const struct xnv_tx_pkt *p)
     return rc ? NETIF_RSP_ERROR : NETIF_RSP_OKAY;
 }
 
+/* Where bytes [from, to) of a packet meet its fragment holding bytes
+ * [pos, pos + len): [*a, *b) within the fragment; false when they do not. */
+static bool frag_part(uint32_t pos, uint32_t len, uint32_t from, uint32_t to, uint32_t *a, uint32_t *b)
+{
+    *a = from > pos ? from - pos : 0;
+    *b = to - pos < len ? to - pos : len;
+    return to > pos && *a < *b;
+}
+
 /* Where slot f of packet i lands in the arena. */
 static uint8_t *slot_dest(struct nb_queue *q, const struct batch_state *st, unsigned i, unsigned f)
 {
     return q->tx_arena + st->off[i] + f * XNV_PAGE_SIZE + q->txp[i].frag[f].offset;
 }
 
-/* The packet's bytes as pieces for the port, adjacent slots merged. */
-static unsigned packet_iov(struct nb_queue *q, const struct batch_state *st, unsigned i, struct iovec *iov)
+/* Bytes [from, to) of packet i as pieces of the arena, adjacent slots
+ * merged; returns the count. */
+static unsigned packet_iov(struct nb_queue *q, const struct batch_state *st, unsigned i, uint32_t from,
+                           uint32_t to, struct iovec *iov)
 {
     const struct xnv_tx_pkt *p = &q->txp[i];
     unsigned n = 0;
-    for (unsigned f = 0; f < p->nr_frags; f++) {
-        uint8_t *d = slot_dest(q, st, i, f);
+    uint32_t pos = 0, a, b;
+    for (unsigned f = 0; f < p->nr_frags; pos += p->frag[f++].len) {
+        if (!frag_part(pos, p->frag[f].len, from, to, &a, &b))
+            continue;
+        uint8_t *d = slot_dest(q, st, i, f) + a;
         if (n && (uint8_t *)iov[n - 1].iov_base + iov[n - 1].iov_len == d)
-            iov[n - 1].iov_len += p->frag[f].len;
+            iov[n - 1].iov_len += b - a;
         else
-            iov[n++] = (struct iovec){ d, p->frag[f].len };
+            iov[n++] = (struct iovec){ d, b - a };
     }
     return n;
+}
+
+/* Gather the pieces into buf (which holds their total). */
+static void gather(uint8_t *buf, const struct iovec *iov, unsigned n)
+{
+    for (unsigned k = 0; k < n; k++) {
+        memcpy(buf, iov[k].iov_base, iov[k].iov_len);
+        buf += iov[k].iov_len;
+    }
 }
 
 /* Offloads, then the port.  The guest gets OKAY once we accepted the packet,
@@ -69,17 +95,13 @@ static int16_t deliver(struct nb_queue *q, const struct batch_state *st, unsigne
 {
     const struct xnv_tx_pkt *p = &q->txp[i];
     struct iovec iov[XNV_TX_MAX_FRAGS];
-    unsigned n = packet_iov(q, st, i, iov);
+    unsigned n = packet_iov(q, st, i, 0, p->len, iov);
     const char *why = NULL;
     struct xnv_offload o;
     int rc = xnv_offload_from_netif_head(iov[0].iov_base, (uint32_t)iov[0].iov_len, p->len, p->flags,
                                          p->gso_type, p->gso_size, &o, &why);
     if (rc && n > 1) {
-        uint32_t at = 0;
-        for (unsigned k = 0; k < n; k++) {
-            memcpy(q->tx_gather + at, iov[k].iov_base, iov[k].iov_len);
-            at += (uint32_t)iov[k].iov_len;
-        }
+        gather(q->tx_gather, iov, n);
         iov[0] = (struct iovec){ q->tx_gather, p->len };
         n = 1;
         rc = xnv_offload_from_netif(q->tx_gather, p->len, p->flags, p->gso_type, p->gso_size, &o, &why);
@@ -113,48 +135,71 @@ static void run_copy(struct nb_queue *q, struct xnv_copy_batch *b, bool *failed,
         xnv_copy_batch_failures(b, failed, n);
 }
 
+
+/* Copy segments for bytes [from, to) of packet i into its place in the arena. */
+static void add_copies(struct nb_queue *q, const struct batch_state *st, unsigned i, uint32_t from,
+                       uint32_t to)
+{
+    const struct xnv_tx_pkt *p = &q->txp[i];
+    uint32_t pos = 0, a, b;
+    for (unsigned f = 0; f < p->nr_frags; pos += p->frag[f++].len)
+        if (frag_part(pos, p->frag[f].len, from, to, &a, &b))
+            xnv_copy_from_gref(&q->txb, q->vif->domid, p->frag[f].gref, (uint16_t)(p->frag[f].offset + a),
+                               (uint16_t)(b - a), slot_dest(q, st, i, f) + a, (uint16_t)i);
+}
+
 /* Copy what is not yet in the arena (bytes from have[i] on) of ordinary packets. */
 static void copy_rest(struct nb_queue *q, struct batch_state *st, unsigned n)
 {
     xnv_copy_batch_reset(&q->txb);
-    for (unsigned i = 0; i < n; i++) {
-        if (st->verdict[i] != XNV_TX_PACKET || st->target[i] || st->failed[i])
-            continue;
-        const struct xnv_tx_pkt *p = &q->txp[i];
-        uint32_t pos = 0;
-        for (unsigned f = 0; f < p->nr_frags; f++) {
-            const struct xnv_tx_frag *fr = &p->frag[f];
-            uint32_t skip = st->have[i] > pos ? st->have[i] - pos : 0;
-            if (skip < fr->len)
-                xnv_copy_from_gref(&q->txb, q->vif->domid, fr->gref, (uint16_t)(fr->offset + skip),
-                                   (uint16_t)(fr->len - skip), slot_dest(q, st, i, f) + skip,
-                                   (uint16_t)i);
-            pos += fr->len;
-        }
-    }
+    for (unsigned i = 0; i < n; i++)
+        if (st->verdict[i] == XNV_TX_PACKET && !st->target[i] && !st->failed[i])
+            add_copies(q, st, i, st->have[i], q->txp[i].len);
     run_copy(q, &q->txb, st->failed, n);
 }
 
-/* A fast-path destination for packet p, whose first bytes are at hdr:
- * unicast, served here, connected on our bridge, able to take its offloads. */
-static struct nb_vif *fast_target(struct nb_queue *q, const struct xnv_tx_pkt *p, const uint8_t *hdr)
+static bool offloaded(const struct xnv_tx_pkt *p)
+{
+    return (p->flags & NETTXF_csum_blank) || p->gso_type != XEN_NETIF_GSO_TYPE_NONE;
+}
+
+/* A fast-path destination for packet i, whose first have[i] bytes are in
+ * the arena: unicast, served here, connected on our bridge, able to take
+ * its offloads.  Those are checked as deliver() checks them on the way to
+ * the bridge: a packet it would refuse becomes a drop (answered with an
+ * error and counted as there); one whose headers run past the copied bytes
+ * takes the bridge path, where the whole frame is checked. */
+static struct nb_vif *fast_target(struct nb_queue *q, struct batch_state *st, unsigned i)
 {
     struct nb_vif *v = q->vif;
+    const struct xnv_tx_pkt *p = &q->txp[i];
+    /* the copied bytes in one piece: in place when their slots meet */
+    uint8_t gathered[PEEK_HDR_BYTES];
+    struct iovec iov[XNV_TX_MAX_FRAGS];
+    unsigned niov = packet_iov(q, st, i, 0, st->have[i], iov);
+    const uint8_t *hdr = iov[0].iov_base;
+    if (niov > 1) {
+        gather(gathered, iov, niov);
+        hdr = gathered;
+    }
     if (hdr[0] & 1)
         return NULL;                                  /* broadcast / multicast */
     struct nb_vif *t = nb_switch_lookup(v->nb, v->bridge, hdr);
     if (!t || t == v)
         return NULL;
+    const char *why;
+    struct xnv_hdrs h = { 0 };
+    int rc = xnv_offload_check_netif(hdr, st->have[i], p->len, p->flags, p->gso_type, &h, &why);
+    if (rc == -EINVAL)
+        st->verdict[i] = XNV_TX_DROP;
+    if (rc)
+        return NULL;
     uint32_t tf = t->neg.flags;
     if ((p->gso_type == XEN_NETIF_GSO_TYPE_TCPV4 && !(tf & XNV_F_GSO_TCPV4)) ||
         (p->gso_type == XEN_NETIF_GSO_TYPE_TCPV6 && !(tf & XNV_F_GSO_TCPV6)))
         return NULL;
-    if (p->flags & NETTXF_csum_blank) {
-        unsigned et = p->frag[0].len >= 18 && hdr[12] == 0x81 && hdr[13] == 0 ? 16 : 12;
-        bool v6 = hdr[et] == 0x86 && hdr[et + 1] == 0xdd;
-        if (v6 ? !(tf & XNV_F_IPV6_CSUM) : (tf & XNV_F_NO_CSUM) != 0)
-            return NULL;                              /* needs a checksum in software */
-    }
+    if ((p->flags & NETTXF_csum_blank) && (h.ipv6 ? !(tf & XNV_F_IPV6_CSUM) : (tf & XNV_F_NO_CSUM) != 0))
+        return NULL;                                  /* needs a checksum in software */
     return t;
 }
 
@@ -164,18 +209,17 @@ static int place_fast(struct nb_queue *q, struct batch_state *st, unsigned i, st
                       RING_IDX prod, struct xnv_rx_placed *placed)
 {
     const struct xnv_tx_pkt *p = &q->txp[i];
-    struct xnv_rx_src src[XNV_TX_MAX_FRAGS + 1];
+    struct xnv_rx_src src[2 * XNV_TX_MAX_FRAGS];   /* copied pieces, then grants */
     unsigned ns = 0;
-    uint32_t have = st->have[i];
-    src[ns++] = (struct xnv_rx_src){ .local = slot_dest(q, st, i, 0), .len = have };
-    for (unsigned f = 0; f < p->nr_frags; f++) {
-        const struct xnv_tx_frag *fr = &p->frag[f];
-        uint32_t skip = f == 0 ? have : 0;
-        if (skip < fr->len)
-            src[ns++] = (struct xnv_rx_src){ .dom = q->vif->domid, .ref = fr->gref,
-                                             .offset = (uint16_t)(fr->offset + skip),
-                                             .len = fr->len - skip };
-    }
+    uint32_t pos = 0, a, b;
+    struct iovec iov[XNV_TX_MAX_FRAGS];
+    unsigned niov = packet_iov(q, st, i, 0, st->have[i], iov);
+    for (unsigned k = 0; k < niov; k++)
+        src[ns++] = (struct xnv_rx_src){ .local = iov[k].iov_base, .len = (uint32_t)iov[k].iov_len };
+    for (unsigned f = 0; f < p->nr_frags; pos += p->frag[f++].len)
+        if (frag_part(pos, p->frag[f].len, st->have[i], p->len, &a, &b))
+            src[ns++] = (struct xnv_rx_src){ .dom = q->vif->domid, .ref = p->frag[f].gref,
+                                             .offset = (uint16_t)(p->frag[f].offset + a), .len = b - a };
     struct xnv_rx_meta m = { .gso_type = p->gso_type, .gso_size = p->gso_size };
     if (p->flags & NETTXF_csum_blank)
         m.flags = NETRXF_csum_blank | NETRXF_data_validated;
@@ -199,10 +243,13 @@ static void deliver_fast_to(struct nb_queue *q, struct batch_state *st, unsigned
         if (st->target[i] != t)
             continue;
         st->status[i] = NETIF_RSP_OKAY;
-        if (place_fast(q, st, i, tq, prod, &placed[i]) == 0)
+        int rc = place_fast(q, st, i, tq, prod, &placed[i]);
+        if (rc == 0)
             in[i] = true;
         else
             NB_STAT_ADD(tq, rx_drops, 1);             /* no buffers posted: a full port */
+        if (rc == -EPROTO)
+            nb_vif_break(t, NB_WHY_RX_AHEAD);         /* t's fault, not ours */
     }
     bool failed[NB_TX_BATCH] = { false };
     run_copy(q, &q->txb, failed, n);
@@ -239,17 +286,17 @@ static void switch_fast(struct nb_queue *q, struct batch_state *st, unsigned n)
     xnv_copy_batch_reset(&q->txb);
     for (unsigned i = 0; i < n; i++)
         if (st->verdict[i] == XNV_TX_PACKET) {
-            const struct xnv_tx_frag *f0 = &q->txp[i].frag[0];
-            st->have[i] = f0->len < PEEK_BYTES ? f0->len : PEEK_BYTES;
-            xnv_copy_from_gref(&q->txb, v->domid, f0->gref, f0->offset, (uint16_t)st->have[i],
-                               slot_dest(q, st, i, 0), (uint16_t)i);
+            const struct xnv_tx_pkt *p = &q->txp[i];
+            uint32_t want = offloaded(p) ? PEEK_HDR_BYTES : PEEK_BYTES;
+            st->have[i] = p->len < want ? p->len : want;
+            add_copies(q, st, i, 0, st->have[i]);
         }
     run_copy(q, &q->txb, st->failed, n);
 
     pthread_rwlock_rdlock(&v->nb->sw_lock);
     for (unsigned i = 0; i < n; i++)
         if (st->verdict[i] == XNV_TX_PACKET && !st->failed[i])
-            st->target[i] = fast_target(q, &q->txp[i], slot_dest(q, st, i, 0));
+            st->target[i] = fast_target(q, st, i);
     for (unsigned i = 0; i < n; i++)
         if (st->target[i] && st->status[i] == NETIF_RSP_NULL)
             deliver_fast_to(q, st, n, st->target[i]);

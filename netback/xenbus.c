@@ -1,4 +1,4 @@
-/* The per-device xenbus state machine (protocol.md): advertise and create
+/* The per-device xenbus state machine (docs/protocol.md): advertise and create
  * the host interface before InitWait, connect when the frontend is ready,
  * report Connected once the hotplug script attached the interface, close on
  * frontend close or domain death, reconnect when a closed frontend starts
@@ -131,11 +131,9 @@ static int enter_initwait(struct nb_vif *v)
         int rc = xnv_xs_tx_start(v->nb->hv, &tx);
         if (rc)
             return rc;
-        char path[192];
-        snprintf(path, sizeof path, "%s/state", v->be_path);
         rc = be_dir_exists(v, tx) ? nb_advertise(v, tx) : -ENOENT;
         if (!rc)
-            rc = xnv_xs_write(v->nb->hv, tx, path, "2", 1);
+            rc = xnv_xs_write_state(v->nb->hv, tx, v->be_path, XenbusStateInitWait);
         if (rc) {
             xnv_xs_tx_end(v->nb->hv, tx, true);
             return rc;
@@ -259,10 +257,8 @@ static void connect_device(struct nb_vif *v)
 
 static const char *broken_reason(struct nb_vif *v)
 {
-    for (unsigned i = 0; i < v->nqueues; i++)
-        if (v->q[i].fatal_why)
-            return v->q[i].fatal_why;
-    return "protocol violation";
+    const char *why = atomic_load(&v->broken_why);
+    return why ? why : "protocol violation";
 }
 
 void nb_vif_evaluate(struct nb_vif *v)

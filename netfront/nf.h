@@ -281,7 +281,7 @@ struct xnv_netfront {
     enum nf_phase phase;
     bool closing_broken;            /* NF_CLOSING ends in NF_BROKEN */
     bool shutdown;                  /* closing for good: no new connection */
-    int my_state;                   /* our state key as we last wrote it (0: unknown) */
+    int my_state;                   /* our state key as we last wrote it (or XenbusStateUnknown) */
     unsigned fail_streak;           /* connections that failed before Connected */
     uint64_t retry_at_ns;
     int be_state;                   /* as last read */
@@ -323,7 +323,7 @@ bool nf_xs_dir_exists(struct xnv_netfront *nf, xnv_xs_tx_t tx);
 /* Write our state key, in a transaction that first checks the directory
  * still exists (never recreates a removed device).  0 or -errno. */
 int nf_xs_write_state(struct xnv_netfront *nf, int state);
-/* The backend's state (0 when absent or unreadable). */
+/* The backend's state (XenbusStateUnknown when absent or unreadable). */
 int nf_xs_backend_state(struct xnv_netfront *nf);
 
 /* nf_connect.c */

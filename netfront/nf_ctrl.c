@@ -257,18 +257,18 @@ static bool step(struct xnv_netfront *nf)
             arm_timer(nf, 0);
             nf_teardown(nf);
             unwatch_backend(nf);
-            nf->my_state = 0;
+            nf->my_state = XenbusStateUnknown;
             nf_set_phase(nf, NF_REMOVED);
         }
         return false;
     }
     if (nf->phase == NF_REMOVED) {
         nf_log(nf, LOG_NOTICE, "%s is back", nf->dir);
-        nf->my_state = 0;
+        nf->my_state = XenbusStateUnknown;
         nf_set_phase(nf, NF_IDLE);
     }
-    int front = rc == 0 ? (int)fs : 0;
-    if (nf->my_state && front != nf->my_state) {
+    int front = rc == 0 ? (int)fs : XenbusStateUnknown;
+    if (nf->my_state != XenbusStateUnknown && front != nf->my_state) {
         /* Not our write: the toolstack reset the device (restore, re-attach). */
         nf_log(nf, LOG_NOTICE, "%s/state was set to %s from outside: starting over", nf->dir,
                xb_name(front));

@@ -80,6 +80,6 @@ int nf_xs_backend_state(struct xnv_netfront *nf)
 {
     uint64_t s;
     if (!nf->be_path[0] || nf_xs_read_uint(nf, XNV_XS_NO_TX, nf->be_path, "state", 255, &s) < 0)
-        return 0;
+        return XenbusStateUnknown;
     return (int)s;
 }

@@ -1,6 +1,8 @@
 /* The public hypervisor API: thin dispatch to the implementation behind the
  * handle (real Xen or the simulation). */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include "hv_impl.h"
 
 void xnv_hv_close(struct xnv_hv *hv) { if (hv) hv->ops->close(hv); }
@@ -77,6 +79,14 @@ char **xnv_xs_read_watch(struct xnv_hv *hv) { return hv->ops->xs_read_watch(hv);
 int xnv_xs_tx_start(struct xnv_hv *hv, xnv_xs_tx_t *tx) { return hv->ops->xs_tx_start(hv, tx); }
 int xnv_xs_tx_end(struct xnv_hv *hv, xnv_xs_tx_t tx, bool abort) { return hv->ops->xs_tx_end(hv, tx, abort); }
 char *xnv_xs_domain_path(struct xnv_hv *hv, xnv_domid_t dom) { return hv->ops->xs_domain_path(hv, dom); }
+
+int xnv_xs_write_state(struct xnv_hv *hv, xnv_xs_tx_t tx, const char *dir, int state)
+{
+    char path[256], val[12];
+    snprintf(path, sizeof path, "%s/state", dir);
+    snprintf(val, sizeof val, "%d", state);
+    return xnv_xs_write(hv, tx, path, val, (unsigned)strlen(val));
+}
 
 int xnv_dom_info(struct xnv_hv *hv, xnv_domid_t dom, struct xnv_dominfo *out)
 {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <xen/io/xenbus.h>
 #include "xnv/sim.h"
 
 static int wr(struct xnv_hv *hv, xnv_xs_tx_t tx, const char *dir, const char *key, const char *val)
@@ -26,7 +27,7 @@ static int write_vif(struct xnv_hv *hv, xnv_xs_tx_t tx, xnv_domid_t backend, xnv
     snprintf(num, sizeof num, "%u", dom);
     rc = rc ? rc : wr(hv, tx, be, "frontend-id", num);
     rc = rc ? rc : wr(hv, tx, be, "online", "1");
-    rc = rc ? rc : wr(hv, tx, be, "state", "1");
+    rc = rc ? rc : xnv_xs_write_state(hv, tx, be, XenbusStateInitialising);
     rc = rc ? rc : wr(hv, tx, be, "script", "/etc/xen/scripts/vif-bridge");
     rc = rc ? rc : wr(hv, tx, be, "mac", mac);
     rc = rc ? rc : wr(hv, tx, be, "bridge", "xenbr0");
@@ -41,7 +42,7 @@ static int write_vif(struct xnv_hv *hv, xnv_xs_tx_t tx, xnv_domid_t backend, xnv
     rc = rc ? rc : wr(hv, tx, fe, "backend", be);
     snprintf(num, sizeof num, "%u", backend);
     rc = rc ? rc : wr(hv, tx, fe, "backend-id", num);
-    rc = rc ? rc : wr(hv, tx, fe, "state", "1");
+    rc = rc ? rc : xnv_xs_write_state(hv, tx, fe, XenbusStateInitialising);
     snprintf(num, sizeof num, "%u", devid);
     rc = rc ? rc : wr(hv, tx, fe, "handle", num);
     rc = rc ? rc : wr(hv, tx, fe, "mac", mac);

@@ -4,21 +4,36 @@
 #include "xnv/features.h"
 #include "xnv/offload.h"
 
-/* Find the L4 checksum field; store the pseudo-header sum there, as a
- * partial checksum expects. */
-static int locate_partial(uint8_t *f, uint32_t len, struct xnv_offload *o,
-                          const struct xnv_hdrs *h, const char **why)
+/* May a frame with these headers carry a partial checksum (and GSO)? */
+static int check_hdrs(const struct xnv_hdrs *h, uint8_t gso_type, const char **why)
 {
+    if (gso_type != XEN_NETIF_GSO_TYPE_NONE &&
+        (h->l4_proto != IPPROTO_TCP || h->fragment || h->ipv6 != (gso_type == XEN_NETIF_GSO_TYPE_TCPV6))) {
+        *why = "GSO frame without a matching TCP header";
+        return -EINVAL;
+    }
     if (h->fragment || (h->l4_proto != IPPROTO_TCP && h->l4_proto != IPPROTO_UDP)) {
         *why = "partial checksum on a frame without a TCP/UDP header";
         return -EINVAL;
     }
+    return 0;
+}
+
+static int garbage(bool partial, const char **why)
+{
+    *why = partial ? "partial checksum on a frame with garbage headers" : "GSO frame with garbage headers";
+    return -EINVAL;
+}
+
+/* Store the pseudo-header sum in the L4 checksum field, as a partial
+ * checksum expects. */
+static void locate_partial(uint8_t *f, uint32_t len, struct xnv_offload *o, const struct xnv_hdrs *h)
+{
     o->csum_start = h->l4_off;
     o->csum_offset = h->l4_proto == IPPROTO_TCP ? 16 : 6;
     uint16_t c = xnv_csum_fold(xnv_pseudo_sum(f, h, len - h->l4_off));
     f[o->csum_start + o->csum_offset] = (uint8_t)(c >> 8);
     f[o->csum_start + o->csum_offset + 1] = (uint8_t)c;
-    return 0;
 }
 
 /* The headers are parsed within the first head_len bytes; len is the
@@ -31,23 +46,32 @@ static int from_flags(uint8_t *f, uint32_t head_len, uint32_t len, bool partial,
     if (!partial && gso_type == XEN_NETIF_GSO_TYPE_NONE)
         return 0;
     struct xnv_hdrs h;
-    if (xnv_parse_headers(f, head_len, &h)) {
-        *why = partial ? "partial checksum on a frame with garbage headers"
-                       : "GSO frame with garbage headers";
+    if (xnv_parse_headers(f, head_len, &h))
+        return garbage(partial, why);
+    if (check_hdrs(&h, gso_type, why))
         return -EINVAL;
-    }
     if (gso_type != XEN_NETIF_GSO_TYPE_NONE) {
-        bool v6 = gso_type == XEN_NETIF_GSO_TYPE_TCPV6;
-        if (h.l4_proto != IPPROTO_TCP || h.fragment || h.ipv6 != v6) {
-            *why = "GSO frame without a matching TCP header";
-            return -EINVAL;
-        }
         o->hdr_len = h.l4_end;
         /* A segmented frame always needs its checksum completed per segment. */
         o->csum_partial = true;
         o->csum_valid = true;
     }
-    return locate_partial(f, len, o, &h, why);
+    locate_partial(f, len, o, &h);
+    return 0;
+}
+
+int xnv_offload_check_netif(const uint8_t *f, uint32_t have, uint32_t len, uint16_t nettxf_flags,
+                            uint8_t gso_type, struct xnv_hdrs *h, const char **why)
+{
+    bool partial = nettxf_flags & NETTXF_csum_blank;
+    if (!partial && gso_type == XEN_NETIF_GSO_TYPE_NONE)
+        return 0;
+    /* Parsing reads no byte past the headers and checks each read against
+     * the length it is given: headers found in the first bytes are the
+     * headers of the whole frame. */
+    if (xnv_parse_headers(f, have < len ? have : len, h))
+        return have < len ? -EAGAIN : garbage(partial, why);
+    return check_hdrs(h, gso_type, why);
 }
 
 int xnv_offload_from_netif(uint8_t *f, uint32_t len, uint16_t nettxf_flags,

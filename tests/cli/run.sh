@@ -30,7 +30,9 @@ for p in "$BIN"/*; do
     [ -f "$p" ] && [ -x "$p" ] && progs+=("$p")
 done
 [ ${#progs[@]} -gt 0 ] || { echo "FAIL: no programs in $BIN (run make first)"; exit 1; }
-for need in xnv-netbackd xnvctl xnv-probe; do
+# Every program a check below needs: a missing one fails the run (its
+# checks are not run, and not counted as passed).
+for need in xnv-netbackd xnvctl xnv-probe xnv-netfront xnv-bench; do
     [ -x "$BIN/$need" ] || bad "$need missing from $BIN"
 done
 

@@ -15,7 +15,11 @@
  * Checked: parsed offsets stay inside the frame and are ordered; a partial
  * checksum points inside the frame at the parsed L4 header; completing it
  * gives a frame whose checksum verifies; nothing but the checksum field is
- * written; metadata survives the trip through a virtio-net header. */
+ * written; metadata survives the trip through a virtio-net header.  The
+ * guest TX verdict taken from the frame's first bytes (the switch fast
+ * path's xnv_offload_check_netif; the prefix length is the raw checksum
+ * start modulo the length + 1) is the whole frame's, or -EAGAIN, and reads
+ * nothing past those bytes. */
 #include <errno.h>
 #include <netinet/in.h>
 #include "fuzz_common.h"
@@ -107,10 +111,29 @@ static void check_for_peer(uint8_t *f, uint32_t len, struct xnv_offload *o, uint
     }
 }
 
+/* The TX verdict from the first `have` bytes alone, given in an exactly
+ * sized copy: want (with its reason) or, when they are too few, -EAGAIN. */
+static void check_prefix(const uint8_t *frame, uint32_t len, uint32_t have, uint16_t flags,
+                         uint8_t gso_type, int want, const char *want_why)
+{
+    uint8_t *p = fz_dup(frame, have);
+    struct xnv_hdrs h;
+    const char *why = NULL;
+    int rc = xnv_offload_check_netif(p, have, len, flags, gso_type, &h, &why);
+    if (rc == -EAGAIN) {
+        FZ_CHECK(have < len);
+    } else {
+        FZ_CHECK(rc == want);
+        if (rc)
+            FZ_CHECK(why && want_why && strcmp(why, want_why) == 0);
+    }
+    free(p);
+}
+
 /* One netif direction (TX flags from a guest, RX flags at the netfront). */
 static void netif_path(const uint8_t *frame, uint32_t len, bool rx, uint16_t flags,
                        uint8_t gso_type, uint16_t gso_size, uint32_t peer,
-                       const struct xnv_hdrs *h, bool parsed)
+                       const struct xnv_hdrs *h, bool parsed, uint32_t have)
 {
     uint8_t *f = fz_dup(frame, len);
     struct xnv_offload o;
@@ -119,6 +142,10 @@ static void netif_path(const uint8_t *frame, uint32_t len, bool rx, uint16_t fla
                 : xnv_offload_from_netif(f, len, flags, gso_type, gso_size, &o, &why);
     bool partial = rx ? (flags & NETRXF_csum_blank) : (flags & NETTXF_csum_blank);
     bool wants = partial || gso_type != XEN_NETIF_GSO_TYPE_NONE;
+    if (!rx) {
+        check_prefix(frame, len, have, flags, gso_type, rc, why);
+        check_prefix(frame, len, len, flags, gso_type, rc, why);
+    }
     if (rc) {
         FZ_CHECK(rc == -EINVAL && why != NULL && wants);
         FZ_CHECK(memcmp(f, frame, len) == 0);
@@ -195,8 +222,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_headers(frame, len, &h, &parsed);
     (void)xnv_csum_verify_l4(frame, len);
 
-    netif_path(frame, len, false, flags, gso_type, gso_size, peer, &h, parsed);
-    netif_path(frame, len, true, flags, gso_type, gso_size, peer, &h, parsed);
+    uint32_t have = cs_start % (len + 1);
+    netif_path(frame, len, false, flags, gso_type, gso_size, peer, &h, parsed, have);
+    netif_path(frame, len, true, flags, gso_type, gso_size, peer, &h, parsed, have);
     vnet_path(frame, len, &vh, peer);
 
     uint8_t *c = fz_dup(frame, len);

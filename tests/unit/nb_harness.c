@@ -323,6 +323,27 @@ int tfe_ctrl_call(struct tfe *f, uint16_t type, uint32_t d0, uint32_t d1, uint32
     return -1;
 }
 
+int tfe_steer_all(struct tfe *f, unsigned queue)
+{
+    for (int i = 0; i < 40; i++)
+        f->ctrl_data[i] = (uint8_t)(i + 1);
+    uint32_t table[4] = { queue, queue, queue, queue };
+    const uint32_t req[][3] = {
+        { XEN_NETIF_CTRL_TYPE_SET_HASH_ALGORITHM, XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ, 0 },
+        { XEN_NETIF_CTRL_TYPE_SET_HASH_KEY, f->ctrl_data_ref, 40 },
+        { XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING_SIZE, 4, 0 },
+        { XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING, f->ctrl_data_ref, 4 },
+        { XEN_NETIF_CTRL_TYPE_SET_HASH_FLAGS, XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP, 0 },
+    };
+    for (unsigned i = 0; i < sizeof req / sizeof *req; i++) {
+        if (req[i][0] == XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING)
+            memcpy(f->ctrl_data, table, sizeof table);   /* the key was read: the page is free */
+        int st = tfe_ctrl_call(f, (uint16_t)req[i][0], req[i][1], req[i][2], 0, NULL);
+        if (st != XEN_NETIF_CTRL_STATUS_SUCCESS)
+            return st;
+    }
+    return 0;
+}
 
 void tfe_push_tx(struct tfe *f, unsigned q)
 {

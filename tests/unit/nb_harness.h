@@ -109,6 +109,10 @@ int tfe_recv(struct tfe *f, unsigned q, uint8_t *buf, uint32_t cap, uint16_t *fl
              uint8_t *gso_type, uint16_t *gso_size);
 /* One control-ring request; returns its status (-1: no answer), *data its data. */
 int tfe_ctrl_call(struct tfe *f, uint16_t type, uint32_t d0, uint32_t d1, uint32_t d2, uint32_t *data);
+/* Over the control ring (want_ctrl): Toeplitz hashing of TCP/IPv4 with a
+ * 4-entry mapping naming `queue` for every flow.  0, or the first failing
+ * request's status. */
+int tfe_steer_all(struct tfe *f, unsigned queue);
 /* Send `len` bytes of frame on queue 0 of f and take what comes out of
  * vif<dom>.0's port into got: its length, or -1 when nothing came. */
 int tfe_frame_to_port(struct world *w, struct tfe *f, int dom, const uint8_t *frame, uint32_t len,

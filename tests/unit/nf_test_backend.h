@@ -117,8 +117,6 @@ char *nftb_read(struct nftb *b, const char *dir, const char *key);   /* malloc'd
 int nftb_write(struct nftb *b, const char *dir, const char *key, const char *val);
 int nftb_front_state(struct nftb *b);
 
-#endif
-
 /* ---- a whole scene: simulation, a driver domain, a guest, the backend ---- */
 
 struct xnv_netfront;
@@ -150,3 +148,5 @@ int nf_env_take(struct nf_env *e, unsigned q, uint8_t *buf, uint32_t cap, struct
                 unsigned timeout_ms);
 /* Could the guest share `pages` pages right now?  (Nothing else shared.) */
 bool nf_env_guest_can_share(struct nf_env *e, unsigned pages);
+
+#endif

@@ -45,6 +45,15 @@ static int recv_b(uint16_t *flags, uint8_t *gt, uint16_t *gs)
     return n;
 }
 
+/* What a's port (the bridge path) got within ms: its length, or -1. */
+static int take_a(struct virtio_net_hdr *vh, unsigned ms)
+{
+    int n = -1;
+    for (unsigned i = 0; i < ms * 10 && n < 0; i++, usleep(100))
+        n = xnv_memport_take(port_of(da), 0, vh, got, sizeof got);
+    return n;
+}
+
 static void stats(int dom, struct xnv_queue_stats *s) { xnv_netback_stats(w.nb, (xnv_domid_t)dom, 0, -1, s); }
 
 START_TEST(unicast_goes_guest_to_guest)
@@ -128,10 +137,7 @@ START_TEST(receiver_leaving_falls_back_to_the_bridge)
     uint32_t len = build_udp_frame(frame, 100);
     tfe_send(&a, 0, frame, len, 4096, 0, 0, 0);
     struct virtio_net_hdr vh;
-    int n = -1;
-    for (int i = 0; i < 20000 && n < 0; i++, usleep(100))
-        n = xnv_memport_take(port_of(da), 0, &vh, got, sizeof got);
-    ck_assert_int_eq(n, (int)len);
+    ck_assert_int_eq(take_a(&vh, 2000), (int)len);
 }
 END_TEST
 
@@ -153,15 +159,135 @@ START_TEST(bad_grant_on_the_fast_path_is_an_error_response)
 }
 END_TEST
 
+/* The receiver's RX producer runs more than a ring ahead: a protocol
+ * violation found by the sender's thread, fatal for the receiver only; the
+ * sender's later frames take the bridge. */
+START_TEST(receiver_producer_jump_is_fatal_for_the_receiver)
+{
+    b.q[0].rx.sring->req_prod += 1000;
+    uint32_t len = build_udp_frame(frame, 100);
+    tfe_send(&a, 0, frame, len, 4096, 0, 0, 0);
+    ck_assert(wait_be_state(&w, (xnv_domid_t)db, 0, XenbusStateClosed, 3000));
+    char *e = be_read(&w, (xnv_domid_t)db, 0, "error");
+    ck_assert_ptr_nonnull(e);
+    ck_assert_msg(strstr(e, "RX request producer more than a ring ahead"), "error node \"%s\"", e);
+    free(e);
+    ck_assert_int_eq(be_state(&w, (xnv_domid_t)da, 0), XenbusStateConnected);
+    tfe_send(&a, 0, frame, len, 4096, 0, 0, 0);
+    struct virtio_net_hdr vh;
+    ck_assert_int_eq(take_a(&vh, 2000), (int)len);
+}
+END_TEST
+
+/* a sends b a frame whose offload flags its headers do not allow: the fast
+ * path refuses it as the bridge path does (its one data slot answered with
+ * an error, a drop counted, nothing delivered), and so does the bridge path
+ * for the same frame towards a MAC not served here. */
+static void refused_on_both_paths(uint32_t len, uint8_t gso_type)
+{
+    for (unsigned path = 0; path < 2; path++) {
+        frame[5] = path == 0 ? 0x02 : 0x77;                     /* b; nobody here */
+        tfe_send(&a, 0, frame, len, 4096, NETTXF_csum_blank | NETTXF_data_validated, gso_type,
+                 gso_type ? 1448 : 0);
+        ck_assert(tfe_wait_tx_done(&a, 0, 2000));
+        unsigned others = 0;
+        ck_assert_uint_eq(tfe_tx_responses(&a, 0, NETIF_RSP_ERROR, &others), 1);
+        ck_assert_uint_eq(others, 0);
+        struct xnv_queue_stats sa;
+        stats(da, &sa);
+        ck_assert_uint_eq(sa.tx_drops, path + 1);
+        ck_assert_uint_eq(sa.tx_packets + sa.fastpath_packets, 0);
+    }
+    struct xnv_queue_stats sb;
+    stats(db, &sb);
+    ck_assert_uint_eq(sb.rx_packets, 0);
+    uint16_t fl, gs;
+    uint8_t gt;
+    ck_assert_int_eq(tfe_recv(&b, 0, got, sizeof got, &fl, &gt, &gs), -1);
+    struct virtio_net_hdr vh;
+    ck_assert_int_lt(take_a(&vh, 50), 0);
+}
+
+START_TEST(partial_checksum_over_garbage_headers_refused)
+{
+    uint32_t len = build_tcp_frame(frame, 0, 100);
+    frame[14] = 0x00;                                           /* IP version 0 */
+    refused_on_both_paths(len, XEN_NETIF_GSO_TYPE_NONE);
+}
+END_TEST
+
+START_TEST(gso_tcpv4_on_udp_refused)
+{
+    refused_on_both_paths(build_udp_frame(frame, 1000), XEN_NETIF_GSO_TYPE_TCPV4);
+}
+END_TEST
+
+START_TEST(gso_tcpv6_on_ipv4_refused)
+{
+    refused_on_both_paths(build_tcp_frame(frame, 0, 1000), XEN_NETIF_GSO_TYPE_TCPV6);
+}
+END_TEST
+
+START_TEST(gso_over_truncated_tcp_header_refused)
+{
+    build_tcp_frame(frame, 0, 0);
+    refused_on_both_paths(14 + 20 + 10, XEN_NETIF_GSO_TYPE_TCPV4);   /* half a TCP header */
+}
+END_TEST
+
+/* Headers spread over small slots are gathered and checked: the frame
+ * still goes guest to guest, intact. */
+START_TEST(offloaded_headers_across_slots_go_fast)
+{
+    uint32_t len = build_tcp_frame(frame, 1, 200);
+    tfe_send(&a, 0, frame, len, 40, NETTXF_csum_blank | NETTXF_data_validated, 0, 0);   /* 7 slots */
+    uint16_t fl, gs;
+    uint8_t gt;
+    ck_assert_int_eq(recv_b(&fl, &gt, &gs), (int)len);
+    ck_assert_mem_eq(got, frame, len);
+    ck_assert(fl & NETRXF_csum_blank);
+    struct xnv_queue_stats sa;
+    stats(da, &sa);
+    ck_assert_uint_eq(sa.fastpath_packets, 1);
+}
+END_TEST
+
+/* IPv6 headers deeper than the fast path copies (a 256-byte hop-by-hop
+ * option header): the frame takes the bridge path, checked there whole. */
+START_TEST(headers_past_the_peek_take_the_bridge)
+{
+    uint8_t tcp[2000];
+    uint32_t tlen = build_tcp_frame(tcp, 1, 300);
+    memcpy(frame, tcp, 54);
+    frame[14 + 6] = 0;                                          /* next: hop-by-hop */
+    uint8_t *ext = frame + 54;
+    memset(ext, 0, 256);
+    ext[0] = 6;                                                 /* then TCP */
+    ext[1] = 256 / 8 - 1;
+    ext[2] = 1;                                                 /* PadN over the rest */
+    ext[3] = 256 - 4;
+    memcpy(frame + 54 + 256, tcp + 54, tlen - 54);
+    uint32_t len = tlen + 256;
+    frame[14 + 4] = (uint8_t)((len - 54) >> 8);
+    frame[14 + 5] = (uint8_t)(len - 54);
+    tfe_send(&a, 0, frame, len, 4096, NETTXF_csum_blank | NETTXF_data_validated, 0, 0);
+    struct virtio_net_hdr vh;
+    ck_assert_int_eq(take_a(&vh, 2000), (int)len);
+    ck_assert_uint_eq(vh.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+    ck_assert_uint_eq(vh.csum_start, 54 + 256);
+    struct xnv_queue_stats sa;
+    stats(da, &sa);
+    ck_assert_uint_eq(sa.fastpath_packets, 0);
+    ck_assert_uint_eq(sa.tx_packets, 1);
+}
+END_TEST
+
 START_TEST(disabled_bridge_uses_the_tap)
 {
     uint32_t len = build_udp_frame(frame, 100);
     tfe_send(&a, 0, frame, len, 4096, 0, 0, 0);
     struct virtio_net_hdr vh;
-    int n = -1;
-    for (int i = 0; i < 20000 && n < 0; i++, usleep(100))
-        n = xnv_memport_take(port_of(da), 0, &vh, got, sizeof got);
-    ck_assert_int_eq(n, (int)len);
+    ck_assert_int_eq(take_a(&vh, 2000), (int)len);
 }
 END_TEST
 
@@ -177,6 +303,13 @@ Suite *xnv_suite_netback_fastpath(void)
     tcase_add_test(on, receiver_without_buffers_drops_not_blocks);
     tcase_add_test(on, receiver_leaving_falls_back_to_the_bridge);
     tcase_add_test(on, bad_grant_on_the_fast_path_is_an_error_response);
+    tcase_add_test(on, receiver_producer_jump_is_fatal_for_the_receiver);
+    tcase_add_test(on, partial_checksum_over_garbage_headers_refused);
+    tcase_add_test(on, gso_tcpv4_on_udp_refused);
+    tcase_add_test(on, gso_tcpv6_on_ipv4_refused);
+    tcase_add_test(on, gso_over_truncated_tcp_header_refused);
+    tcase_add_test(on, offloaded_headers_across_slots_go_fast);
+    tcase_add_test(on, headers_past_the_peek_take_the_bridge);
     suite_add_tcase(s, on);
     TCase *off = tcase_create("off");
     tcase_add_checked_fixture(off, setup_off, teardown);

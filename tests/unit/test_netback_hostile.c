@@ -219,6 +219,74 @@ START_TEST(hostile17_no_rx_buffers_stall_then_recover)
 END_TEST
 
 
+/* The hostile guest with two queues and a hash mapping (control ring)
+ * that steers every TCP/IPv4 flow to queue 1. */
+static void bad_up_steered_to_1(void)
+{
+    bad.want_ctrl = true;
+    ck_assert_int_eq(tfe_connect(&bad, 2, NULL, NULL), 0);
+    ck_assert(wait_be_state(&w, (xnv_domid_t)bad_dom, 0, XenbusStateConnected, 2000));
+    ck_assert_int_eq(tfe_steer_all(&bad, 1), 0);
+}
+
+/* Inject n TCP frames on the host side's queue 0 and wait until the
+ * backend has read them. */
+static void inject_read(unsigned n, uint32_t len)
+{
+    struct xnv_port *p = port_of(bad_dom);
+    struct virtio_net_hdr vh = { 0 };
+    struct xnv_memport_stats ms;
+    xnv_memport_stats(p, &ms);
+    uint64_t want = ms.received + n;
+    for (unsigned i = 0; i < n; i++)
+        ck_assert_int_eq(xnv_memport_inject(p, 0, &vh, frame, len), 0);
+    for (int i = 0; i < 20000 && ms.received < want; i++, usleep(100))
+        xnv_memport_stats(p, &ms);
+    ck_assert_uint_eq(ms.received, want);
+}
+
+/* 17 (steered): frames steered to queue 1, buffers posted on queue 0 only.
+ * The queue-0 thread holding them sleeps until the guest posts buffers on
+ * queue 1 (it does not poll queue 0's ring, which has room), then delivers
+ * them there at once. */
+START_TEST(hostile17_steered_queue_without_buffers_does_not_spin)
+{
+    bad_up_steered_to_1();
+    tfe_post_rx(&bad, 0, 64);
+    uint32_t len = build_tcp_frame(frame, 0, 500);
+    inject_read(4, len);
+    struct xnv_queue_stats s0, s1;
+    usleep(50000);
+    xnv_netback_stats(w.nb, (xnv_domid_t)bad_dom, 0, 0, &s0);
+    usleep(1000000);
+    xnv_netback_stats(w.nb, (xnv_domid_t)bad_dom, 0, 0, &s1);
+    unsigned long loops = (unsigned long)(s1.idle_loops - s0.idle_loops);
+    ck_assert_msg(loops < 20, "queue 0's thread went round %lu times in 1 s with nothing to do", loops);
+    tfe_post_rx(&bad, 1, 8);
+    uint16_t fl, gs;
+    uint8_t gt;
+    int got_q1 = 0;
+    for (int i = 0; i < 20000 && got_q1 < 4; i++, usleep(100))      /* well before the stall poll */
+        if (tfe_recv(&bad, 1, got, sizeof got, &fl, &gt, &gs) == (int)len)
+            got_q1++;
+    ck_assert_int_eq(got_q1, 4);
+    ck_assert_int_eq(tfe_recv(&bad, 0, got, sizeof got, &fl, &gt, &gs), -1);
+    assert_innocent_flows();
+}
+END_TEST
+
+/* 1 (steered): queue 1's RX producer runs more than a ring ahead; a frame
+ * read on queue 0 and steered there finds it: the vif is disconnected. */
+START_TEST(hostile01_steered_rx_producer_jump_is_fatal)
+{
+    bad_up_steered_to_1();
+    bad.q[1].rx.sring->req_prod += 1000;
+    inject_read(1, build_tcp_frame(frame, 0, 500));
+    assert_bad_closed_with_error("RX request producer more than a ring ahead");
+    assert_innocent_flows();
+}
+END_TEST
+
 /* 19: thousands of notifications without work: bounded CPU, others fine. */
 START_TEST(hostile19_event_storm_bounded)
 {
@@ -362,6 +430,7 @@ Suite *xnv_suite_netback_hostile(void)
     tcase_add_checked_fixture(c, setup, teardown);
     tcase_add_test(c, hostile01_live_producer_jump_is_fatal_and_isolated);
     tcase_add_test(c, hostile01_inconsistent_ring_refused_at_connect);
+    tcase_add_test(c, hostile01_steered_rx_producer_jump_is_fatal);
     tcase_add_test(c, hostile05_cross_page_slot_fatal_and_isolated);
     tcase_add_test(c, hostile13_bad_grants_get_error_responses);
     tcase_add_test(c, hostile17_no_rx_buffers_stall_then_recover);
@@ -383,6 +452,7 @@ Suite *xnv_suite_netback_hostile(void)
     tcase_set_timeout(slow, 60);
     tcase_add_checked_fixture(slow, setup_long_stall, teardown);
     tcase_add_test(slow, hostile17_short_of_buffers_does_not_spin);
+    tcase_add_test(slow, hostile17_steered_queue_without_buffers_does_not_spin);
     suite_add_tcase(s, slow);
     return s;
 }

@@ -1,7 +1,7 @@
 /* The guest agent's command line: help, version, bad options and a domain
  * without Xen give clear messages and the documented exit statuses.  Runs
- * the built program (build/bin/xnv-netfront next to this test binary); when
- * it was not built (make check-unit alone), the checks are skipped. */
+ * the built program (build/bin/xnv-netfront next to this test binary, which
+ * make check-unit builds first); a test fails when the program is missing. */
 #include <check.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "skip.h"
 
 static char prog[PATH_MAX];
 
@@ -59,17 +60,12 @@ static int run_agent(const char *const *args, char *out, size_t outlen)
 
 static char out[16384];
 
-#define SKIP_IF_NOT_BUILT()                                                         \
-    do {                                                                            \
-        if (!find_agent()) {                                                        \
-            fprintf(stderr, "netfront-agent: %s not built, skipped\n", prog);       \
-            return;                                                                 \
-        }                                                                           \
-    } while (0)
+#define NEED_AGENT() \
+    ck_assert_msg(find_agent(), "%s is missing: build it (make, or make check-unit)", prog)
 
 START_TEST(agent_help_and_version)
 {
-    SKIP_IF_NOT_BUILT();
+    NEED_AGENT();
     ck_assert_int_eq(run_agent((const char *[]){ "--help", NULL }, out, sizeof out), 0);
     ck_assert_ptr_nonnull(strstr(out, "Usage: xnv-netfront"));
     ck_assert_ptr_nonnull(strstr(out, "--queues"));
@@ -81,7 +77,7 @@ END_TEST
 
 START_TEST(agent_bad_usage_exits_2)
 {
-    SKIP_IF_NOT_BUILT();
+    NEED_AGENT();
     const char *const cases[][3] = {
         { "--bogus", NULL, NULL },        { "--queues", "0", NULL },   { "--queues", "17", NULL },
         { "--device", "-1", NULL },       { "--device", "x", NULL },   { "--tap", "a-name-far-too-long", NULL },
@@ -97,10 +93,7 @@ END_TEST
 
 START_TEST(agent_without_xen_exits_3)
 {
-    SKIP_IF_NOT_BUILT();
-    struct stat st;
-    if (stat("/dev/xen/evtchn", &st) == 0)
-        return;                         /* a Xen domain: not this check's business */
+    NEED_AGENT();
     ck_assert_int_eq(run_agent((const char *[]){ "--foreground", "--device", "0", NULL }, out, sizeof out), 3);
     ck_assert_ptr_nonnull(strstr(out, "cannot open the Xen interfaces"));
     /* As a daemon too: the parent reports the child's verdict. */
@@ -114,7 +107,12 @@ Suite *xnv_suite_netfront_agent(void)
     TCase *t = tcase_create("cli");
     tcase_add_test(t, agent_help_and_version);
     tcase_add_test(t, agent_bad_usage_exits_2);
-    tcase_add_test(t, agent_without_xen_exits_3);
+    struct stat st;
+    if (stat("/dev/xen/evtchn", &st) == 0)
+        xnv_test_skip("netfront-agent", "agent_without_xen_exits_3",
+                      "this is a Xen domain (/dev/xen/evtchn exists)");
+    else
+        tcase_add_test(t, agent_without_xen_exits_3);
     suite_add_tcase(s, t);
     return s;
 }

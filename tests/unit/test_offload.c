@@ -176,6 +176,47 @@ START_TEST(ipv6_extension_headers_skipped)
 }
 END_TEST
 
+/* Checked from its first bytes, a frame gets xnv_offload_from_netif's
+ * verdict and reason, the frame left as it was; with too few bytes to see
+ * its headers, -EAGAIN rather than a refusal. */
+START_TEST(check_from_the_first_bytes_agrees)
+{
+    static const struct { bool v6, udp; uint32_t cut; uint16_t flags; uint8_t gso; } cases[] = {
+        { false, false, 0, NETTXF_csum_blank, XEN_NETIF_GSO_TYPE_TCPV4 },
+        { true, false, 0, NETTXF_csum_blank, XEN_NETIF_GSO_TYPE_TCPV6 },
+        { false, true, 0, NETTXF_csum_blank, 0 },
+        { false, true, 0, NETTXF_csum_blank, XEN_NETIF_GSO_TYPE_TCPV4 },   /* GSO on UDP */
+        { false, false, 0, 0, XEN_NETIF_GSO_TYPE_TCPV6 },                  /* v6 GSO on IPv4 */
+        { false, false, 44, NETTXF_csum_blank, XEN_NETIF_GSO_TYPE_TCPV4 }, /* half a TCP header */
+        { false, false, 0, NETTXF_data_validated, 0 },                     /* nothing to check */
+    };
+    uint8_t g[2000];
+    for (unsigned i = 0; i < sizeof cases / sizeof *cases; i++) {
+        uint32_t len = cases[i].udp ? build_udp_frame(f, 1000) : build_tcp_frame(f, cases[i].v6, 1000);
+        if (cases[i].cut)
+            len = cases[i].cut;
+        memcpy(g, f, len);
+        const char *want_why = NULL, *got_why = NULL;
+        int want = xnv_offload_from_netif(g, len, cases[i].flags, cases[i].gso, 1448, &o, &want_why);
+        struct xnv_hdrs h;
+        int rc = xnv_offload_check_netif(f, 256, len, cases[i].flags, cases[i].gso, &h, &got_why);
+        ck_assert_msg(rc == want, "case %u: %d, xnv_offload_from_netif %d", i, rc, want);
+        if (want)
+            ck_assert_str_eq(got_why, want_why);
+        uint8_t fresh[2000];
+        uint32_t flen = cases[i].udp ? build_udp_frame(fresh, 1000) : build_tcp_frame(fresh, cases[i].v6, 1000);
+        ck_assert_mem_eq(f, fresh, len < flen ? len : flen);               /* nothing written */
+    }
+    uint32_t len = build_tcp_frame(f, 1, 1000);
+    struct xnv_hdrs h;
+    ck_assert_int_eq(xnv_offload_check_netif(f, 64, len, NETTXF_csum_blank, 0, &h, &why), -EAGAIN);
+    ck_assert_int_eq(xnv_offload_check_netif(f, 74, len, NETTXF_csum_blank, XEN_NETIF_GSO_TYPE_TCPV6, &h,
+                                             &why), 0);
+    ck_assert(h.ipv6);
+    ck_assert_uint_eq(h.l4_end, 74);
+}
+END_TEST
+
 Suite *xnv_suite_offload(void)
 {
     Suite *s = suite_create("offload");
@@ -190,6 +231,7 @@ Suite *xnv_suite_offload(void)
     tcase_add_test(c, hostile14_csum_blank_on_garbage);
     tcase_add_test(c, ipv6_extension_headers_skipped);
     tcase_add_test(c, completed_udp_checksum_is_never_zero);
+    tcase_add_test(c, check_from_the_first_bytes_agrees);
     suite_add_tcase(s, c);
     return s;
 }

@@ -14,7 +14,8 @@ load_versions
 # them; add, never remove.
 PKGS="xen-utils-4.17=$XEN_VERSION xenstore-utils iproute2 bridge-utils iperf3 ethtool
       make pkg-config libxen-dev=$XEN_VERSION check
-      tcpdump procps psmisc strace kmod iputils-ping busybox less cpio file nginx wrk"
+      tcpdump procps psmisc strace kmod iputils-ping busybox less cpio file nginx wrk
+      linux-perf"
 
 # Kernel module folders dropped from the copy: hardware that QEMU does not
 # emulate here (the image shrinks by two thirds, mkfs and boot get faster).

@@ -16,8 +16,6 @@
 #include "xnv/netback.h"
 #include "xnv/netbackd_config.h"
 
-#define XNV_VERSION "0.1.0"
-
 /* Read by every thread that logs, changed by a reload: accessed atomically. */
 static int log_level = LOG_INFO;
 static bool use_syslog;

@@ -6,8 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AGENT_VERSION "0.1.0"
-
 /* Exit statuses. */
 enum {
     AGENT_EXIT_OK = 0,

@@ -101,7 +101,7 @@ int agent_parse(struct agent_opts *o, int argc, char **argv)
         case 'f': o->foreground = true; break;
         case 'v': o->verbose = true; break;
         case 'h': usage(stdout); return AGENT_EXIT_OK;
-        case 'V': printf("xnv-netfront %s\n", AGENT_VERSION); return AGENT_EXIT_OK;
+        case 'V': printf("xnv-netfront %s\n", XNV_VERSION); return AGENT_EXIT_OK;
         case ':':
             fprintf(stderr, "xnv-netfront: option %s needs a value\n", argv[optind - 1]);
             fprintf(stderr, "Try 'xnv-netfront --help' for more information.\n");

@@ -12,7 +12,6 @@
 #include <unistd.h>
 #include "rates.h"
 
-#define XNV_VERSION "0.1.0" /* as xnv-netbackd's */
 #define DEFAULT_SOCKET "/run/xnv/netbackd.sock"
 
 static void usage(FILE *o)

@@ -124,6 +124,8 @@ int xnv_xs_tx_start(struct xnv_hv *hv, xnv_xs_tx_t *tx);
 /* 0 on commit (or abort), -EAGAIN when a conflicting change won: retry. */
 int xnv_xs_tx_end(struct xnv_hv *hv, xnv_xs_tx_t tx, bool abort);
 char *xnv_xs_domain_path(struct xnv_hv *hv, xnv_domid_t dom);   /* malloc'd */
+/* Write dir/state = a xenbus state (XenbusState*), as xenstore holds it. */
+int xnv_xs_write_state(struct xnv_hv *hv, xnv_xs_tx_t tx, const char *dir, int state);
 
 /* ---- domains ----------------------------------------------------------- */
 

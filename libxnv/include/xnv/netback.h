@@ -64,6 +64,8 @@ struct xnv_queue_stats {
     uint64_t copy_calls, copy_segments;
     uint64_t stalls;
     uint64_t fastpath_packets;    /* sent guest to guest by the switch fast path */
+    uint64_t idle_loops;          /* passes of the queue's thread that found no work
+                                   * (a count racing ahead of the traffic: a busy-wait) */
 };
 
 struct xnv_vif_info {

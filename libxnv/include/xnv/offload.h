@@ -54,6 +54,13 @@ void xnv_offload_to_vnet(const struct xnv_offload *o, struct virtio_net_hdr *vh)
 /* netif flags for each direction. */
 uint16_t xnv_offload_rx_flags(const struct xnv_offload *o);   /* NETRXF_* */
 uint16_t xnv_offload_tx_flags(const struct xnv_offload *o);   /* NETTXF_* */
+/* What xnv_offload_from_netif would decide for a frame of len bytes, from
+ * its first `have` bytes at f, changing nothing: 0 when it would take the
+ * flags (*h then holds the headers, unless the flags ask for nothing),
+ * -EINVAL with *why when it would refuse them, -EAGAIN when the headers run
+ * past those bytes (too few to tell). */
+int xnv_offload_check_netif(const uint8_t *f, uint32_t have, uint32_t len, uint16_t nettxf_flags,
+                            uint8_t gso_type, struct xnv_hdrs *h, const char **why);
 /* From netif RX flags (a frontend receiving) and its GSO extra. */
 int xnv_offload_from_netif_rx(uint8_t *f, uint32_t len, uint16_t netrxf_flags,
                               uint8_t gso_type, uint16_t gso_size,
