@@ -37,7 +37,7 @@
 #define NB_MAX_QUEUES      XNV_PORT_MAX_QUEUES
 #define NB_TX_BATCH        64     /* packets per TX grant-copy call */
 #define NB_RX_BATCH        64     /* frames per RX grant-copy call */
-#define NB_ARENA_BYTES     (1u << 20)
+#define NB_ARENA_BYTES     ((1u << 20) + NB_FRAME_MAX)   /* 256 page-aligned frames and one more of the largest */
 #define NB_FRAME_MAX       65536u
 
 /* Statistics: written by data-path threads (the switch fast path adds to
@@ -81,6 +81,7 @@ struct nb_queue {
     struct xnv_copy_batch txb;
     struct xnv_tx_pkt *txp;       /* NB_TX_BATCH descriptors */
     uint8_t *tx_arena;
+    uint8_t *tx_gather;           /* one packet made contiguous (NB_FRAME_MAX) */
     struct nb_credit credit;
     /* RX */
     struct xnv_copy_batch rxb;

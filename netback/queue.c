@@ -172,10 +172,13 @@ int nb_queue_start(struct nb_queue *q)
     const struct xnv_netback_config *cfg = &q->vif->nb->cfg;
     q->txp = calloc(NB_TX_BATCH, sizeof *q->txp);
     q->pend = calloc(cfg->rx_queue_frames, sizeof *q->pend);
-    q->tx_arena = malloc(NB_ARENA_BYTES);
-    q->rx_arena = malloc(NB_ARENA_BYTES);
+    /* page-aligned: a frame's place in an arena decides how many pages,
+     * and so hypervisor copy operations, its grant copy touches */
+    q->tx_arena = aligned_alloc(XNV_PAGE_SIZE, NB_ARENA_BYTES);
+    q->rx_arena = aligned_alloc(XNV_PAGE_SIZE, NB_ARENA_BYTES);
+    q->tx_gather = malloc(NB_FRAME_MAX);
     q->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (!q->txp || !q->pend || !q->tx_arena || !q->rx_arena || q->wake_fd < 0 ||
+    if (!q->txp || !q->pend || !q->tx_arena || !q->rx_arena || !q->tx_gather || q->wake_fd < 0 ||
         /* fast path: up to 17 destination pages + 19 source pieces per packet */
         xnv_copy_batch_init(&q->txb, NB_TX_BATCH * (2 * XNV_TX_MAX_FRAGS + 2)) ||
         xnv_copy_batch_init(&q->rxb, NB_RX_BATCH * (NB_FRAME_MAX / XNV_PAGE_SIZE + 1)))
@@ -207,6 +210,7 @@ void nb_queue_release(struct nb_queue *q)
     free(q->txp);
     free(q->pend);
     free(q->tx_arena);
+    free(q->tx_gather);
     free(q->rx_arena);
     xnv_copy_batch_free(&q->txb);
     xnv_copy_batch_free(&q->rxb);
@@ -214,6 +218,6 @@ void nb_queue_release(struct nb_queue *q)
         close(q->wake_fd);
     q->txp = NULL;
     q->pend = NULL;
-    q->tx_arena = q->rx_arena = NULL;
+    q->tx_arena = q->rx_arena = q->tx_gather = NULL;
     q->wake_fd = -1;
 }

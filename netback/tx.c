@@ -2,6 +2,13 @@
  * grant-copy their fragments (map-free), hand each packet to the host port
  * with its offload metadata, answer every slot in ring order.
  *
+ * Each slot of a packet gets a page of its own in the arena, its data at the
+ * same offset there as in the guest's page: gntdev cuts a copy at the local
+ * page's edge and pins one page per operation, so a slot is one hypervisor
+ * copy, not two.  Slots that meet at a page's edge (full pages, a linear
+ * area running on into the next page) stay adjacent; the others go to the
+ * port as separate pieces of one writev.
+ *
  * On a fast-path bridge, the first bytes of each packet are copied first to
  * learn its destination: a unicast frame for another vif served here goes
  * straight from this guest's TX buffers into that guest's RX buffers with
@@ -19,7 +26,7 @@
 
 struct batch_state {
     enum xnv_tx_verdict verdict[NB_TX_BATCH];
-    uint32_t off[NB_TX_BATCH];          /* packet's place in the arena */
+    uint32_t off[NB_TX_BATCH];          /* packet's first page in the arena */
     uint32_t have[NB_TX_BATCH];         /* bytes of it already copied there */
     struct nb_vif *target[NB_TX_BATCH]; /* fast-path destination, or NULL */
     bool failed[NB_TX_BATCH];
@@ -35,20 +42,77 @@ static int16_t apply_mcast(struct nb_vif *v, const struct xnv_tx_pkt *p)
     return rc ? NETIF_RSP_ERROR : NETIF_RSP_OKAY;
 }
 
-/* Offloads, then the port.  The guest gets OKAY once we accepted the packet,
- * even if the host side drops it later (as a NIC would). */
-static int16_t deliver(struct nb_queue *q, const struct xnv_tx_pkt *p, uint8_t *frame)
+/* Where bytes [from, to) of a packet meet its fragment holding bytes
+ * [pos, pos + len): [*a, *b) within the fragment; false when they do not. */
+static bool frag_part(uint32_t pos, uint32_t len, uint32_t from, uint32_t to, uint32_t *a, uint32_t *b)
 {
+    *a = from > pos ? from - pos : 0;
+    *b = to - pos < len ? to - pos : len;
+    return to > pos && *a < *b;
+}
+
+/* Where slot f of packet i lands in the arena. */
+static uint8_t *slot_dest(struct nb_queue *q, const struct batch_state *st, unsigned i, unsigned f)
+{
+    return q->tx_arena + st->off[i] + f * XNV_PAGE_SIZE + q->txp[i].frag[f].offset;
+}
+
+/* Bytes [from, to) of packet i as pieces of the arena, adjacent slots
+ * merged; returns the count. */
+static unsigned packet_iov(struct nb_queue *q, const struct batch_state *st, unsigned i, uint32_t from,
+                           uint32_t to, struct iovec *iov)
+{
+    const struct xnv_tx_pkt *p = &q->txp[i];
+    unsigned n = 0;
+    uint32_t pos = 0, a, b;
+    for (unsigned f = 0; f < p->nr_frags; pos += p->frag[f++].len) {
+        if (!frag_part(pos, p->frag[f].len, from, to, &a, &b))
+            continue;
+        uint8_t *d = slot_dest(q, st, i, f) + a;
+        if (n && (uint8_t *)iov[n - 1].iov_base + iov[n - 1].iov_len == d)
+            iov[n - 1].iov_len += b - a;
+        else
+            iov[n++] = (struct iovec){ d, b - a };
+    }
+    return n;
+}
+
+/* Gather the pieces into buf (which holds their total). */
+static void gather(uint8_t *buf, const struct iovec *iov, unsigned n)
+{
+    for (unsigned k = 0; k < n; k++) {
+        memcpy(buf, iov[k].iov_base, iov[k].iov_len);
+        buf += iov[k].iov_len;
+    }
+}
+
+/* Offloads, then the port.  The guest gets OKAY once we accepted the packet,
+ * even if the host side drops it later (as a NIC would).  The headers are
+ * looked for in the first piece; only when they run past it (a frontend
+ * that splits them across slots not meeting at a page's edge) is the packet
+ * gathered into one piece first. */
+static int16_t deliver(struct nb_queue *q, const struct batch_state *st, unsigned i)
+{
+    const struct xnv_tx_pkt *p = &q->txp[i];
+    struct iovec iov[XNV_TX_MAX_FRAGS];
+    unsigned n = packet_iov(q, st, i, 0, p->len, iov);
     const char *why = NULL;
     struct xnv_offload o;
-    if (xnv_offload_from_netif(frame, p->len, p->flags, p->gso_type, p->gso_size, &o, &why)) {
+    int rc = xnv_offload_from_netif_head(iov[0].iov_base, (uint32_t)iov[0].iov_len, p->len, p->flags,
+                                         p->gso_type, p->gso_size, &o, &why);
+    if (rc && n > 1) {
+        gather(q->tx_gather, iov, n);
+        iov[0] = (struct iovec){ q->tx_gather, p->len };
+        n = 1;
+        rc = xnv_offload_from_netif(q->tx_gather, p->len, p->flags, p->gso_type, p->gso_size, &o, &why);
+    }
+    if (rc) {
         NB_STAT_ADD(q, tx_drops, 1);
         return NETIF_RSP_ERROR;
     }
     struct virtio_net_hdr vh;
     xnv_offload_to_vnet(&o, &vh);
-    struct iovec iov = { frame, p->len };
-    if (xnv_port_send(q->vif->port, q->id, &vh, &iov, 1)) {
+    if (xnv_port_send(q->vif->port, q->id, &vh, iov, n)) {
         NB_STAT_ADD(q, tx_drops, 1);
         return NETIF_RSP_OKAY;
     }
@@ -71,14 +135,6 @@ static void run_copy(struct nb_queue *q, struct xnv_copy_batch *b, bool *failed,
         xnv_copy_batch_failures(b, failed, n);
 }
 
-/* Where bytes [from, to) of a packet meet its fragment holding bytes
- * [pos, pos + len): [*a, *b) within the fragment; false when they do not. */
-static bool frag_part(uint32_t pos, uint32_t len, uint32_t from, uint32_t to, uint32_t *a, uint32_t *b)
-{
-    *a = from > pos ? from - pos : 0;
-    *b = to - pos < len ? to - pos : len;
-    return to > pos && *a < *b;
-}
 
 /* Copy segments for bytes [from, to) of packet i into its place in the arena. */
 static void add_copies(struct nb_queue *q, const struct batch_state *st, unsigned i, uint32_t from,
@@ -89,7 +145,7 @@ static void add_copies(struct nb_queue *q, const struct batch_state *st, unsigne
     for (unsigned f = 0; f < p->nr_frags; pos += p->frag[f++].len)
         if (frag_part(pos, p->frag[f].len, from, to, &a, &b))
             xnv_copy_from_gref(&q->txb, q->vif->domid, p->frag[f].gref, (uint16_t)(p->frag[f].offset + a),
-                               (uint16_t)(b - a), q->tx_arena + st->off[i] + pos + a, (uint16_t)i);
+                               (uint16_t)(b - a), slot_dest(q, st, i, f) + a, (uint16_t)i);
 }
 
 /* Copy what is not yet in the arena (bytes from have[i] on) of ordinary packets. */
@@ -117,7 +173,15 @@ static struct nb_vif *fast_target(struct nb_queue *q, struct batch_state *st, un
 {
     struct nb_vif *v = q->vif;
     const struct xnv_tx_pkt *p = &q->txp[i];
-    const uint8_t *hdr = q->tx_arena + st->off[i];
+    /* the copied bytes in one piece: in place when their slots meet */
+    uint8_t gathered[PEEK_HDR_BYTES];
+    struct iovec iov[XNV_TX_MAX_FRAGS];
+    unsigned niov = packet_iov(q, st, i, 0, st->have[i], iov);
+    const uint8_t *hdr = iov[0].iov_base;
+    if (niov > 1) {
+        gather(gathered, iov, niov);
+        hdr = gathered;
+    }
     if (hdr[0] & 1)
         return NULL;                                  /* broadcast / multicast */
     struct nb_vif *t = nb_switch_lookup(v->nb, v->bridge, hdr);
@@ -145,10 +209,13 @@ static int place_fast(struct nb_queue *q, struct batch_state *st, unsigned i, st
                       RING_IDX prod, struct xnv_rx_placed *placed)
 {
     const struct xnv_tx_pkt *p = &q->txp[i];
-    struct xnv_rx_src src[XNV_TX_MAX_FRAGS + 1];
+    struct xnv_rx_src src[2 * XNV_TX_MAX_FRAGS];   /* copied pieces, then grants */
     unsigned ns = 0;
     uint32_t pos = 0, a, b;
-    src[ns++] = (struct xnv_rx_src){ .local = q->tx_arena + st->off[i], .len = st->have[i] };
+    struct iovec iov[XNV_TX_MAX_FRAGS];
+    unsigned niov = packet_iov(q, st, i, 0, st->have[i], iov);
+    for (unsigned k = 0; k < niov; k++)
+        src[ns++] = (struct xnv_rx_src){ .local = iov[k].iov_base, .len = (uint32_t)iov[k].iov_len };
     for (unsigned f = 0; f < p->nr_frags; pos += p->frag[f++].len)
         if (frag_part(pos, p->frag[f].len, st->have[i], p->len, &a, &b))
             src[ns++] = (struct xnv_rx_src){ .dom = q->vif->domid, .ref = p->frag[f].gref,
@@ -243,7 +310,7 @@ static unsigned read_batch(struct nb_queue *q, struct batch_state *st, uint64_t 
     rmb();   /* requests are read after the producer index */
     uint32_t used = 0;
     unsigned n = 0;
-    while (n < NB_TX_BATCH && NB_ARENA_BYTES - used >= NB_FRAME_MAX) {
+    while (n < NB_TX_BATCH && NB_ARENA_BYTES - used >= XNV_TX_MAX_FRAGS * XNV_PAGE_SIZE) {
         struct xnv_tx_pkt *p = &q->txp[n];
         RING_IDX before = q->tx.req_cons;
         enum xnv_tx_verdict vd = xnv_tx_read(&q->tx, prod, p);
@@ -264,7 +331,7 @@ static unsigned read_batch(struct nb_queue *q, struct batch_state *st, uint64_t 
         st->failed[n] = false;
         st->status[n] = NETIF_RSP_NULL;   /* not decided yet */
         if (vd == XNV_TX_PACKET)
-            used += (p->len + 63u) & ~63u;
+            used += p->nr_frags * XNV_PAGE_SIZE;
         n++;
     }
     return n;
@@ -294,7 +361,7 @@ unsigned nb_tx_batch(struct nb_queue *q, uint64_t now_ns, uint64_t *wait_ns)
             NB_STAT_ADD(q, tx_errors, 1);
             status = NETIF_RSP_ERROR;
         } else {
-            status = deliver(q, p, q->tx_arena + st.off[i]);
+            status = deliver(q, &st, i);
         }
         xnv_tx_respond(&q->tx, p, status);
     }

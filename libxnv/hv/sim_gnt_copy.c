@@ -24,6 +24,17 @@ static bool malformed(const xengnttab_grant_copy_segment_t *s)
     return false;
 }
 
+/* The operations gntdev makes of a segment: one per local page it touches. */
+static unsigned ops_of(const xengnttab_grant_copy_segment_t *s)
+{
+    const void *local = !(s->flags & GNTCOPY_source_gref) ? s->source.virt
+                      : !(s->flags & GNTCOPY_dest_gref) ? s->dest.virt : NULL;
+    if (!local || s->len == 0)
+        return 1;
+    uintptr_t a = (uintptr_t)local;
+    return (unsigned)((a + s->len - 1) / XNV_PAGE_SIZE - a / XNV_PAGE_SIZE + 1);
+}
+
 /* Lock held.  Pins one grant side; on success *p is where its data is. */
 static int16_t pin(struct xnv_sim *sim, xnv_domid_t caller, const union xengnttab_copy_ptr *side,
                    bool write, char **p)
@@ -114,8 +125,9 @@ int sim_gnt_copy(struct xnv_hv *hv, xengnttab_grant_copy_segment_t *segs, unsign
 
         if (hook)
             hook(arg);
-        uint64_t bytes = 0;
+        uint64_t bytes = 0, ops = 0;
         for (unsigned i = 0; i < m; i++) {
+            ops += ops_of(&b[i]);
             if (b[i].status == GNTST_okay) {
                 memmove(dst[i], src[i], b[i].len);
                 bytes += b[i].len;
@@ -129,6 +141,7 @@ int sim_gnt_copy(struct xnv_hv *hv, xengnttab_grant_copy_segment_t *segs, unsign
         me->ctr.copy_calls += base == 0;
         me->ctr.copy_hypercalls++;
         me->ctr.copy_segments += m;
+        me->ctr.copy_ops += ops;
         me->ctr.copy_bytes += bytes;
         sim_unlock(sim);
     }

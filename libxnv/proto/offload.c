@@ -36,15 +36,17 @@ static void locate_partial(uint8_t *f, uint32_t len, struct xnv_offload *o, cons
     f[o->csum_start + o->csum_offset + 1] = (uint8_t)c;
 }
 
-static int from_flags(uint8_t *f, uint32_t len, bool partial, bool valid, uint8_t gso_type,
-                      uint16_t gso_size, struct xnv_offload *o, const char **why)
+/* The headers are parsed within the first head_len bytes; len is the
+ * frame's (the L4 length of the pseudo-header). */
+static int from_flags(uint8_t *f, uint32_t head_len, uint32_t len, bool partial, bool valid,
+                      uint8_t gso_type, uint16_t gso_size, struct xnv_offload *o, const char **why)
 {
     *o = (struct xnv_offload){ .csum_partial = partial, .csum_valid = valid || partial,
                                .gso_type = gso_type, .gso_size = gso_size };
     if (!partial && gso_type == XEN_NETIF_GSO_TYPE_NONE)
         return 0;
     struct xnv_hdrs h;
-    if (xnv_parse_headers(f, len, &h))
+    if (xnv_parse_headers(f, head_len, &h))
         return garbage(partial, why);
     if (check_hdrs(&h, gso_type, why))
         return -EINVAL;
@@ -76,7 +78,14 @@ int xnv_offload_from_netif(uint8_t *f, uint32_t len, uint16_t nettxf_flags,
                            uint8_t gso_type, uint16_t gso_size,
                            struct xnv_offload *o, const char **why)
 {
-    return from_flags(f, len, nettxf_flags & NETTXF_csum_blank,
+    return xnv_offload_from_netif_head(f, len, len, nettxf_flags, gso_type, gso_size, o, why);
+}
+
+int xnv_offload_from_netif_head(uint8_t *f, uint32_t head_len, uint32_t len,
+                                uint16_t nettxf_flags, uint8_t gso_type, uint16_t gso_size,
+                                struct xnv_offload *o, const char **why)
+{
+    return from_flags(f, head_len < len ? head_len : len, len, nettxf_flags & NETTXF_csum_blank,
                       nettxf_flags & NETTXF_data_validated, gso_type, gso_size, o, why);
 }
 
@@ -84,7 +93,7 @@ int xnv_offload_from_netif_rx(uint8_t *f, uint32_t len, uint16_t netrxf_flags,
                               uint8_t gso_type, uint16_t gso_size,
                               struct xnv_offload *o, const char **why)
 {
-    return from_flags(f, len, netrxf_flags & NETRXF_csum_blank,
+    return from_flags(f, len, len, netrxf_flags & NETRXF_csum_blank,
                       netrxf_flags & NETRXF_data_validated, gso_type, gso_size, o, why);
 }
 

@@ -40,6 +40,12 @@ struct xnv_offload {
 int xnv_offload_from_netif(uint8_t *f, uint32_t len, uint16_t nettxf_flags,
                            uint8_t gso_type, uint16_t gso_size,
                            struct xnv_offload *o, const char **why);
+/* The same for a frame of len bytes whose first head_len bytes only are
+ * contiguous at f: the headers are looked for there alone (-EINVAL when
+ * they do not end within head_len). */
+int xnv_offload_from_netif_head(uint8_t *f, uint32_t head_len, uint32_t len,
+                                uint16_t nettxf_flags, uint8_t gso_type, uint16_t gso_size,
+                                struct xnv_offload *o, const char **why);
 /* From a virtio-net header (as a TAP device hands it over).  -EINVAL with
  * *why for a header that does not fit the frame or an unsupported GSO type. */
 int xnv_offload_from_vnet(const struct virtio_net_hdr *vh, uint32_t len,

@@ -72,6 +72,8 @@ struct xnv_sim_counters {
     uint64_t copy_calls;        /* xnv_gnt_copy() calls */
     uint64_t copy_hypercalls;   /* as gntdev would issue them: ceil(n / 16) */
     uint64_t copy_segments;
+    uint64_t copy_ops;          /* the hypervisor's operations: gntdev cuts each segment
+                                   at the edges of its local side's pages */
     uint64_t copy_bytes;
     uint64_t maps;
     uint64_t notifies;          /* event notifications sent */
