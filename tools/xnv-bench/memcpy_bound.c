@@ -71,7 +71,7 @@ struct handoff {
     atomic_int turn;
     atomic_bool stop;
     double busy[2];      /* seconds spent copying, per side */
-    uint64_t rounds;
+    atomic_uint_fast64_t rounds;
 };
 
 static void pin(int cpu)
@@ -139,12 +139,16 @@ double bench_handoff_gbps(double seconds)
         if (ok) {
             struct timespec ts = { (time_t)seconds, (long)((seconds - (time_t)seconds) * 1e9) };
             nanosleep(&ts, NULL);
+            /* On a busy machine one side may not have run yet: wait for a
+             * whole round (for up to 5 s more) rather than report none. */
+            for (int i = 0; i < 500 && atomic_load(&h.rounds) == 0; i++)
+                nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
             atomic_store(&h.stop, true);
             pthread_join(tw, NULL);
             pthread_join(tr, NULL);
             double busy = h.busy[0] + h.busy[1];
             if (busy > 0)
-                gbps = 2.0 * (double)h.rounds * SPAN * 8 / busy / 1e9;
+                gbps = 2.0 * (double)atomic_load(&h.rounds) * SPAN * 8 / busy / 1e9;
         }
     }
     free(h.src);
