@@ -5,7 +5,8 @@
  *   idc_chan.c   one channel direction's resources: share/publish, map/attach,
  *                teardown;
  *   idc_ctrl.c   the control plane: peer list, watches, @releaseDomain;
- *   idc_api.c    open/close, send/recv, statistics. */
+ *   idc_send.c   the batch sender;
+ *   idc_api.c    open/close, the event loop step, recv, statistics. */
 #ifndef XNV_IDC_INT_H
 #define XNV_IDC_INT_H
 
@@ -106,10 +107,13 @@ int idc_parse_peer(const char *name, const char *mac, unsigned maclen, xnv_domid
 /* Attach to a ring another sender may have used before: the requests
  * consumed so far are the responses produced. */
 void idc_ring_attach(netif_rx_back_ring_t *ring, void *page);
-/* Place one frame (not pushed).  0; -EAGAIN: not enough buffers posted;
- * -ENOSPC: batch full; -EPROTO: the receiver's producer is bogus. */
+/* Place one frame (not pushed), its copy segments tagged pkt (its index in
+ * the batch, to tell which frame a failed segment belongs to).  0; -EAGAIN:
+ * not enough buffers posted; -ENOSPC: batch full; -EPROTO: the receiver's
+ * producer is bogus. */
 int idc_ring_put(netif_rx_back_ring_t *ring, xnv_domid_t peer, const uint8_t *data, uint32_t len,
-                 const struct xnv_rx_meta *m, struct xnv_copy_batch *b, struct xnv_rx_placed *out);
+                 const struct xnv_rx_meta *m, struct xnv_copy_batch *b, uint16_t pkt,
+                 struct xnv_rx_placed *out);
 /* Ask to be notified when the receiver posts more buffers; true when some
  * arrived meanwhile. */
 bool idc_ring_arm(netif_rx_back_ring_t *ring);

@@ -166,6 +166,52 @@ START_TEST(too_few_buffers_stall_then_fall_back)
 }
 END_TEST
 
+/* One batch to both peers, the hostile one's second buffer revoked: the
+ * copy into it fails, and only that frame and that peer pay.  Frames: good,
+ * bad (buffer 0: fine), good, bad (buffer 1: revoked), good. */
+START_TEST(failed_copy_costs_only_its_own_frame_and_peer)
+{
+    hpeer_ring(&H, 32, 0);
+    ck_assert(wait_tx(XNV_IDC_UP));
+    ck_assert_int_eq(xnv_sim_gnt_revoke(W.w.sim, (xnv_domid_t)bad->dom, H.buf_ref[1]), 0);
+    static uint8_t fr[5][1514];
+    struct idc_guest *to[5] = { good, bad, good, bad, good };
+    struct xnv_nf_frame f[5];
+    for (int i = 0; i < 5; i++) {
+        idcw_frame(fr[i], 1514, to[i], vic);
+        fr[i][1000] = (uint8_t)(0xa0 + i);
+        f[i] = (struct xnv_nf_frame){ .data = fr[i], .len = 1514 };
+    }
+    int v[5];
+    ck_assert_int_eq(xnv_idc_send_many(vic->idc, f, 5, v), 4);
+    ck_assert_int_eq(v[0], 1);
+    ck_assert_int_eq(v[1], 1);
+    ck_assert_int_eq(v[2], 1);
+    ck_assert_int_eq(v[3], 0);          /* never copied: the vif's */
+    ck_assert_int_eq(v[4], 1);
+    ck_assert_int_eq(vic_state(true), XNV_IDC_FAILED);
+    /* The hostile ring: its first frame delivered, the second answered as an error. */
+    ck_assert_int_eq(H.front.sring->rsp_prod, 2);
+    ck_assert_int_eq(RING_GET_RESPONSE(&H.front, 0)->status, 1514);
+    ck_assert_int_eq(RING_GET_RESPONSE(&H.front, 1)->status, NETIF_RSP_ERROR);
+    /* The honest peer: channel up, its three frames delivered in order. */
+    struct xnv_idc_peer_info pi;
+    ck_assert_int_eq(xnv_idc_peer(vic->idc, (xnv_domid_t)good->dom, &pi), 0);
+    ck_assert_int_eq(pi.tx, XNV_IDC_UP);
+    ck_assert_uint_eq(pi.fallbacks, 0);
+    ck_assert_uint_eq(pi.tx_frames, 3);
+    for (int i = 0; i < 5; i += 2) {
+        struct xnv_nf_frame r = { .data = got, .cap = sizeof got };
+        ck_assert_int_eq(idcw_recv(&W, good, &r), 1);
+        ck_assert_uint_eq(r.len, 1514);
+        ck_assert_mem_eq(got, fr[i], 1514);
+    }
+    ck_assert_int_eq(xnv_idc_peer(good->idc, (xnv_domid_t)vic->dom, &pi), 0);
+    ck_assert_uint_eq(pi.rx_errors, 0);
+    still_fine();
+}
+END_TEST
+
 /* ---- the hostile sender: what it writes into the victim's ring -------------- */
 
 static netif_rx_back_ring_t hback;
@@ -315,6 +361,7 @@ Suite *xnv_suite_idc_hostile(void)
     tcase_add_test(tc, bogus_buffer_grant_sends_the_frame_to_the_vif);
     tcase_add_test(tc, revoked_buffer_sends_the_frame_to_the_vif);
     tcase_add_test(tc, too_few_buffers_stall_then_fall_back);
+    tcase_add_test(tc, failed_copy_costs_only_its_own_frame_and_peer);
     suite_add_tcase(s, tc);
     tc = tcase_create("sender");
     tcase_set_timeout(tc, 60);
