@@ -212,6 +212,34 @@ START_TEST(failed_copy_costs_only_its_own_frame_and_peer)
 }
 END_TEST
 
+/* After a stall closed the channel the hostile peer republishes at once, a
+ * new serial each time, by withdrawing first, or garbage then a good ring:
+ * none of it brings the channel back before retry_ms (60 s here). */
+START_TEST(failed_peer_waits_retry_ms_whatever_it_publishes)
+{
+    stall();
+    hpeer_ring(&H, 32, 0);                      /* plenty of room, a new serial */
+    idcw_pump(&W, 200);
+    ck_assert_int_eq(vic_state(true), XNV_IDC_FAILED);
+    ck_assert_int_eq(send_to_bad(1514), 0);
+    hpeer_withdraw(&H);
+    ck_assert(wait_tx(XNV_IDC_DOWN));
+    hpeer_ring(&H, 32, 0);
+    idcw_pump(&W, 200);
+    ck_assert_int_eq(vic_state(true), XNV_IDC_FAILED);
+    hpeer_publish(&H, "x", "1", "1000");
+    idcw_pump(&W, 50);
+    hpeer_ring(&H, 32, 0);
+    idcw_pump(&W, 200);
+    ck_assert_int_eq(vic_state(true), XNV_IDC_FAILED);
+    ck_assert_int_eq(send_to_bad(1514), 0);
+    struct xnv_idc_peer_info pi;
+    ck_assert_int_eq(xnv_idc_peer(vic->idc, (xnv_domid_t)bad->dom, &pi), 0);
+    ck_assert_uint_eq(pi.fallbacks, 1);
+    still_fine();
+}
+END_TEST
+
 /* ---- the hostile sender: what it writes into the victim's ring -------------- */
 
 static netif_rx_back_ring_t hback;
@@ -362,6 +390,7 @@ Suite *xnv_suite_idc_hostile(void)
     tcase_add_test(tc, revoked_buffer_sends_the_frame_to_the_vif);
     tcase_add_test(tc, too_few_buffers_stall_then_fall_back);
     tcase_add_test(tc, failed_copy_costs_only_its_own_frame_and_peer);
+    tcase_add_test(tc, failed_peer_waits_retry_ms_whatever_it_publishes);
     suite_add_tcase(s, tc);
     tc = tcase_create("sender");
     tcase_set_timeout(tc, 60);
