@@ -42,7 +42,7 @@ struct xnv_nf_bridge {
     struct xnv_idc *_Atomic idc;     /* NULL: no direct channels */
     pthread_t idc_th;
     bool idc_started;
-    struct br_queue idc_q;          /* the channel thread's buffers and counters */
+    struct br_queue idc_q;          /* the channel thread's counters */
     unsigned nq;
     int stopfd;
     atomic_bool stop;
@@ -343,7 +343,6 @@ void xnv_nf_bridge_stop(struct xnv_nf_bridge *b)
     (void)r;
     if (b->idc_started)
         pthread_join(b->idc_th, NULL);
-    free(b->idc_q.arena);
     for (unsigned i = 0; i < b->nq; i++) {
         if (b->q[i].started)
             pthread_join(b->q[i].th, NULL);
