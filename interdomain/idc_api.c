@@ -1,10 +1,11 @@
-/* The channel set's public face: open/close, the event loop step, send and
- * receive, statistics. */
+/* The channel set's public face: open/close, the event loop step, receive,
+ * statistics (sending: idc_send.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,7 +14,15 @@
 
 void xnv_idc_options_default(struct xnv_idc_options *o)
 {
-    *o = (struct xnv_idc_options){ .bufs = 256, .stall_ms = 1000, .retry_ms = 5000 };
+    *o = (struct xnv_idc_options){ .bufs = 256, .stall_ms = 1000, .retry_ms = 5000, .park_ms = 60000 };
+}
+
+static void log_msg(struct xnv_idc *idc, int level, const char *msg)
+{
+    if (idc->opt.log)
+        idc->opt.log(idc->opt.log_arg, level, msg);
+    else
+        fprintf(stderr, "xnv-idc: %s\n", msg);
 }
 
 void idc_log(struct xnv_idc *idc, int level, const char *fmt, ...)
@@ -23,10 +32,25 @@ void idc_log(struct xnv_idc *idc, int level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (idc->opt.log)
-        idc->opt.log(idc->opt.log_arg, level, msg);
-    else
-        fprintf(stderr, "xnv-idc: %s\n", msg);
+    log_msg(idc, level, msg);
+}
+
+void idc_peer_log(struct xnv_idc *idc, struct idc_peer *p, int level, const char *fmt, ...)
+{
+    unsigned missed;
+    bool ok = xnv_log_limit_take(&p->log, xnv_now_ns(), &missed);
+    if (missed)
+        idc_log(idc, LOG_WARNING, "peer %u: %u more line(s) not logged in the last %u s", p->dom, missed,
+                XNV_LOG_WINDOW_S);
+    if (!ok)
+        return;
+    char msg[320];
+    int n = snprintf(msg, sizeof msg, "peer %u: ", p->dom);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+    va_end(ap);
+    log_msg(idc, level, msg);
 }
 
 struct xnv_idc *xnv_idc_open(struct xnv_hv *hv, unsigned devid, const struct xnv_idc_options *o,
@@ -51,7 +75,7 @@ struct xnv_idc *xnv_idc_open(struct xnv_hv *hv, unsigned devid, const struct xnv
     idc->hv = hv;
     idc->opt = *o;
     idc->devid = devid;
-    idc->epfd = -1;
+    idc->epfd = idc->timerfd = -1;
     snprintf(idc->fe_dir, sizeof idc->fe_dir, "device/vif/%u", devid);
     idc->ch = xnv_evtchn_open(hv);
     if (!idc->ch || xnv_copy_batch_init(&idc->cb, IDC_COPY_SEGS)) {
@@ -59,9 +83,11 @@ struct xnv_idc *xnv_idc_open(struct xnv_hv *hv, unsigned devid, const struct xnv
         goto fail;
     }
     idc->epfd = epoll_create1(EPOLL_CLOEXEC);
+    idc->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     struct epoll_event ev = { .events = EPOLLIN };
-    if (idc->epfd < 0 || epoll_ctl(idc->epfd, EPOLL_CTL_ADD, xnv_xs_watch_fd(hv), &ev) ||
-        epoll_ctl(idc->epfd, EPOLL_CTL_ADD, xnv_evtchn_fd(idc->ch), &ev)) {
+    if (idc->epfd < 0 || idc->timerfd < 0 || epoll_ctl(idc->epfd, EPOLL_CTL_ADD, xnv_xs_watch_fd(hv), &ev) ||
+        epoll_ctl(idc->epfd, EPOLL_CTL_ADD, xnv_evtchn_fd(idc->ch), &ev) ||
+        epoll_ctl(idc->epfd, EPOLL_CTL_ADD, idc->timerfd, &ev)) {
         snprintf(err, errlen, "epoll: %s", strerror(errno));
         goto fail;
     }
@@ -79,14 +105,19 @@ struct xnv_idc *xnv_idc_open(struct xnv_hv *hv, unsigned devid, const struct xnv
     idc->release_watched = xnv_xs_watch(hv, "@releaseDomain", IDC_TOKEN_REL) == 0;
     if (!idc->release_watched)
         idc_log(idc, LOG_INFO, "cannot watch @releaseDomain: peers leave through the backend's list");
+    bool xen = strcmp(xnv_hv_kind(hv), "xen") == 0;
     /* Real mappings can vanish (save/restore, migration); simulated ones cannot. */
-    if (strcmp(xnv_hv_kind(hv), "xen") == 0 && !(idc->guarded = idc_guard_install()))
+    if (xen && !(idc->guarded = idc_guard_install()))
         idc_log(idc, LOG_WARNING, "cannot install the fault guard: a restore may kill this process");
+    /* gntalloc never says whether a peer still maps a page we revoke. */
+    idc->holders_hidden = xen;
     idc_ctrl_start(idc);
     return idc;
 fail:
     if (idc->epfd >= 0)
         close(idc->epfd);
+    if (idc->timerfd >= 0)
+        close(idc->timerfd);
     if (idc->ch)
         xnv_evtchn_close(idc->ch);
     xnv_copy_batch_free(&idc->cb);
@@ -103,8 +134,10 @@ static bool renew_if_restored(struct xnv_idc *idc)
 {
     if (!xnv_evtchn_stale(idc->ch))
         return false;
-    for (unsigned i = 0; i < XNV_IDC_MAX_PEERS; i++)
+    for (unsigned i = 0; i < XNV_IDC_MAX_PEERS; i++) {
         idc->peer[i].rx.port = idc->peer[i].tx.port = -1;
+        idc_events_forget(&idc->peer[i]);
+    }
     struct xnv_evtchn *ch = xnv_evtchn_open(idc->hv);
     if (!ch) {
         idc_log(idc, LOG_ERR, "this domain was restored and no new event channel handle can be "
@@ -145,6 +178,7 @@ void xnv_idc_close(struct xnv_idc *idc)
     xnv_xs_rm(idc->hv, XNV_XS_NO_TX, IDC_DIR);
     pthread_mutex_unlock(&idc->lock);
     close(idc->epfd);
+    close(idc->timerfd);
     xnv_evtchn_close(idc->ch);
     xnv_copy_batch_free(&idc->cb);
     pthread_mutex_destroy(&idc->lock);
@@ -174,191 +208,16 @@ void xnv_idc_process(struct xnv_idc *idc)
         idc_ctrl_event(idc, ev[XS_WATCH_PATH], ev[XS_WATCH_TOKEN]);
         free(ev);
     }
-    int port;
-    while ((port = xnv_evtchn_pending(idc->ch)) >= 0)
-        xnv_evtchn_unmask(idc->ch, (xnv_port_t)port);
-    /* Faults and stalls are retried after retry_ms. */
     uint64_t now = xnv_now_ns(), wait = (uint64_t)idc->opt.retry_ms * 1000000u;
+    idc_events(idc, now);
+    idc_park_expire(idc, now);
+    /* Faults and stalls are retried after retry_ms. */
     for (unsigned i = 0; i < XNV_IDC_MAX_PEERS; i++) {
         struct idc_peer *p = &idc->peer[i];
-        if (p->used && p->tx.state == XNV_IDC_FAILED && now - p->tx.failed_at_ns >= wait)
+        if (p->used && p->listed && p->tx.state == XNV_IDC_FAILED && now - p->tx.failed_at_ns >= wait)
             idc_tx_evaluate(idc, p);
     }
     pthread_mutex_unlock(&idc->lock);
-}
-
-static struct idc_peer *route(struct xnv_idc *idc, const uint8_t *dst)
-{
-    if (dst[0] & 1)             /* broadcast and multicast: the bridge's job */
-        return NULL;
-    for (unsigned i = 0; i < XNV_IDC_MAX_PEERS; i++) {
-        struct idc_peer *p = &idc->peer[i];
-        if (p->used && p->tx.state == XNV_IDC_UP && memcmp(p->mac, dst, 6) == 0)
-            return p;
-    }
-    return NULL;
-}
-
-/* Lock held.  No room: wait, unless the peer has kept us waiting too long. */
-static int no_room(struct xnv_idc *idc, struct idc_peer *p)
-{
-    uint64_t now = xnv_now_ns();
-    if (!p->tx.full_since_ns) {
-        p->tx.full_since_ns = now;
-        return -EAGAIN;
-    }
-    if (now - p->tx.full_since_ns < (uint64_t)idc->opt.stall_ms * 1000000u)
-        return -EAGAIN;
-    idc_tx_close(idc, p, true, "the peer posted no buffers for too long");
-    return 0;
-}
-
-/* One batch under way: the frames placed so far, copied in one call. */
-struct send_batch {
-    struct idc_peer *peer[IDC_SEND_MAX];
-    struct xnv_rx_placed placed[IDC_SEND_MAX];
-    unsigned idx[IDC_SEND_MAX];         /* the caller's frame index */
-    unsigned n;
-};
-
-/* Lock held.  Copy what was placed, answer failed copies with errors, push
- * and notify each ring once.  A failed copy closes that channel and turns
- * the frame's verdict into 0 (the caller sends it through the vif). */
-static void flush(struct xnv_idc *idc, struct send_batch *sb, const struct xnv_nf_frame *f, int *verdict)
-{
-    if (!sb->n)
-        return;
-    bool failed[IDC_SEND_MAX] = { false };
-    if (xnv_gnt_copy(idc->hv, idc->cb.seg, idc->cb.n) < 0)
-        memset(failed, 1, sizeof failed);
-    else
-        xnv_copy_batch_failures(&idc->cb, failed, sb->n);
-    for (unsigned i = 0; i < sb->n; i++) {
-        struct idc_peer *p = sb->peer[i];
-        if (p->tx.state != XNV_IDC_UP)
-            continue;
-        if (failed[i]) {
-            xnv_rx_fail(&p->tx.ring, &sb->placed[i]);   /* the slots go back, empty */
-            verdict[sb->idx[i]] = 0;
-        } else {
-            p->tx_frames++;
-            idc->st.tx_frames++;
-            idc->st.tx_bytes += f[sb->idx[i]].len;
-        }
-    }
-    for (unsigned i = 0; i < sb->n; i++) {
-        struct idc_peer *p = sb->peer[i];
-        if (p->tx.state != XNV_IDC_UP)
-            continue;
-        int notify;
-        RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&p->tx.ring, notify);
-        if (notify)
-            idc_notify(idc, p, p->tx.port);
-        if (failed[i])   /* the peer revoked or never granted its buffer */
-            idc_tx_close(idc, p, true, "grant copy into the peer's buffer failed");
-    }
-    sb->n = 0;
-    xnv_copy_batch_reset(&idc->cb);
-}
-
-/* Lock held.  Place frame i for its peer (verdict set unless placed). */
-static void place(struct xnv_idc *idc, struct send_batch *sb, struct xnv_nf_frame *f, unsigned i,
-                  int *verdict, bool *blocked)
-{
-    if (f[i].len < XNV_ETH_HLEN) {
-        verdict[i] = -EINVAL;
-        return;
-    }
-    struct idc_peer *p = route(idc, f[i].data);
-    if (!p) {
-        verdict[i] = 0;
-        return;
-    }
-    unsigned pi = (unsigned)(p - idc->peer);
-    if (blocked[pi]) {              /* keep the order of frames to one peer */
-        verdict[i] = -EAGAIN;
-        return;
-    }
-    struct xnv_rx_meta m;
-    const char *why = NULL;
-    if (idc_frame_meta(&f[i], &m, &why)) {
-        verdict[i] = -EINVAL;
-        return;
-    }
-    struct idc_tx *t = &p->tx;
-    struct xnv_rx_placed pl;
-    int rc = idc_ring_put(&t->ring, p->dom, f[i].data, f[i].len, &m, &idc->cb, &pl);
-    if (rc == -ENOSPC) {            /* the segments of the frames before it first */
-        flush(idc, sb, f, verdict);
-        if (p->tx.state != XNV_IDC_UP) {
-            verdict[i] = 0;
-            return;
-        }
-        rc = idc_ring_put(&t->ring, p->dom, f[i].data, f[i].len, &m, &idc->cb, &pl);
-    }
-    if (rc == -EAGAIN && idc_ring_arm(&t->ring))
-        rc = idc_ring_put(&t->ring, p->dom, f[i].data, f[i].len, &m, &idc->cb, &pl);
-    if (rc == -EAGAIN) {
-        verdict[i] = no_room(idc, p);
-        blocked[pi] = verdict[i] == -EAGAIN;
-        return;
-    }
-    if (rc) {
-        idc_tx_close(idc, p, true, "the peer's ring producer runs more than a ring ahead");
-        verdict[i] = 0;
-        return;
-    }
-    t->full_since_ns = 0;
-    verdict[i] = 1;
-    sb->peer[sb->n] = p;
-    sb->placed[sb->n] = pl;
-    sb->idx[sb->n] = i;
-    sb->n++;
-}
-
-int xnv_idc_send_many(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n, int *verdict)
-{
-    if (n > IDC_SEND_MAX)
-        return -EINVAL;
-    struct send_batch sb = { .n = 0 };
-    bool blocked[XNV_IDC_MAX_PEERS] = { false };
-    unsigned sent = 0;
-    pthread_mutex_lock(&idc->lock);
-    xnv_copy_batch_reset(&idc->cb);
-    sigjmp_buf jb;
-    if (idc->guarded && sigsetjmp(jb, 1)) {
-        /* A peer ring vanished (this guest was restored or migrated): every
-         * sending direction closes, every frame of this call takes the vif
-         * (one already delivered may then arrive twice). */
-        for (unsigned i = 0; i < XNV_IDC_MAX_PEERS; i++)
-            if (idc->peer[i].used && idc->peer[i].tx.state == XNV_IDC_UP)
-                idc_tx_close(idc, &idc->peer[i], true, "a peer's ring vanished (restored or migrated?)");
-        for (unsigned i = 0; i < n; i++)
-            if (verdict[i] != -EINVAL)
-                verdict[i] = 0;
-        xnv_copy_batch_reset(&idc->cb);
-        pthread_mutex_unlock(&idc->lock);
-        return 0;
-    }
-    if (idc->guarded)
-        idc_guard_enter(&jb);
-    for (unsigned i = 0; i < n; i++)
-        verdict[i] = 0;
-    for (unsigned i = 0; i < n; i++)
-        place(idc, &sb, f, i, verdict, blocked);
-    flush(idc, &sb, f, verdict);
-    idc_guard_leave();
-    pthread_mutex_unlock(&idc->lock);
-    for (unsigned i = 0; i < n; i++)
-        sent += verdict[i] == 1;
-    return (int)sent;
-}
-
-int xnv_idc_send(struct xnv_idc *idc, struct xnv_nf_frame *f)
-{
-    int verdict;
-    xnv_idc_send_many(idc, f, 1, &verdict);
-    return verdict;
 }
 
 /* Lock held.  Frames from one peer to d, from number `got` on, up to n; how many. */
@@ -392,8 +251,9 @@ static unsigned recv_peer(struct xnv_idc *idc, struct idc_peer *p, const struct 
             idc_notify(idc, p, p->rx.port);
     }
     if (rc < 0) {
-        p->last_error = why;
-        idc_log(idc, LOG_WARNING, "peer %u: channel from it closed: %s", p->dom, why);
+        /* For good: a new listing does not bring it back (idc_park.c). */
+        p->last_error = p->refused = why;
+        idc_peer_log(idc, p, LOG_WARNING, "channel from it closed: %s", why);
         idc_rx_close(idc, p);
         p->rx.state = XNV_IDC_FAILED;
         return got - first;
@@ -447,6 +307,8 @@ int xnv_idc_peer(struct xnv_idc *idc, xnv_domid_t dom, struct xnv_idc_peer_info 
 {
     pthread_mutex_lock(&idc->lock);
     struct idc_peer *p = idc_find_peer(idc, dom);
+    if (p && !p->listed)
+        p = NULL;                   /* parked: not a peer now */
     if (p)
         *out = (struct xnv_idc_peer_info){
             .dom = p->dom, .rx = p->rx.state, .tx = p->tx.state,
@@ -464,7 +326,7 @@ unsigned xnv_idc_npeers(struct xnv_idc *idc)
     pthread_mutex_lock(&idc->lock);
     unsigned n = 0;
     for (unsigned i = 0; i < XNV_IDC_MAX_PEERS; i++)
-        n += idc->peer[i].used;
+        n += idc->peer[i].used && idc->peer[i].listed;
     pthread_mutex_unlock(&idc->lock);
     return n;
 }

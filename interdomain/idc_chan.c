@@ -54,25 +54,34 @@ static int publish(struct xnv_idc *idc, struct idc_peer *p)
 int idc_rx_open(struct xnv_idc *idc, struct idc_peer *p)
 {
     struct idc_rx *r = &p->rx;
-    unsigned n = idc->opt.bufs;
-    int rc = nf_share(idc->hv, p->dom, &r->ring_pg, 1, true, true);
-    if (rc == 0 && (rc = nf_share(idc->hv, p->dom, r->rx.buf, n, true, false)) != 0)
-        nf_unshare(idc->hv, &r->ring_pg, 1);
-    if (rc) {
-        p->last_error = "cannot share the receive ring and buffers";
-        idc_log(idc, LOG_WARNING, "peer %u: %s: %s", p->dom, p->last_error, strerror(-rc));
+    if (p->refused) {
+        p->last_error = p->refused;
         r->state = XNV_IDC_FAILED;
-        return rc;
+        return -EPERM;
     }
-    nf_rx_init(&r->rx, r->ring_pg.addr, n);
+    if (!r->ring_pg.addr) {
+        unsigned n = idc->opt.bufs;
+        int rc = nf_share(idc->hv, p->dom, &r->ring_pg, 1, true, true);
+        if (rc == 0 && (rc = nf_share(idc->hv, p->dom, r->rx.buf, n, true, false)) != 0)
+            nf_unshare(idc->hv, &r->ring_pg, 1);
+        if (rc) {
+            p->last_error = "cannot share the receive ring and buffers";
+            idc_peer_log(idc, p, LOG_WARNING, "%s: %s", p->last_error, strerror(-rc));
+            r->state = XNV_IDC_FAILED;
+            return rc;
+        }
+        nf_rx_init(&r->rx, r->ring_pg.addr, n);
+    }
+    /* Pages kept from its last listing serve as they are: the ring goes on
+     * where it stopped (a sender attaches at its response producer). */
     nf_rx_refill(&r->rx);
     nf_rx_push(&r->rx);
     r->port = xnv_evtchn_bind_unbound(idc->ch, p->dom);
     r->serial = ++idc->serial;
-    rc = r->port < 0 ? r->port : publish(idc, p);
+    int rc = r->port < 0 ? r->port : publish(idc, p);
     if (rc) {
         p->last_error = "cannot publish the receive ring";
-        idc_log(idc, LOG_WARNING, "peer %u: %s: %s", p->dom, p->last_error, strerror(-rc));
+        idc_peer_log(idc, p, LOG_WARNING, "%s: %s", p->last_error, strerror(-rc));
         r->state = XNV_IDC_FAILED;
         idc_rx_close(idc, p);
         r->state = XNV_IDC_FAILED;
@@ -82,21 +91,36 @@ int idc_rx_open(struct xnv_idc *idc, struct idc_peer *p)
     return 0;
 }
 
-void idc_rx_close(struct xnv_idc *idc, struct idc_peer *p)
+void idc_rx_withdraw(struct xnv_idc *idc, struct idc_peer *p)
 {
     struct idc_rx *r = &p->rx;
-    if (r->state == XNV_IDC_DOWN)
-        return;
-    char dir[IDC_PATH_MAX];
-    snprintf(dir, sizeof dir, IDC_DIR "/%u", p->dom);
-    xnv_xs_rm(idc->hv, XNV_XS_NO_TX, dir);   /* first: the peer stops using it */
+    if (r->state == XNV_IDC_UP) {
+        char dir[IDC_PATH_MAX];
+        snprintf(dir, sizeof dir, IDC_DIR "/%u", p->dom);
+        xnv_xs_rm(idc->hv, XNV_XS_NO_TX, dir);   /* first: the peer stops using it */
+    }
     if (r->port >= 0)
         xnv_evtchn_unbind(idc->ch, (xnv_port_t)r->port);
     r->port = -1;
+    r->masked = false;
+    if (r->state == XNV_IDC_UP)
+        r->state = XNV_IDC_DOWN;
+}
+
+unsigned idc_rx_release(struct xnv_idc *idc, struct idc_peer *p)
+{
+    struct idc_rx *r = &p->rx;
     unsigned lost = nf_unshare(idc->hv, r->rx.buf, r->rx.nbufs) + nf_unshare(idc->hv, &r->ring_pg, 1);
     r->rx.nbufs = 0;
     idc->st.lost_pages += lost;
-    r->state = XNV_IDC_DOWN;
+    return lost;
+}
+
+void idc_rx_close(struct xnv_idc *idc, struct idc_peer *p)
+{
+    idc_rx_withdraw(idc, p);
+    idc_rx_release(idc, p);
+    p->rx.state = XNV_IDC_DOWN;
 }
 
 /* ---- sending ------------------------------------------------------------------ */
@@ -114,6 +138,7 @@ void idc_tx_close(struct xnv_idc *idc, struct idc_peer *p, bool failed, const ch
     if (t->port >= 0)
         xnv_evtchn_unbind(idc->ch, (xnv_port_t)t->port);
     t->port = -1;
+    t->masked = false;
     if (t->ring_page)
         xnv_gnt_unmap(idc->hv, t->ring_page, 1);
     t->ring_page = NULL;
@@ -127,7 +152,7 @@ void idc_tx_close(struct xnv_idc *idc, struct idc_peer *p, bool failed, const ch
             p->fallbacks++;
             idc->st.fallbacks++;
         }
-        idc_log(idc, failed ? LOG_WARNING : LOG_INFO, "peer %u: channel to it closed: %s", p->dom, why);
+        idc_peer_log(idc, p, failed ? LOG_WARNING : LOG_INFO, "channel to it closed: %s", why);
     }
 }
 
@@ -143,6 +168,12 @@ static int read_uint(struct xnv_idc *idc, const char *dir, const char *key, uint
     int rc = idc_parse_value(v, len, max, out);
     free(v);
     return rc;
+}
+
+/* Lock held.  The direction failed less than retry_ms ago. */
+static bool failed_lately(struct xnv_idc *idc, const struct idc_tx *t)
+{
+    return t->failed_at_ns && xnv_now_ns() - t->failed_at_ns < (uint64_t)idc->opt.retry_ms * 1000000u;
 }
 
 void idc_tx_evaluate(struct xnv_idc *idc, struct idc_peer *p)
@@ -161,17 +192,18 @@ void idc_tx_evaluate(struct xnv_idc *idc, struct idc_peer *p)
             t->state = XNV_IDC_DOWN;
         return;
     }
-    if (rc) {
-        if (t->state != XNV_IDC_FAILED || t->serial != 0)
-            idc_tx_close(idc, p, true, "the peer published a malformed ring-ref, event-channel or serial");
-        t->serial = 0;
+    /* After a fault or stall the peer waits retry_ms whatever it publishes
+     * meanwhile, new serial or not (else it could make us attach again at
+     * will); xnv_idc_process evaluates it again then. */
+    if (t->state != XNV_IDC_UP && failed_lately(idc, t)) {
+        t->state = XNV_IDC_FAILED;
         return;
     }
-    bool same = t->ref == ref && t->evtchn == port && t->serial == serial;
-    if (same && t->state == XNV_IDC_UP)
+    if (rc) {
+        idc_tx_close(idc, p, true, "the peer published a malformed ring-ref, event-channel or serial");
         return;
-    if (same && t->state == XNV_IDC_FAILED && xnv_now_ns() - t->failed_at_ns <
-                                                 (uint64_t)idc->opt.retry_ms * 1000000u)
+    }
+    if (t->state == XNV_IDC_UP && t->ref == ref && t->evtchn == port && t->serial == serial)
         return;
     if (t->state == XNV_IDC_UP)
         idc_tx_close(idc, p, false, NULL);
@@ -193,5 +225,5 @@ void idc_tx_evaluate(struct xnv_idc *idc, struct idc_peer *p)
     idc_ring_attach(&t->ring, t->ring_page);
     t->full_since_ns = 0;
     t->state = XNV_IDC_UP;
-    idc_log(idc, LOG_INFO, "peer %u: channel to it up", p->dom);
+    idc_peer_log(idc, p, LOG_INFO, "channel to it up");
 }

@@ -21,7 +21,7 @@ struct idc_peer *idc_find_peer(struct xnv_idc *idc, xnv_domid_t dom)
 /* Gone for sure: no such domain, or dying or shut down.  An ordinary guest
  * often cannot tell (-EACCES: no domctl, another domain's xenstore home not
  * readable): then the backend's peer list decides. */
-static bool domain_alive(struct xnv_idc *idc, xnv_domid_t dom)
+bool idc_domain_alive(struct xnv_idc *idc, xnv_domid_t dom)
 {
     struct xnv_dominfo di;
     int rc = xnv_dom_info(idc->hv, dom, &di);
@@ -53,22 +53,17 @@ static void add_peer(struct xnv_idc *idc, xnv_domid_t dom, const uint8_t mac[6])
         if (!idc->peer[i].used)
             p = &idc->peer[i];
     if (!p) {
-        idc_log(idc, LOG_WARNING, "more than %u peers listed: peer %u reached through the vif",
+        idc_log(idc, LOG_WARNING, "more than %u peers listed or parked: peer %u reached through the vif",
                 XNV_IDC_MAX_PEERS, dom);
         return;
     }
     memset(p, 0, sizeof *p);
     p->used = true;
     p->dom = dom;
-    memcpy(p->mac, mac, 6);
     p->rx.port = p->tx.port = -1;
     snprintf(p->ch_path, sizeof p->ch_path, "/local/domain/%u/" IDC_DIR "/%u", dom, idc->self);
     snprintf(p->token, sizeof p->token, IDC_TOKEN_CH "%u", dom);
-    idc_rx_open(idc, p);
-    /* Fires once at once: attaches if the peer published already. */
-    p->watching = xnv_xs_watch(idc->hv, p->ch_path, p->token) == 0;
-    if (!p->watching)
-        idc_log(idc, LOG_WARNING, "peer %u: cannot watch %s", dom, p->ch_path);
+    idc_unpark(idc, p, mac);
 }
 
 /* One entry of the list: <domid> = <mac>.  false: skip it. */
@@ -92,33 +87,35 @@ void idc_sync_peers(struct xnv_idc *idc)
     for (unsigned i = 0; i < n; i++) {
         xnv_domid_t dom;
         uint8_t mac[6];
-        if (!read_entry(idc, names[i], &dom, mac) || !domain_alive(idc, dom))
+        if (!read_entry(idc, names[i], &dom, mac) || !idc_domain_alive(idc, dom))
             continue;
         struct idc_peer *p = idc_find_peer(idc, dom);
-        if (p && memcmp(p->mac, mac, 6) != 0)
+        if (p && p->listed)
             memcpy(p->mac, mac, 6);
-        if (!p) {
+        else if (p)
+            idc_unpark(idc, p, mac);
+        else
             add_peer(idc, dom, mac);
-            p = idc_find_peer(idc, dom);
-        }
-        if (p)
+        if ((p = idc_find_peer(idc, dom)) != NULL)
             listed[p - idc->peer] = true;
     }
     free(names);
-    for (unsigned i = 0; i < XNV_IDC_MAX_PEERS; i++)
-        if (idc->peer[i].used && !listed[i]) {
-            idc_log(idc, LOG_INFO, "peer %u: no longer listed", idc->peer[i].dom);
-            if (idc->peer[i].tx.state == XNV_IDC_UP)
-                idc_tx_close(idc, &idc->peer[i], false, "the peer is no longer listed");
-            idc_drop_peer(idc, &idc->peer[i]);
-        }
+    for (unsigned i = 0; i < XNV_IDC_MAX_PEERS; i++) {
+        struct idc_peer *p = &idc->peer[i];
+        if (!p->used || !p->listed || listed[i])
+            continue;
+        if (idc_domain_alive(idc, p->dom))
+            idc_park(idc, p);
+        else
+            idc_drop_peer(idc, p);
+    }
 }
 
 void idc_check_domains(struct xnv_idc *idc)
 {
     for (unsigned i = 0; i < XNV_IDC_MAX_PEERS; i++) {
         struct idc_peer *p = &idc->peer[i];
-        if (!p->used || domain_alive(idc, p->dom))
+        if (!p->used || idc_domain_alive(idc, p->dom))
             continue;
         if (p->tx.state == XNV_IDC_UP)
             idc_tx_close(idc, p, false, "the peer domain is gone");
@@ -170,7 +167,7 @@ void idc_ctrl_event(struct xnv_idc *idc, const char *path, const char *token)
         uint64_t d;
         if (xnv_parse_uint(token + strlen(IDC_TOKEN_CH), IDC_MAX_DOMID, &d) == 0) {
             struct idc_peer *p = idc_find_peer(idc, (xnv_domid_t)d);
-            if (p)
+            if (p && p->listed)     /* an event queued before it was parked: not for us */
                 idc_tx_evaluate(idc, p);
         }
     }

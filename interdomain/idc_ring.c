@@ -22,11 +22,12 @@ void idc_ring_attach(netif_rx_back_ring_t *ring, void *page)
 }
 
 int idc_ring_put(netif_rx_back_ring_t *ring, xnv_domid_t peer, const uint8_t *data, uint32_t len,
-                 const struct xnv_rx_meta *m, struct xnv_copy_batch *b, struct xnv_rx_placed *out)
+                 const struct xnv_rx_meta *m, struct xnv_copy_batch *b, uint16_t pkt,
+                 struct xnv_rx_placed *out)
 {
     /* Read once; xnv_rx_place checks it against what was consumed. */
     RING_IDX prod = __atomic_load_n(&ring->sring->req_prod, __ATOMIC_ACQUIRE);
-    return xnv_rx_place(ring, prod, peer, data, len, m, b, 0, out);
+    return xnv_rx_place(ring, prod, peer, data, len, m, b, pkt, out);
 }
 
 bool idc_ring_arm(netif_rx_back_ring_t *ring)

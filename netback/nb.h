@@ -28,6 +28,7 @@
 #include "xnv/copy_batch.h"
 #include "xnv/ctrl.h"
 #include "xnv/features.h"
+#include "xnv/log_limit.h"
 #include "xnv/mcast.h"
 #include "xnv/netback.h"
 #include "xnv/netif.h"
@@ -145,9 +146,8 @@ struct nb_vif {
     bool optin_watched;           /* request-xnv-channels (peers.c) */
     bool peers_published;         /* xnv-peers written (peers.c) */
     bool data_running;
-    /* nb_vif_fail's log lines: a burst per window, then only counted */
-    uint64_t fail_log_since_ns;
-    unsigned fail_log_lines, fail_log_dropped;
+    /* refusals and connections logged: a burst per window, then only counted */
+    struct xnv_log_limit log_limit;
     atomic_bool broken;
     _Atomic(const char *) broken_why;   /* the first protocol violation found */
     struct nb_vif *next;

@@ -73,28 +73,17 @@ int nb_write_state(struct nb_vif *v, int state)
     return rc;
 }
 
-#define FAIL_LOG_BURST     5u
-#define FAIL_LOG_WINDOW_NS (10ull * 1000000000ull)
-
-/* A guest can have the same refusal happen as often as it likes (by
- * flipping its state): at most a burst of log lines per vif and window; the
- * error node still gets every reason. */
-static bool fail_log_allowed(struct nb_vif *v)
+/* A guest can have the same refusal or connection happen as often as it
+ * likes (by flipping its state): a burst of log lines per vif and window
+ * (xnv/log_limit.h); the error node still gets every reason. */
+static bool vif_log_allowed(struct nb_vif *v)
 {
-    uint64_t now = xnv_now_ns();
-    if (now - v->fail_log_since_ns >= FAIL_LOG_WINDOW_NS) {
-        if (v->fail_log_dropped)
-            nb_log(v->nb, LOG_WARNING, "vif%u.%u: %u more error(s) not logged in the last %llu s", v->domid,
-                   v->devid, v->fail_log_dropped, (unsigned long long)(FAIL_LOG_WINDOW_NS / 1000000000ull));
-        v->fail_log_since_ns = now;
-        v->fail_log_lines = v->fail_log_dropped = 0;
-    }
-    if (v->fail_log_lines < FAIL_LOG_BURST) {
-        v->fail_log_lines++;
-        return true;
-    }
-    v->fail_log_dropped++;
-    return false;
+    unsigned missed;
+    bool ok = xnv_log_limit_take(&v->log_limit, xnv_now_ns(), &missed);
+    if (missed)
+        nb_log(v->nb, LOG_WARNING, "vif%u.%u: %u more line(s) not logged in the last %u s", v->domid,
+               v->devid, missed, XNV_LOG_WINDOW_S);
+    return ok;
 }
 
 void nb_vif_fail(struct nb_vif *v, const char *fmt, ...)
@@ -104,7 +93,7 @@ void nb_vif_fail(struct nb_vif *v, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (fail_log_allowed(v))
+    if (vif_log_allowed(v))
         nb_log(v->nb, LOG_ERR, "vif%u.%u: %s", v->domid, v->devid, msg);
     be_write(v, "error", msg);
     nb_disconnect(v);
@@ -248,8 +237,9 @@ static void connect_device(struct nb_vif *v)
             return;
         }
         v->phase = NB_CONNECTED;
-        nb_log(v->nb, LOG_INFO, "vif%u.%u: connected, %u queue(s), features 0x%x", v->domid,
-               v->devid, v->nqueues, v->neg.flags);
+        if (vif_log_allowed(v))
+            nb_log(v->nb, LOG_INFO, "vif%u.%u: connected, %u queue(s), features 0x%x", v->domid,
+                   v->devid, v->nqueues, v->neg.flags);
     }
     if (v->phase == NB_CONNECTED && v->be_state != XenbusStateConnected && hotplug_connected(v))
         nb_write_state(v, XenbusStateConnected);

@@ -9,7 +9,8 @@
  *                producer, which advances by k
  *   op % 5 == 1  the peer scribbles: u16 offset, u8 n, n bytes anywhere in
  *                the shared page (indices and events included)
- *   op % 5 == 2  place a frame: u16 len, u8 GSO type (mod 3), u16 GSO size
+ *   op % 5 == 2  place a frame: u16 len, u8 GSO type (mod 3), u16 GSO size,
+ *                u8 its packet index in the copy batch
  *   op % 5 == 3  arm (ask for a notification on new requests)
  *   op % 5 == 4  frame metadata: u8 meta kind, a virtio-net header (10
  *                bytes), u16 len, then that many frame bytes
@@ -18,7 +19,8 @@
  * a ring of what was consumed and enough requests are posted; on success
  * the slots consumed equal the responses produced (the sender stays
  * attachable by the next one), every segment writes into the gref of the
- * slot it answers, inside its page; nothing moves on failure; metadata is
+ * slot it answers, inside its page, tagged with the frame's packet index
+ * (failed copies are blamed on that frame); nothing moves on failure; metadata is
  * either refused or a known GSO type with a size. */
 #include <errno.h>
 #include "fuzz_common.h"
@@ -73,12 +75,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint32_t len = fz_u16(&in);
             struct xnv_rx_meta m = { .gso_type = (uint8_t)(fz_u8(&in) % 3) };
             m.gso_size = fz_u16(&in);
+            uint16_t pkt = fz_u8(&in);
             RING_IDX prod = s->req_prod, cons = ring.req_cons, pvt = ring.rsp_prod_pvt;
             netif_rx_request_t snap[XNV_NETIF_RX_RING_SIZE];
             memcpy(snap, s->ring, sizeof snap);
             xnv_copy_batch_reset(&b);
             struct xnv_rx_placed pl;
-            int rc = idc_ring_put(&ring, DOM, local, len, &m, &b, &pl);
+            int rc = idc_ring_put(&ring, DOM, local, len, &m, &b, pkt, &pl);
             unsigned need = xnv_rx_slots(len, &m);
             bool sane = (RING_IDX)(prod - cons) <= RING_SIZE(&ring);
             if (!sane) {
@@ -98,6 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 const xengnttab_grant_copy_segment_t *g = &b.seg[i];
                 FZ_CHECK(g->flags & GNTCOPY_dest_gref);
                 FZ_CHECK(g->dest.foreign.domid == DOM);
+                FZ_CHECK(b.pkt[i] == pkt);
                 FZ_CHECK((uint32_t)g->dest.foreign.offset + g->len <= XNV_PAGE_SIZE);
                 bool found = false;
                 for (unsigned j = 0; j < need && !found; j++)

@@ -689,11 +689,11 @@ static void seeds_idc_ring(void)
         netif_rx_request_t r = { .id = (uint16_t)i, .gref = 700 + i };
         pbytes(&s, &r, sizeof r);
     }
-    p8(&s, 2); p16(&s, 1514); p8(&s, 0); p16(&s, 0);
-    p8(&s, 2); p16(&s, 60000); p8(&s, 1); p16(&s, 1448);   /* too big now: -EAGAIN */
+    p8(&s, 2); p16(&s, 1514); p8(&s, 0); p16(&s, 0); p8(&s, 0);
+    p8(&s, 2); p16(&s, 60000); p8(&s, 1); p16(&s, 1448); p8(&s, 1);   /* too big now: -EAGAIN */
     p8(&s, 3);                                              /* arm */
     p8(&s, 1); p16(&s, 0); p8(&s, 4); p32(&s, 0x7fffffffu); /* req_prod far ahead */
-    p8(&s, 2); p16(&s, 60); p8(&s, 0); p16(&s, 0);
+    p8(&s, 2); p16(&s, 60); p8(&s, 0); p16(&s, 0); p8(&s, 2);
     p8(&s, 4); p8(&s, 1);                                   /* vnet metadata, partial csum */
     const uint8_t vh[10] = { 1, 1, 54, 0, 0xa8, 0x05, 34, 0, 16, 0 };
     pbytes(&s, vh, sizeof vh);

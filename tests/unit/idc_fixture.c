@@ -1,4 +1,5 @@
 /* Guests with direct inter-VM channels over the simulated hypervisor. */
+#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,13 +108,38 @@ static enum xnv_idc_dir_state tx_state(struct idc_guest *a, struct idc_guest *b,
     return pi.tx;
 }
 
-bool idcw_pump_until_tx(struct idc_world *W, struct idc_guest *a, struct idc_guest *b,
-                        enum xnv_idc_dir_state tx)
+static bool pump_until_dir(struct idc_world *W, struct idc_guest *a, struct idc_guest *b, bool tx,
+                           enum xnv_idc_dir_state st)
 {
     enum xnv_idc_dir_state rx;
     for (unsigned i = 0; i < 15000; i++) {
         pump_once(W);
-        if (tx_state(a, b, &rx) == tx)
+        enum xnv_idc_dir_state t = tx_state(a, b, &rx);
+        if ((tx ? t : rx) == st)
+            return true;
+        usleep(200);
+    }
+    return false;
+}
+
+bool idcw_pump_until_tx(struct idc_world *W, struct idc_guest *a, struct idc_guest *b,
+                        enum xnv_idc_dir_state tx)
+{
+    return pump_until_dir(W, a, b, true, tx);
+}
+
+bool idcw_pump_until_rx(struct idc_world *W, struct idc_guest *a, struct idc_guest *b,
+                        enum xnv_idc_dir_state rx)
+{
+    return pump_until_dir(W, a, b, false, rx);
+}
+
+bool idcw_pump_until_listed(struct idc_world *W, struct idc_guest *a, struct idc_guest *b, bool listed)
+{
+    struct xnv_idc_peer_info pi;
+    for (unsigned i = 0; i < 15000; i++) {
+        pump_once(W);
+        if ((xnv_idc_peer(a->idc, (xnv_domid_t)b->dom, &pi) == 0) == listed)
             return true;
         usleep(200);
     }
@@ -146,6 +172,18 @@ void idcw_frame(uint8_t *buf, uint32_t len, const struct idc_guest *dst, const s
     build_tcp_frame(buf, 0, len > 54 ? len - 54 : 0);
     memcpy(buf, dst->macb, 6);
     memcpy(buf + 6, src->macb, 6);
+}
+
+void idcw_works(struct idc_world *W, struct idc_guest *a, struct idc_guest *b)
+{
+    static uint8_t frame[1514], got[2048];
+    idcw_frame(frame, sizeof frame, b, a);
+    struct xnv_nf_frame f = { .data = frame, .len = sizeof frame };
+    if (xnv_idc_send(a->idc, &f) != 1)
+        ck_abort_msg("the channel %d -> %d took no frame", a->dom, b->dom);
+    struct xnv_nf_frame r = { .data = got, .cap = sizeof got };
+    if (idcw_recv(W, b, &r) != 1 || r.len != sizeof frame || memcmp(got, frame, sizeof frame) != 0)
+        ck_abort_msg("the frame %d -> %d did not arrive whole", a->dom, b->dom);
 }
 
 int idcw_recv(struct idc_world *W, struct idc_guest *g, struct xnv_nf_frame *f)

@@ -40,10 +40,17 @@ bool idcw_pump_until_up(struct idc_world *W, struct idc_guest *a, struct idc_gue
 /* ... until a's channel towards b is in state tx (false after 3 s). */
 bool idcw_pump_until_tx(struct idc_world *W, struct idc_guest *a, struct idc_guest *b,
                         enum xnv_idc_dir_state tx);
+/* ... until a's channel from b (a's ring for b) is in state rx (false after 3 s). */
+bool idcw_pump_until_rx(struct idc_world *W, struct idc_guest *a, struct idc_guest *b,
+                        enum xnv_idc_dir_state rx);
+/* ... until a lists b as a peer, or no longer (false after 3 s). */
+bool idcw_pump_until_listed(struct idc_world *W, struct idc_guest *a, struct idc_guest *b, bool listed);
 /* The netback's xnv-peers entry for peer in g's list (malloc'd), or NULL. */
 char *idcw_peer_entry(struct idc_world *W, struct idc_guest *g, struct idc_guest *peer);
 /* A TCP frame of len bytes (>= 54) from src to dst. */
 void idcw_frame(uint8_t *buf, uint32_t len, const struct idc_guest *dst, const struct idc_guest *src);
+/* A frame from a to b goes over their channel and arrives whole (else the test fails). */
+void idcw_works(struct idc_world *W, struct idc_guest *a, struct idc_guest *b);
 /* Receive one frame at g (pumping meanwhile, up to 2 s): 1 or 0. */
 int idcw_recv(struct idc_world *W, struct idc_guest *g, struct xnv_nf_frame *f);
 

@@ -282,7 +282,7 @@ void tfe_set_state(struct tfe *f, int state)
 
 static void kick(struct tfe *f, int port) { xnv_evtchn_notify(f->ch, (xnv_port_t)port); }
 
-void tfe_free(struct tfe *f)
+void tfe_unshare_queues(struct tfe *f)
 {
     for (unsigned i = 0; i < f->nq; i++) {
         struct tfe_queue *q = &f->q[i];
@@ -291,6 +291,12 @@ void tfe_free(struct tfe *f)
         xnv_gnt_unshare(f->hv, q->txbuf, TFE_BUFS);
         xnv_gnt_unshare(f->hv, q->rxbuf, TFE_BUFS);
     }
+    f->nq = 0;
+}
+
+void tfe_free(struct tfe *f)
+{
+    tfe_unshare_queues(f);
     if (f->ctrl_sring) {
         xnv_gnt_unshare(f->hv, f->ctrl_sring, 1);
         xnv_gnt_unshare(f->hv, f->ctrl_data, 1);

@@ -93,6 +93,8 @@ int tfe_init(struct tfe *f, struct world *w, xnv_domid_t dom, unsigned devid);
  * override one key to inject bad values. */
 int tfe_connect(struct tfe *f, unsigned nq, const char *extra_key, const char *extra_val);
 void tfe_set_state(struct tfe *f, int state);
+/* Revoke the queues' rings and buffers (before connecting again). */
+void tfe_unshare_queues(struct tfe *f);
 void tfe_free(struct tfe *f);
 /* Send a frame over slots of at most slot bytes; flags NETTXF_*; gso_type
  * XEN_NETIF_GSO_TYPE_* (NONE: no extra).  Returns slots used. */

@@ -94,12 +94,13 @@ static struct xnv_port *open_counted(void *arg, const char *ifname, char *err, s
     return &c->base;
 }
 
-static unsigned error_lines;
+static unsigned error_lines, connected_lines;
 
 static void quiet(void *arg, int level, const char *msg)
 {
     (void)arg;
     error_lines += level == LOG_ERR;
+    connected_lines += strstr(msg, ": connected") != NULL;
     if (getenv("XNV_TEST_LOG"))
         fprintf(stderr, "netback: %s\n", msg);
 }
@@ -350,6 +351,30 @@ START_TEST(state_flipping_frontend_cannot_flood_the_log)
 }
 END_TEST
 
+/* A frontend that connects, closes and connects again, 50 times: the
+ * connection is logged a few times, not once per cycle. */
+START_TEST(connect_cycles_cannot_flood_the_log)
+{
+    struct tfe f;
+    int dom;
+    connected_lines = 0;
+    world_guest_up(&w, &f, &dom, "cycler", "00:16:3e:01:ff:fc", true);
+    for (int i = 0; i < 50; i++) {
+        tfe_set_state(&f, XenbusStateClosing);
+        ck_assert(wait_be_state(&w, (xnv_domid_t)dom, 0, XenbusStateClosing, 2000));
+        tfe_set_state(&f, XenbusStateClosed);
+        ck_assert(wait_be_state(&w, (xnv_domid_t)dom, 0, XenbusStateClosed, 2000));
+        tfe_unshare_queues(&f);
+        tfe_set_state(&f, XenbusStateInitialising);
+        ck_assert(wait_be_state(&w, (xnv_domid_t)dom, 0, XenbusStateInitWait, 2000));
+        ck_assert_int_eq(tfe_connect(&f, 1, NULL, NULL), 0);
+        ck_assert_msg(wait_be_state(&w, (xnv_domid_t)dom, 0, XenbusStateConnected, 2000), "cycle %d", i);
+    }
+    ck_assert_msg(connected_lines >= 1 && connected_lines <= 5, "%u lines for 51 connections", connected_lines);
+    tfe_free(&f);
+}
+END_TEST
+
 /* The accessor the churn test relies on sees what it should. */
 START_TEST(sim_usage_counts_maps_and_ports)
 {
@@ -380,6 +405,7 @@ Suite *xnv_suite_churn(void)
     tcase_add_test(c, sim_usage_counts_maps_and_ports);
     tcase_add_test(c, destroyed_guest_directory_is_not_recreated);
     tcase_add_test(c, state_flipping_frontend_cannot_flood_the_log);
+    tcase_add_test(c, connect_cycles_cannot_flood_the_log);
     tcase_add_test(c, churn_leaves_nothing_behind);
     suite_add_tcase(s, c);
     return s;

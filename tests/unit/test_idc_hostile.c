@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "idc_fixture.h"
+#include "idc_hpeer.h"
 #include "xnv/copy_batch.h"
 #include "xnv/rx.h"
 
@@ -16,13 +17,7 @@ static struct idc_world W;
 static struct idc_guest *vic, *good, *bad;
 static uint8_t frame[70000], got[70000];
 
-/* The hostile guest's own resources. */
-static struct xnv_evtchn *hch;
-static void *hring;                 /* its ring for the victim (as receiver) */
-static netif_rx_front_ring_t hfront;
-static xnv_gref_t hring_ref, hbuf_ref[32];
-static int hport = -1;
-static uint64_t hserial;
+static struct hpeer H;               /* the hostile guest's own resources */
 
 static void setup(void)
 {
@@ -32,37 +27,17 @@ static void setup(void)
     vic = &W.g[0];
     good = &W.g[1];
     bad = &W.g[2];
-    idcw_open(&W, vic);
-    idcw_open(&W, good);
-    ck_assert(idcw_pump_until_up(&W, vic, good));
     /* The hostile guest asks for channels by hand and runs no channel code. */
-    ck_assert_int_eq(xnv_xs_write(bad->hv, XNV_XS_NO_TX, "device/vif/0/request-xnv-channels", "1", 1), 0);
-    hch = xnv_evtchn_open(bad->hv);
-    for (int i = 0; i < 3000; i++) {
-        idcw_pump(&W, 1);
-        struct xnv_idc_peer_info pi;
-        if (xnv_idc_peer(vic->idc, (xnv_domid_t)bad->dom, &pi) == 0 && pi.rx == XNV_IDC_UP)
-            break;
-    }
-    hring = NULL;
-    hport = -1;
+    hpeer_world_up(&W, &H, NULL);
 }
 
 static void teardown(void)
 {
-    xnv_evtchn_close(hch);
+    hpeer_free(&H);
     idcw_free(&W);
 }
 
-static void still_fine(void)
-{
-    idcw_frame(frame, 1514, good, vic);
-    struct xnv_nf_frame f = { .data = frame, .len = 1514 };
-    ck_assert_int_eq(xnv_idc_send(vic->idc, &f), 1);
-    struct xnv_nf_frame r = { .data = got, .cap = sizeof got };
-    ck_assert_int_eq(idcw_recv(&W, good, &r), 1);
-    ck_assert_mem_eq(got, frame, 1514);
-}
+static void still_fine(void) { idcw_works(&W, vic, good); }
 
 static int send_to_bad(uint32_t len)
 {
@@ -79,49 +54,6 @@ static enum xnv_idc_dir_state vic_state(bool tx)
 }
 
 /* ---- the hostile receiver: what it publishes ---------------------------------- */
-
-static void publish(const char *ref, const char *port, const char *serial)
-{
-    char dir[64], path[96];
-    snprintf(dir, sizeof dir, "data/xnv-channel/%d", vic->dom);
-    xnv_xs_rm(bad->hv, XNV_XS_NO_TX, dir);
-    ck_assert_int_eq(xnv_xs_mkdir(bad->hv, XNV_XS_NO_TX, dir), 0);
-    struct xs_permissions perms[2] = { { (unsigned)bad->dom, XS_PERM_NONE }, { (unsigned)vic->dom, XS_PERM_READ } };
-    ck_assert_int_eq(xnv_xs_set_perms(bad->hv, XNV_XS_NO_TX, dir, perms, 2), 0);
-    const char *k[3] = { "ring-ref", "event-channel", "serial" }, *v[3] = { ref, port, serial };
-    for (int i = 0; i < 3; i++) {
-        if (!v[i])
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, k[i]);
-        ck_assert_int_eq(xnv_xs_write(bad->hv, XNV_XS_NO_TX, path, v[i], (unsigned)strlen(v[i])), 0);
-        ck_assert_int_eq(xnv_xs_set_perms(bad->hv, XNV_XS_NO_TX, path, perms, 2), 0);
-    }
-}
-
-/* A ring of its own, with nreq buffers posted (gref: its real grants, or
- * bogus_gref for each when not 0), published. */
-static void real_ring(unsigned nreq, xnv_gref_t bogus_gref)
-{
-    hring = xnv_gnt_share(bad->hv, (xnv_domid_t)vic->dom, 1, &hring_ref, true);
-    ck_assert_ptr_nonnull(hring);
-    SHARED_RING_INIT((netif_rx_sring_t *)hring);
-    FRONT_RING_INIT(&hfront, (netif_rx_sring_t *)hring, XNV_PAGE_SIZE);
-    ck_assert_ptr_nonnull(xnv_gnt_share(bad->hv, (xnv_domid_t)vic->dom, 32, hbuf_ref, true));
-    for (unsigned i = 0; i < nreq; i++) {
-        netif_rx_request_t *q = RING_GET_REQUEST(&hfront, hfront.req_prod_pvt++);
-        q->id = (uint16_t)(0xff00 + i);       /* ids mean nothing: slots do */
-        q->gref = bogus_gref ? bogus_gref : hbuf_ref[i % 32];
-    }
-    int notify;
-    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&hfront, notify);
-    (void)notify;
-    hport = xnv_evtchn_bind_unbound(hch, (xnv_domid_t)vic->dom);
-    char r[16], p[16], s[24];
-    snprintf(r, sizeof r, "%u", hring_ref);
-    snprintf(p, sizeof p, "%d", hport);
-    snprintf(s, sizeof s, "%llu", (unsigned long long)++hserial);
-    publish(r, p, s);
-}
 
 static bool wait_tx(enum xnv_idc_dir_state st)
 {
@@ -141,12 +73,12 @@ START_TEST(malformed_publications_are_refused)
         { "1 ", "1", "8" },
     };
     for (unsigned i = 0; i < sizeof bad_values / sizeof bad_values[0]; i++) {
-        publish(bad_values[i][0], bad_values[i][1], bad_values[i][2]);
+        hpeer_publish(&H, bad_values[i][0], bad_values[i][1], bad_values[i][2]);
         ck_assert_msg(wait_tx(XNV_IDC_FAILED), "case %u", i);
         ck_assert_int_eq(send_to_bad(1514), 0);
     }
     /* A half publication is no publication. */
-    publish("5", NULL, "9");
+    hpeer_publish(&H, "5", NULL, "9");
     ck_assert(wait_tx(XNV_IDC_DOWN));
     ck_assert_int_eq(send_to_bad(1514), 0);
     still_fine();
@@ -155,13 +87,13 @@ END_TEST
 
 START_TEST(ungranted_ring_or_port_is_refused)
 {
-    publish("4000", "1", "1");                  /* no such grant */
+    hpeer_publish(&H, "4000", "1", "1");                  /* no such grant */
     ck_assert(wait_tx(XNV_IDC_FAILED));
     ck_assert_int_eq(send_to_bad(1514), 0);
-    real_ring(8, 0);
+    hpeer_ring(&H, 8, 0);
     char r[16];
-    snprintf(r, sizeof r, "%u", hring_ref);
-    publish(r, "4000", "77");                   /* no such port */
+    snprintf(r, sizeof r, "%u", H.ring_ref);
+    hpeer_publish(&H, r, "4000", "77");                   /* no such port */
     ck_assert(wait_tx(XNV_IDC_FAILED));
     ck_assert_int_eq(send_to_bad(1514), 0);
     still_fine();
@@ -170,11 +102,11 @@ END_TEST
 
 START_TEST(honest_ring_built_by_hand_works)
 {
-    real_ring(32, 0);
+    hpeer_ring(&H, 32, 0);
     ck_assert(wait_tx(XNV_IDC_UP));
     ck_assert_int_eq(send_to_bad(6000), 1);
-    netif_rx_response_t *r0 = RING_GET_RESPONSE(&hfront, 0), *r1 = RING_GET_RESPONSE(&hfront, 1);
-    ck_assert_int_eq(hfront.sring->rsp_prod, 2);
+    netif_rx_response_t *r0 = RING_GET_RESPONSE(&H.front, 0), *r1 = RING_GET_RESPONSE(&H.front, 1);
+    ck_assert_int_eq(H.front.sring->rsp_prod, 2);
     ck_assert_int_eq(r0->status, 4096);
     ck_assert_uint_eq(r0->id, 0xff00);
     ck_assert_int_eq(r1->status, 6000 - 4096);
@@ -183,9 +115,9 @@ END_TEST
 
 START_TEST(producer_far_ahead_closes_the_channel)
 {
-    real_ring(8, 0);
+    hpeer_ring(&H, 8, 0);
     ck_assert(wait_tx(XNV_IDC_UP));
-    ((netif_rx_sring_t *)hring)->req_prod = 1000;
+    ((netif_rx_sring_t *)H.ring)->req_prod = 1000;
     ck_assert_int_eq(send_to_bad(1514), 0);
     ck_assert_int_eq(vic_state(true), XNV_IDC_FAILED);
     still_fine();
@@ -194,36 +126,116 @@ END_TEST
 
 START_TEST(bogus_buffer_grant_sends_the_frame_to_the_vif)
 {
-    real_ring(32, 31337);
+    hpeer_ring(&H, 32, 31337);
     ck_assert(wait_tx(XNV_IDC_UP));
     ck_assert_int_eq(send_to_bad(1514), 0);
     ck_assert_int_eq(vic_state(true), XNV_IDC_FAILED);
     /* The slot went back, answered with an error. */
-    ck_assert_int_eq(RING_GET_RESPONSE(&hfront, 0)->status, NETIF_RSP_ERROR);
+    ck_assert_int_eq(RING_GET_RESPONSE(&H.front, 0)->status, NETIF_RSP_ERROR);
     still_fine();
 }
 END_TEST
 
 START_TEST(revoked_buffer_sends_the_frame_to_the_vif)
 {
-    real_ring(32, 0);
+    hpeer_ring(&H, 32, 0);
     ck_assert(wait_tx(XNV_IDC_UP));
     ck_assert_int_eq(send_to_bad(1514), 1);
-    ck_assert_int_eq(xnv_sim_gnt_revoke(W.w.sim, (xnv_domid_t)bad->dom, hbuf_ref[1]), 0);
+    ck_assert_int_eq(xnv_sim_gnt_revoke(W.w.sim, (xnv_domid_t)bad->dom, H.buf_ref[1]), 0);
     ck_assert_int_eq(send_to_bad(1514), 0);
     still_fine();
 }
 END_TEST
 
-START_TEST(too_few_buffers_stall_then_fall_back)
+/* One buffer posted: a 9000-byte frame waits until stall_ms, then takes the vif. */
+static void stall(void)
 {
-    real_ring(1, 0);
+    hpeer_ring(&H, 1, 0);
     ck_assert(wait_tx(XNV_IDC_UP));
     int rc;
     for (int i = 0; i < 2000 && (rc = send_to_bad(9000)) == -EAGAIN; i++)
         usleep(1000);
     ck_assert_int_eq(rc, 0);
     ck_assert_int_eq(vic_state(true), XNV_IDC_FAILED);
+}
+
+START_TEST(too_few_buffers_stall_then_fall_back)
+{
+    stall();
+    still_fine();
+}
+END_TEST
+
+/* One batch to both peers, the hostile one's second buffer revoked: the
+ * copy into it fails, and only that frame and that peer pay.  Frames: good,
+ * bad (buffer 0: fine), good, bad (buffer 1: revoked), good. */
+START_TEST(failed_copy_costs_only_its_own_frame_and_peer)
+{
+    hpeer_ring(&H, 32, 0);
+    ck_assert(wait_tx(XNV_IDC_UP));
+    ck_assert_int_eq(xnv_sim_gnt_revoke(W.w.sim, (xnv_domid_t)bad->dom, H.buf_ref[1]), 0);
+    static uint8_t fr[5][1514];
+    struct idc_guest *to[5] = { good, bad, good, bad, good };
+    struct xnv_nf_frame f[5];
+    for (int i = 0; i < 5; i++) {
+        idcw_frame(fr[i], 1514, to[i], vic);
+        fr[i][1000] = (uint8_t)(0xa0 + i);
+        f[i] = (struct xnv_nf_frame){ .data = fr[i], .len = 1514 };
+    }
+    int v[5];
+    ck_assert_int_eq(xnv_idc_send_many(vic->idc, f, 5, v), 4);
+    ck_assert_int_eq(v[0], 1);
+    ck_assert_int_eq(v[1], 1);
+    ck_assert_int_eq(v[2], 1);
+    ck_assert_int_eq(v[3], 0);          /* never copied: the vif's */
+    ck_assert_int_eq(v[4], 1);
+    ck_assert_int_eq(vic_state(true), XNV_IDC_FAILED);
+    /* The hostile ring: its first frame delivered, the second answered as an error. */
+    ck_assert_int_eq(H.front.sring->rsp_prod, 2);
+    ck_assert_int_eq(RING_GET_RESPONSE(&H.front, 0)->status, 1514);
+    ck_assert_int_eq(RING_GET_RESPONSE(&H.front, 1)->status, NETIF_RSP_ERROR);
+    /* The honest peer: channel up, its three frames delivered in order. */
+    struct xnv_idc_peer_info pi;
+    ck_assert_int_eq(xnv_idc_peer(vic->idc, (xnv_domid_t)good->dom, &pi), 0);
+    ck_assert_int_eq(pi.tx, XNV_IDC_UP);
+    ck_assert_uint_eq(pi.fallbacks, 0);
+    ck_assert_uint_eq(pi.tx_frames, 3);
+    for (int i = 0; i < 5; i += 2) {
+        struct xnv_nf_frame r = { .data = got, .cap = sizeof got };
+        ck_assert_int_eq(idcw_recv(&W, good, &r), 1);
+        ck_assert_uint_eq(r.len, 1514);
+        ck_assert_mem_eq(got, fr[i], 1514);
+    }
+    ck_assert_int_eq(xnv_idc_peer(good->idc, (xnv_domid_t)vic->dom, &pi), 0);
+    ck_assert_uint_eq(pi.rx_errors, 0);
+    still_fine();
+}
+END_TEST
+
+/* After a stall closed the channel the hostile peer republishes at once, a
+ * new serial each time, by withdrawing first, or garbage then a good ring:
+ * none of it brings the channel back before retry_ms (60 s here). */
+START_TEST(failed_peer_waits_retry_ms_whatever_it_publishes)
+{
+    stall();
+    hpeer_ring(&H, 32, 0);                      /* plenty of room, a new serial */
+    idcw_pump(&W, 200);
+    ck_assert_int_eq(vic_state(true), XNV_IDC_FAILED);
+    ck_assert_int_eq(send_to_bad(1514), 0);
+    hpeer_withdraw(&H);
+    ck_assert(wait_tx(XNV_IDC_DOWN));
+    hpeer_ring(&H, 32, 0);
+    idcw_pump(&W, 200);
+    ck_assert_int_eq(vic_state(true), XNV_IDC_FAILED);
+    hpeer_publish(&H, "x", "1", "1000");
+    idcw_pump(&W, 50);
+    hpeer_ring(&H, 32, 0);
+    idcw_pump(&W, 200);
+    ck_assert_int_eq(vic_state(true), XNV_IDC_FAILED);
+    ck_assert_int_eq(send_to_bad(1514), 0);
+    struct xnv_idc_peer_info pi;
+    ck_assert_int_eq(xnv_idc_peer(vic->idc, (xnv_domid_t)bad->dom, &pi), 0);
+    ck_assert_uint_eq(pi.fallbacks, 1);
     still_fine();
 }
 END_TEST
@@ -235,10 +247,7 @@ static void *vring;
 
 static void map_victim_ring(void)
 {
-    char path[96];
-    unsigned len;
-    snprintf(path, sizeof path, "/local/domain/%d/data/xnv-channel/%d/ring-ref", vic->dom, bad->dom);
-    char *v = xnv_xs_read(bad->hv, XNV_XS_NO_TX, path, &len);
+    char *v = hpeer_victim_key(&H, "ring-ref");
     ck_assert_ptr_nonnull(v);
     xnv_gref_t ref = (xnv_gref_t)strtoul(v, NULL, 10);
     free(v);
@@ -380,6 +389,8 @@ Suite *xnv_suite_idc_hostile(void)
     tcase_add_test(tc, bogus_buffer_grant_sends_the_frame_to_the_vif);
     tcase_add_test(tc, revoked_buffer_sends_the_frame_to_the_vif);
     tcase_add_test(tc, too_few_buffers_stall_then_fall_back);
+    tcase_add_test(tc, failed_copy_costs_only_its_own_frame_and_peer);
+    tcase_add_test(tc, failed_peer_waits_retry_ms_whatever_it_publishes);
     suite_add_tcase(s, tc);
     tc = tcase_create("sender");
     tcase_set_timeout(tc, 60);

@@ -73,11 +73,11 @@ static void log_channel_stats(struct xnv_idc *idc)
     struct xnv_idc_stats s;
     xnv_idc_stats(idc, &s);
     agent_logf(LOG_NOTICE, "channels: %u peer(s); tx %llu packets %llu bytes; rx %llu packets %llu bytes "
-               "%llu errors; %llu fallbacks; lost pages %llu", xnv_idc_npeers(idc),
+               "%llu errors; %llu fallbacks; lost pages %llu; throttled %llu", xnv_idc_npeers(idc),
                (unsigned long long)s.tx_frames, (unsigned long long)s.tx_bytes,
                (unsigned long long)s.rx_frames, (unsigned long long)s.rx_bytes,
                (unsigned long long)s.rx_errors, (unsigned long long)s.fallbacks,
-               (unsigned long long)s.lost_pages);
+               (unsigned long long)s.lost_pages, (unsigned long long)s.throttled);
 }
 
 static void log_stats(struct xnv_netfront *nf, struct xnv_nf_bridge *b)

@@ -40,11 +40,16 @@ struct xnv_idc_options {
     unsigned bufs;              /* receive buffer pages per peer (18..256) */
     unsigned stall_ms;          /* a peer that leaves its ring full this long while
                                    frames wait loses the channel (they take the vif) */
-    unsigned retry_ms;          /* after a fault or stall: wait before attaching again */
+    unsigned retry_ms;          /* after a fault or stall: wait before attaching again,
+                                   whatever the peer publishes meanwhile */
+    unsigned park_ms;           /* a peer that leaves the list gets the same receive
+                                   pages back if listed again within this; after it they
+                                   are revoked, and a peer that still held some gets no
+                                   receive ring again (0: revoked at once) */
     void (*log)(void *arg, int level, const char *msg);   /* NULL: stderr */
     void *log_arg;
 };
-/* 256 buffers, 1 s stall, 5 s retry. */
+/* 256 buffers, 1 s stall, 5 s retry, 60 s parking. */
 void xnv_idc_options_default(struct xnv_idc_options *o);
 
 /* Channels for device/vif/<devid> of hv's domain.  The set reads every
@@ -103,6 +108,7 @@ struct xnv_idc_stats {
     uint64_t rx_errors;         /* malformed frames from a peer, dropped */
     uint64_t fallbacks;         /* channels closed for a fault, stall or peer loss */
     uint64_t lost_pages;        /* pages a peer still held when revoked */
+    uint64_t throttled;         /* storm pauses: a peer's wakeups brought no work */
 };
 void xnv_idc_stats(struct xnv_idc *idc, struct xnv_idc_stats *out);
 

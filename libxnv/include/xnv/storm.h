@@ -1,0 +1,30 @@
+/* The event-storm pause shared by the engines: a peer that notifies in a
+ * loop without work makes the thread that serves it pause before taking its
+ * next event, 1 ms after XNV_STORM_EMPTY_WAKEUPS empty wakeups in a row,
+ * twice as long after each further XNV_STORM_EMPTY_WAKEUPS, at most
+ * XNV_STORM_DELAY_MAX_MS; real work resets the count.  Every wakeup costs
+ * an interrupt and the thread's time, which other guests share. */
+#ifndef XNV_STORM_H
+#define XNV_STORM_H
+
+#include <stdbool.h>
+
+#define XNV_STORM_EMPTY_WAKEUPS 256u
+#define XNV_STORM_DELAY_MAX_MS  64u
+
+/* The pause (ms, 0: none) after `empty` empty wakeups in a row. */
+static inline unsigned xnv_storm_pause_ms(unsigned empty)
+{
+    if (empty <= XNV_STORM_EMPTY_WAKEUPS)
+        return 0;
+    unsigned k = empty / XNV_STORM_EMPTY_WAKEUPS - 1;
+    return k < 31 && (1u << k) < XNV_STORM_DELAY_MAX_MS ? 1u << k : XNV_STORM_DELAY_MAX_MS;
+}
+
+/* The next count of empty wakeups, saturating (a storm may last forever). */
+static inline unsigned xnv_storm_count(unsigned empty, bool work)
+{
+    return work ? 0 : empty < 0xffffffffu ? empty + 1 : empty;
+}
+
+#endif
