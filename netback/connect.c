@@ -247,6 +247,11 @@ int nb_connect(struct nb_vif *v, char *err, size_t errlen)
 
 void nb_disconnect(struct nb_vif *v)
 {
+    nb_release(v);
+}
+
+void nb_release(struct nb_vif *v)
+{
     nb_switch_leave(v);   /* no other vif's thread touches our rings after this */
     for (unsigned i = 0; i < NB_MAX_QUEUES; i++)
         nb_queue_stop(&v->q[i]);

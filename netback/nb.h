@@ -5,6 +5,8 @@
  *                       events, protocol violations reported by the queues;
  *   xenbus.c            one vif's xenbus state machine (probe -> InitWait ->
  *                       Connected -> Closed);
+ *   iface.c             the vif's TAP: created as vif<dom>.<dev>, persistent,
+ *                       found again after a restart (renamed to vifname too);
  *   connect.c           the frontend's keys -> rings, event channels,
  *                       features; the teardown;
  *   queue.c             one data-path thread per queue, the event-storm pause;
@@ -164,10 +166,20 @@ void nb_vif_evaluate(struct nb_vif *v);
 void nb_vif_fail(struct nb_vif *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int nb_write_state(struct nb_vif *v, int state);
 
+/* iface.c: the host interface */
+int nb_iface_open(struct nb_vif *v, const char *vifname, bool script_ran, char *err, size_t errlen);
+void nb_iface_sync_name(struct nb_vif *v);
+/* keep: leave it for a restart; remove: it goes; abandon: as it is (a crash) */
+enum nb_iface_fate { NB_IFACE_KEEP, NB_IFACE_REMOVE, NB_IFACE_ABANDON };
+void nb_iface_close(struct nb_vif *v, enum nb_iface_fate fate);
+
 /* connect.c: frontend keys -> rings, event channels, features */
 int nb_advertise(struct nb_vif *v, xnv_xs_tx_t tx);
 int nb_connect(struct nb_vif *v, char *err, size_t errlen);
+/* Stop the data path and release the rings. */
 void nb_disconnect(struct nb_vif *v);
+/* The same without a word to xenstore (what a killed process leaves). */
+void nb_release(struct nb_vif *v);
 
 /* queue.c: the data-path threads */
 int nb_queue_start(struct nb_queue *q);

@@ -170,23 +170,20 @@ static void probe(struct nb_vif *v)
     snprintf(v->fe_state_path, sizeof v->fe_state_path, "%s/state", fe);
     free(fe);
 
-    char ifname[32], err[256];
+    char err[320];
     char *name = rd(v, v->be_path, "vifname");
     if (name && !ifname_ok(name)) {
         nb_vif_fail(v, "vifname \"%.32s\" is not a valid interface name", name);
         free(name);
         return;
     }
-    if (name)
-        snprintf(ifname, sizeof ifname, "%s", name);
-    else
-        snprintf(ifname, sizeof ifname, "vif%u.%u", v->domid, v->devid);
+    char *hs = rd(v, v->be_path, "hotplug-status");
+    bool script_ran = hs && strcmp(hs, "connected") == 0;
+    free(hs);
+    int opened = nb_iface_open(v, name, script_ran, err, sizeof err);
     free(name);
-    const struct xnv_netback_config *cfg = &v->nb->cfg;
-    v->port = cfg->open_port ? cfg->open_port(cfg->port_arg, ifname, err, sizeof err)
-                             : xnv_tap_open(ifname, err, sizeof err);
-    if (!v->port) {
-        nb_vif_fail(v, "cannot create %s: %s", ifname, err);
+    if (opened) {
+        nb_vif_fail(v, "%s", err);
         return;
     }
     xnv_xs_watch(v->nb->hv, v->fe_state_path, v->token);
@@ -195,7 +192,7 @@ static void probe(struct nb_vif *v)
         /* A restarted service: the guest is live, resume its rings as they are. */
         v->be_state = XenbusStateConnected;
         v->phase = NB_INITWAIT;
-        nb_log(v->nb, LOG_INFO, "vif%u.%u: %s resumed from a previous run", v->domid, v->devid, ifname);
+        nb_log(v->nb, LOG_INFO, "vif%u.%u: %s resumed from a previous run", v->domid, v->devid, v->port->name);
         return;
     }
     int rc = enter_initwait(v);
@@ -203,7 +200,7 @@ static void probe(struct nb_vif *v)
         nb_vif_fail(v, "cannot advertise features: %s", strerror(-rc));
         return;
     }
-    nb_log(v->nb, LOG_INFO, "vif%u.%u: %s created, waiting for the frontend", v->domid, v->devid, ifname);
+    nb_log(v->nb, LOG_INFO, "vif%u.%u: %s created, waiting for the frontend", v->domid, v->devid, v->port->name);
 }
 
 static bool hotplug_connected(struct nb_vif *v)
@@ -251,8 +248,10 @@ static void connect_device(struct nb_vif *v)
         nb_log(v->nb, LOG_INFO, "vif%u.%u: connected, %u queue(s), features 0x%x", v->domid,
                v->devid, v->nqueues, v->neg.flags);
     }
-    if (v->phase == NB_CONNECTED && v->be_state != XenbusStateConnected && hotplug_connected(v))
+    if (v->phase == NB_CONNECTED && v->be_state != XenbusStateConnected && hotplug_connected(v)) {
+        nb_iface_sync_name(v);
         nb_write_state(v, XenbusStateConnected);
+    }
 }
 
 static const char *broken_reason(struct nb_vif *v)

@@ -17,18 +17,22 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static struct xnv_port *open_memport(void *arg, const char *ifname, char *err, size_t errlen)
+struct xnv_port *world_open_port(void *arg, const char *ifname, char *err, size_t errlen)
 {
     struct world *w = arg;
-    if (w->nports == 16) {
-        snprintf(err, errlen, "too many ports");
-        return NULL;
+    struct xnv_port *p = nb_host_open(&w->host, ifname, err, errlen);
+    if (p && w->nports < 16) {
+        w->ports[w->nports] = nb_host_port(&w->host, ifname);
+        snprintf(w->port_names[w->nports], 16, "%s", ifname);
+        w->nports++;
     }
-    struct xnv_port *p = xnv_memport_open(ifname, 512);
-    w->ports[w->nports] = p;
-    snprintf(w->port_names[w->nports], 16, "%s", ifname);
-    w->nports++;
     return p;
+}
+
+bool world_port_exists(void *arg, const char *ifname)
+{
+    struct world *w = arg;
+    return nb_host_exists(&w->host, ifname);
 }
 
 static void quiet_log(void *arg, int level, const char *msg)
@@ -57,7 +61,8 @@ static void start_netback(struct world *w, unsigned max_queues, unsigned stall_m
     xnv_netback_config_default(&cfg);
     cfg.max_queues = max_queues;
     cfg.stall_timeout_ms = stall_ms;
-    cfg.open_port = open_memport;
+    cfg.open_port = world_open_port;
+    cfg.port_exists = world_port_exists;
     cfg.port_arg = w;
     cfg.log = quiet_log;
     cfg.fastpath_bridges = fastpath;
@@ -77,6 +82,7 @@ static void start_netback(struct world *w, unsigned max_queues, unsigned stall_m
 static void world_start(struct world *w, unsigned max_queues, unsigned stall_ms, const char *fastpath)
 {
     memset(w, 0, sizeof *w);
+    nb_host_init(&w->host);
     w->sim = xnv_sim_new();
     w->dom0 = xnv_sim_hv_open(w->sim, 0);
     start_netback(w, max_queues, stall_ms, fastpath);
@@ -85,6 +91,7 @@ static void world_start(struct world *w, unsigned max_queues, unsigned stall_ms,
 void world_init_channels(struct world *w, unsigned max_queues, const char *bridges)
 {
     memset(w, 0, sizeof *w);
+    nb_host_init(&w->host);
     w->sim = xnv_sim_new();
     w->dom0 = xnv_sim_hv_open(w->sim, 0);
     w->channels = bridges;
@@ -96,9 +103,16 @@ void world_restart_netback(struct world *w)
     start_netback(w, w->max_queues, w->stall_ms, w->fastpath);
 }
 
+void world_kill_netback(struct world *w)
+{
+    xnv_netback_abandon(w->nb);
+    w->nb = NULL;
+}
+
 void world_free(struct world *w)
 {
     xnv_netback_free(w->nb);
+    nb_host_free(&w->host);
     xnv_hv_close(w->dom0);
     xnv_sim_free(w->sim);
 }
@@ -118,10 +132,7 @@ bool world_pump(struct world *w, bool (*cond)(void *), void *arg, unsigned timeo
 
 struct xnv_port *world_port(struct world *w, const char *ifname)
 {
-    for (int i = (int)w->nports - 1; i >= 0; i--)
-        if (strcmp(w->port_names[i], ifname) == 0)
-            return w->ports[i];
-    return NULL;
+    return nb_host_port(&w->host, ifname);
 }
 
 static int wr(struct xnv_hv *hv, xnv_xs_tx_t tx, const char *dir, const char *key, const char *val)
@@ -136,9 +147,25 @@ int xl_add_vif(struct world *w, xnv_domid_t dom, unsigned devid, const char *mac
     return xnv_sim_xl_add_vif(w->sim, 0, dom, devid, mac, vifname);
 }
 
+/* vif-bridge online: rename to the vifname if any, join the bridge, then
+ * report (or fail as the script does, with hotplug-error). */
 void xl_hotplug_connected(struct world *w, xnv_domid_t dom, unsigned devid)
 {
-    xnv_sim_xl_hotplug(w->sim, 0, dom, devid, "connected");
+    char dev[16], err[160];
+    snprintf(dev, sizeof dev, "vif%u.%u", dom, devid);
+    char *vifname = be_read(w, dom, devid, "vifname");
+    char *bridge = be_read(w, dom, devid, "bridge");
+    int rc = nb_host_hotplug_online(&w->host, dev, vifname, bridge, err, sizeof err);
+    free(vifname);
+    free(bridge);
+    if (rc == 0) {
+        xnv_sim_xl_hotplug(w->sim, 0, dom, devid, "connected");
+        return;
+    }
+    char path[160];
+    snprintf(path, sizeof path, "/local/domain/0/backend/vif/%u/%u/hotplug-error", dom, devid);
+    xnv_xs_write(w->dom0, XNV_XS_NO_TX, path, err, (unsigned)strlen(err));
+    xnv_sim_xl_hotplug(w->sim, 0, dom, devid, "error");
 }
 
 char *be_read(struct world *w, xnv_domid_t dom, unsigned devid, const char *key)
@@ -455,6 +482,25 @@ int tfe_recv(struct tfe *f, unsigned qi, uint8_t *buf, uint32_t cap, uint16_t *f
     q->rx.sring->rsp_event = q->rx.rsp_cons + 1;
     tfe_post_rx(f, qi, used);
     return (int)len;
+}
+
+int tfe_recv_wait(struct tfe *f, unsigned q, uint8_t *buf, uint32_t cap, unsigned ms, unsigned *errors)
+{
+    uint16_t fl, gs;
+    uint8_t gt;
+    for (unsigned i = 0; i < ms * 10; i++) {
+        int n = tfe_recv(f, q, buf, cap, &fl, &gt, &gs);
+        if (n >= 0)
+            return n;
+        if (n == -2) {                /* consumed, not posted again by tfe_recv */
+            if (errors)
+                (*errors)++;
+            tfe_post_rx(f, q, 1);
+            continue;
+        }
+        usleep(100);
+    }
+    return -1;
 }
 
 bool tfe_wait_tx_done(struct tfe *f, unsigned q, unsigned ms)
