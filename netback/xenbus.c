@@ -42,7 +42,7 @@ static bool be_dir_exists(struct nb_vif *v, xnv_xs_tx_t tx)
 /* Write one key of the device directory, unless the toolstack removed the
  * directory meanwhile (xl destroy removes it while the domain dies): a plain
  * write would create it again, and nobody would ever remove that node. */
-static int be_write(struct nb_vif *v, const char *key, const char *val)
+int nb_be_write(struct nb_vif *v, const char *key, const char *val)
 {
     char path[192];
     snprintf(path, sizeof path, "%s/%s", v->be_path, key);
@@ -67,7 +67,7 @@ int nb_write_state(struct nb_vif *v, int state)
 {
     char val[4];
     snprintf(val, sizeof val, "%d", state);
-    int rc = be_write(v, "state", val);
+    int rc = nb_be_write(v, "state", val);
     if (rc == 0)
         v->be_state = state;
     return rc;
@@ -106,7 +106,7 @@ void nb_vif_fail(struct nb_vif *v, const char *fmt, ...)
     va_end(ap);
     if (fail_log_allowed(v))
         nb_log(v->nb, LOG_ERR, "vif%u.%u: %s", v->domid, v->devid, msg);
-    be_write(v, "error", msg);
+    nb_be_write(v, "error", msg);
     nb_disconnect(v);
     nb_write_state(v, XenbusStateClosed);
     v->phase = NB_CLOSED;
@@ -187,11 +187,13 @@ static void probe(struct nb_vif *v)
         return;
     }
     xnv_xs_watch(v->nb->hv, v->fe_state_path, v->token);
-    if (rd_int(v, v->be_path, "state") == XenbusStateConnected &&
-        rd_int(v, v->fe_path, "state") == XenbusStateConnected) {
+    int fe_state = rd_int(v, v->fe_path, "state");
+    nb_recover_check(v, fe_state);
+    if (rd_int(v, v->be_path, "state") == XenbusStateConnected && fe_state == XenbusStateConnected) {
         /* A restarted service: the guest is live, resume its rings as they are. */
         v->be_state = XenbusStateConnected;
         v->phase = NB_INITWAIT;
+        v->resuming = true;
         nb_log(v->nb, LOG_INFO, "vif%u.%u: %s resumed from a previous run", v->domid, v->devid, v->port->name);
         return;
     }
@@ -230,6 +232,8 @@ static void close_device(struct nb_vif *v, int state)
 {
     if (v->data_running)
         nb_disconnect(v);
+    else
+        nb_rings_unmark(v);      /* rings a previous run left are given up too */
     if (v->be_state != state)
         nb_write_state(v, state);
     if (state == XenbusStateClosed)

@@ -366,23 +366,52 @@ void tfe_raw_tx(struct tfe *f, unsigned q, const netif_tx_request_t *r)
     tx->req_prod_pvt++;
 }
 
-unsigned tfe_tx_responses(struct tfe *f, unsigned q, int16_t status, unsigned *others)
+/* Consume the TX responses there are now, each but NULL ones through fn. */
+static void each_tx_response(struct tfe *f, unsigned q, void (*fn)(void *, const netif_tx_response_t *),
+                             void *arg)
 {
     netif_tx_front_ring_t *tx = &f->q[q].tx;
-    unsigned n = 0;
     RING_IDX prod = tx->sring->rsp_prod;
     rmb();
     for (; tx->rsp_cons != prod; tx->rsp_cons++) {
         netif_tx_response_t r = *RING_GET_RESPONSE(tx, tx->rsp_cons);
-        if (r.status == NETIF_RSP_NULL)
-            continue;
-        if (r.status == status)
-            n++;
-        else if (others)
-            (*others)++;
+        if (r.status != NETIF_RSP_NULL)
+            fn(arg, &r);
     }
     tx->sring->rsp_event = tx->rsp_cons + 1;
-    return n;
+}
+
+struct status_count { int16_t status; unsigned n, *others; };
+static void count_status(void *arg, const netif_tx_response_t *r)
+{
+    struct status_count *c = arg;
+    if (r->status == c->status)
+        c->n++;
+    else if (c->others)
+        (*c->others)++;
+}
+
+unsigned tfe_tx_responses(struct tfe *f, unsigned q, int16_t status, unsigned *others)
+{
+    struct status_count c = { status, 0, others };
+    each_tx_response(f, q, count_status, &c);
+    return c.n;
+}
+
+struct id_count { unsigned *seen, *errors; };
+static void count_id(void *arg, const netif_tx_response_t *r)
+{
+    struct id_count *c = arg;
+    if (r->id < TFE_BUFS)
+        c->seen[r->id]++;
+    if (c->errors && r->status == NETIF_RSP_ERROR)
+        (*c->errors)++;
+}
+
+void tfe_tx_response_ids(struct tfe *f, unsigned q, unsigned seen[TFE_BUFS], unsigned *errors)
+{
+    struct id_count c = { seen, errors };
+    each_tx_response(f, q, count_id, &c);
 }
 
 static void wait_tx_room(struct tfe *f, unsigned q, unsigned need)

@@ -115,6 +115,9 @@ void tfe_raw_tx(struct tfe *f, unsigned q, const netif_tx_request_t *r);
 void tfe_push_tx(struct tfe *f, unsigned q);
 /* Count TX responses with the given status now available (consumes them). */
 unsigned tfe_tx_responses(struct tfe *f, unsigned q, int16_t status, unsigned *others);
+/* Consume the TX responses available: seen[id] counts each id answered,
+ * *errors (may be NULL) the NETIF_RSP_ERROR ones. */
+void tfe_tx_response_ids(struct tfe *f, unsigned q, unsigned seen[TFE_BUFS], unsigned *errors);
 void tfe_post_rx(struct tfe *f, unsigned q, unsigned n);
 /* Receive one frame: length, or -1 if none; *flags NETRXF_* of the first slot. */
 int tfe_recv(struct tfe *f, unsigned q, uint8_t *buf, uint32_t cap, uint16_t *flags,
