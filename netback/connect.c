@@ -233,6 +233,17 @@ int nb_connect(struct nb_vif *v, char *err, size_t errlen)
     xnv_port_set_carrier(v->port, true);
     atomic_store(&v->broken_why, NULL);
     atomic_store(&v->broken, false);
+    if (v->recover)
+        nb_recover_rings(v);
+    if (v->resuming || v->recover)
+        nb_kick(v);
+    v->resuming = v->recover = false;
+    rc = nb_rings_mark(v);
+    if (rc) {
+        snprintf(err, errlen, "%s: cannot record the data path in xenstore: %s", v->be_path, strerror(-rc));
+        nb_disconnect(v);
+        return rc;
+    }
     for (unsigned i = 0; i < v->nqueues; i++) {
         rc = nb_queue_start(&v->q[i]);
         if (rc) {
@@ -247,6 +258,12 @@ int nb_connect(struct nb_vif *v, char *err, size_t errlen)
 }
 
 void nb_disconnect(struct nb_vif *v)
+{
+    nb_release(v);
+    nb_rings_unmark(v);   /* every batch ended: the rings are consistent */
+}
+
+void nb_release(struct nb_vif *v)
 {
     nb_switch_leave(v);   /* no other vif's thread touches our rings after this */
     for (unsigned i = 0; i < NB_MAX_QUEUES; i++)

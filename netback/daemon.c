@@ -59,9 +59,14 @@ static struct nb_vif *add_vif(struct xnv_netback *nb, xnv_domid_t dom, unsigned 
     return v;
 }
 
-static void destroy_vif(struct xnv_netback *nb, struct nb_vif *v, bool keep_interface)
+/* fate: NB_IFACE_REMOVE when the device went, KEEP when the service stops
+ * and leaves it to a restart, ABANDON for a crash (nothing said to anyone). */
+static void destroy_vif(struct xnv_netback *nb, struct nb_vif *v, enum nb_iface_fate fate)
 {
-    nb_disconnect(v);
+    if (fate == NB_IFACE_ABANDON)
+        nb_release(v);
+    else
+        nb_disconnect(v);
     pthread_rwlock_wrlock(&nb->sw_lock);
     for (struct nb_vif **pp = &nb->vifs; *pp; pp = &(*pp)->next)
         if (*pp == v) {
@@ -72,11 +77,7 @@ static void destroy_vif(struct xnv_netback *nb, struct nb_vif *v, bool keep_inte
     if (v->fe_state_path[0])
         xnv_xs_unwatch(nb->hv, v->fe_state_path, v->token);
     nb_peers_forget(v);
-    if (v->port) {
-        xnv_port_set_persist(v->port, keep_interface);
-        xnv_port_close(v->port);
-        nb_log(nb, LOG_INFO, "vif%u.%u: %s", v->domid, v->devid, keep_interface ? "detached" : "removed");
-    }
+    nb_iface_close(v, fate);
     pthread_mutex_destroy(&v->mcast_lock);
     pthread_rwlock_destroy(&v->hash_lock);
     for (unsigned i = 0; i < NB_MAX_QUEUES; i++)
@@ -131,7 +132,7 @@ static void touch_vif(struct xnv_netback *nb, xnv_domid_t dom, unsigned dev)
     snprintf(path, sizeof path, "%s/%u/%u", nb->root, dom, dev);
     if (!dir_exists(nb, path)) {
         if (v)
-            destroy_vif(nb, v, false);
+            destroy_vif(nb, v, NB_IFACE_REMOVE);
         return;
     }
     if (!v && !(v = add_vif(nb, dom, dev)))
@@ -163,7 +164,7 @@ static void scan_all(struct xnv_netback *nb)
     for (struct nb_vif *v = nb->vifs, *next; v; v = next) {
         next = v->next;
         if (!dir_exists(nb, v->be_path))
-            destroy_vif(nb, v, false);
+            destroy_vif(nb, v, NB_IFACE_REMOVE);
     }
 }
 
@@ -255,16 +256,8 @@ struct xnv_netback *xnv_netback_new(struct xnv_hv *hv, const struct xnv_netback_
 
 void xnv_netback_free(struct xnv_netback *nb) { xnv_netback_shutdown(nb, true); }
 
-void xnv_netback_shutdown(struct xnv_netback *nb, bool close_guests)
+static void free_engine(struct xnv_netback *nb)
 {
-    if (!nb)
-        return;
-    while (nb->vifs) {
-        struct nb_vif *v = nb->vifs;
-        if (close_guests && v->phase != NB_PROBING)
-            nb_write_state(v, XenbusStateClosed);
-        destroy_vif(nb, v, !close_guests && v->phase == NB_CONNECTED);
-    }
     xnv_xs_unwatch(nb->hv, nb->root, TOKEN_ROOT);
     xnv_xs_unwatch(nb->hv, "@releaseDomain", TOKEN_RELEASE);
     if (nb->epfd >= 0)
@@ -273,6 +266,31 @@ void xnv_netback_shutdown(struct xnv_netback *nb, bool close_guests)
         close(nb->wake_fd);
     pthread_rwlock_destroy(&nb->sw_lock);
     free(nb);
+}
+
+/* Without close_guests every TAP stays, whatever the phase of its device:
+ * the hotplug script may have put it on its bridge (and renamed it), and
+ * only the toolstack runs that script, once. */
+void xnv_netback_shutdown(struct xnv_netback *nb, bool close_guests)
+{
+    if (!nb)
+        return;
+    while (nb->vifs) {
+        struct nb_vif *v = nb->vifs;
+        if (close_guests && v->phase != NB_PROBING)
+            nb_write_state(v, XenbusStateClosed);
+        destroy_vif(nb, v, close_guests ? NB_IFACE_REMOVE : NB_IFACE_KEEP);
+    }
+    free_engine(nb);
+}
+
+void xnv_netback_abandon(struct xnv_netback *nb)
+{
+    if (!nb)
+        return;
+    while (nb->vifs)
+        destroy_vif(nb, nb->vifs, NB_IFACE_ABANDON);
+    free_engine(nb);
 }
 
 unsigned xnv_netback_list(struct xnv_netback *nb, struct xnv_vif_info *out, unsigned max)

@@ -5,8 +5,11 @@
  *                       events, protocol violations reported by the queues;
  *   xenbus.c            one vif's xenbus state machine (probe -> InitWait ->
  *                       Connected -> Closed);
+ *   iface.c             the vif's TAP: created as vif<dom>.<dev>, persistent,
+ *                       found again after a restart (renamed to vifname too);
  *   connect.c           the frontend's keys -> rings, event channels,
  *                       features; the teardown;
+ *   recover.c           rings left half answered by a daemon that was killed;
  *   queue.c             one data-path thread per queue, the event-storm pause;
  *   tx.c / rx.c         one batch of guest transmit / guest receive;
  *   switch.c            the fast path's table: vifs by bridge and MAC;
@@ -146,6 +149,10 @@ struct nb_vif {
     bool optin_watched;           /* request-xnv-channels (peers.c) */
     bool peers_published;         /* xnv-peers written (peers.c) */
     bool data_running;
+    /* what a previous run left (recover.c) */
+    bool resuming;                /* it served these rings: kick the guest at connect */
+    bool recover;                 /* ... and did not stop cleanly: answer what it left */
+    bool rings_marked;            /* our xenstore mark of a running data path is set */
     /* refusals and connections logged: a burst per window, then only counted */
     struct xnv_log_limit log_limit;
     atomic_bool broken;
@@ -174,11 +181,30 @@ void nb_log(struct xnv_netback *nb, int level, const char *fmt, ...)
 void nb_vif_evaluate(struct nb_vif *v);
 void nb_vif_fail(struct nb_vif *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int nb_write_state(struct nb_vif *v, int state);
+/* Write one key of the device directory, never creating the directory again. */
+int nb_be_write(struct nb_vif *v, const char *key, const char *val);
+
+/* iface.c: the host interface */
+int nb_iface_open(struct nb_vif *v, const char *vifname, bool script_ran, char *err, size_t errlen);
+void nb_iface_sync_name(struct nb_vif *v);
+/* keep: leave it for a restart; remove: it goes; abandon: as it is (a crash) */
+enum nb_iface_fate { NB_IFACE_KEEP, NB_IFACE_REMOVE, NB_IFACE_ABANDON };
+void nb_iface_close(struct nb_vif *v, enum nb_iface_fate fate);
 
 /* connect.c: frontend keys -> rings, event channels, features */
 int nb_advertise(struct nb_vif *v, xnv_xs_tx_t tx);
 int nb_connect(struct nb_vif *v, char *err, size_t errlen);
+/* Stop the data path and release the rings; the running mark goes too. */
 void nb_disconnect(struct nb_vif *v);
+/* The same without a word to xenstore (what a killed process leaves). */
+void nb_release(struct nb_vif *v);
+
+/* recover.c: what a previous run left on the rings */
+void nb_recover_check(struct nb_vif *v, int fe_state);
+int nb_rings_mark(struct nb_vif *v);
+void nb_rings_unmark(struct nb_vif *v);
+void nb_recover_rings(struct nb_vif *v);
+void nb_kick(struct nb_vif *v);
 
 /* queue.c: the data-path threads */
 int nb_queue_start(struct nb_queue *q);

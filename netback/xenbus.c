@@ -42,7 +42,7 @@ static bool be_dir_exists(struct nb_vif *v, xnv_xs_tx_t tx)
 /* Write one key of the device directory, unless the toolstack removed the
  * directory meanwhile (xl destroy removes it while the domain dies): a plain
  * write would create it again, and nobody would ever remove that node. */
-static int be_write(struct nb_vif *v, const char *key, const char *val)
+int nb_be_write(struct nb_vif *v, const char *key, const char *val)
 {
     char path[192];
     snprintf(path, sizeof path, "%s/%s", v->be_path, key);
@@ -67,7 +67,7 @@ int nb_write_state(struct nb_vif *v, int state)
 {
     char val[4];
     snprintf(val, sizeof val, "%d", state);
-    int rc = be_write(v, "state", val);
+    int rc = nb_be_write(v, "state", val);
     if (rc == 0)
         v->be_state = state;
     return rc;
@@ -95,7 +95,7 @@ void nb_vif_fail(struct nb_vif *v, const char *fmt, ...)
     va_end(ap);
     if (vif_log_allowed(v))
         nb_log(v->nb, LOG_ERR, "vif%u.%u: %s", v->domid, v->devid, msg);
-    be_write(v, "error", msg);
+    nb_be_write(v, "error", msg);
     nb_disconnect(v);
     nb_write_state(v, XenbusStateClosed);
     v->phase = NB_CLOSED;
@@ -159,32 +159,31 @@ static void probe(struct nb_vif *v)
     snprintf(v->fe_state_path, sizeof v->fe_state_path, "%s/state", fe);
     free(fe);
 
-    char ifname[32], err[256];
+    char err[320];
     char *name = rd(v, v->be_path, "vifname");
     if (name && !ifname_ok(name)) {
         nb_vif_fail(v, "vifname \"%.32s\" is not a valid interface name", name);
         free(name);
         return;
     }
-    if (name)
-        snprintf(ifname, sizeof ifname, "%s", name);
-    else
-        snprintf(ifname, sizeof ifname, "vif%u.%u", v->domid, v->devid);
+    char *hs = rd(v, v->be_path, "hotplug-status");
+    bool script_ran = hs && strcmp(hs, "connected") == 0;
+    free(hs);
+    int opened = nb_iface_open(v, name, script_ran, err, sizeof err);
     free(name);
-    const struct xnv_netback_config *cfg = &v->nb->cfg;
-    v->port = cfg->open_port ? cfg->open_port(cfg->port_arg, ifname, err, sizeof err)
-                             : xnv_tap_open(ifname, err, sizeof err);
-    if (!v->port) {
-        nb_vif_fail(v, "cannot create %s: %s", ifname, err);
+    if (opened) {
+        nb_vif_fail(v, "%s", err);
         return;
     }
     xnv_xs_watch(v->nb->hv, v->fe_state_path, v->token);
-    if (rd_int(v, v->be_path, "state") == XenbusStateConnected &&
-        rd_int(v, v->fe_path, "state") == XenbusStateConnected) {
+    int fe_state = rd_int(v, v->fe_path, "state");
+    nb_recover_check(v, fe_state);
+    if (rd_int(v, v->be_path, "state") == XenbusStateConnected && fe_state == XenbusStateConnected) {
         /* A restarted service: the guest is live, resume its rings as they are. */
         v->be_state = XenbusStateConnected;
         v->phase = NB_INITWAIT;
-        nb_log(v->nb, LOG_INFO, "vif%u.%u: %s resumed from a previous run", v->domid, v->devid, ifname);
+        v->resuming = true;
+        nb_log(v->nb, LOG_INFO, "vif%u.%u: %s resumed from a previous run", v->domid, v->devid, v->port->name);
         return;
     }
     int rc = enter_initwait(v);
@@ -192,7 +191,7 @@ static void probe(struct nb_vif *v)
         nb_vif_fail(v, "cannot advertise features: %s", strerror(-rc));
         return;
     }
-    nb_log(v->nb, LOG_INFO, "vif%u.%u: %s created, waiting for the frontend", v->domid, v->devid, ifname);
+    nb_log(v->nb, LOG_INFO, "vif%u.%u: %s created, waiting for the frontend", v->domid, v->devid, v->port->name);
 }
 
 static bool hotplug_connected(struct nb_vif *v)
@@ -222,6 +221,8 @@ static void close_device(struct nb_vif *v, int state)
 {
     if (v->data_running)
         nb_disconnect(v);
+    else
+        nb_rings_unmark(v);      /* rings a previous run left are given up too */
     if (v->be_state != state)
         nb_write_state(v, state);
     if (state == XenbusStateClosed)
@@ -241,8 +242,10 @@ static void connect_device(struct nb_vif *v)
             nb_log(v->nb, LOG_INFO, "vif%u.%u: connected, %u queue(s), features 0x%x", v->domid,
                    v->devid, v->nqueues, v->neg.flags);
     }
-    if (v->phase == NB_CONNECTED && v->be_state != XenbusStateConnected && hotplug_connected(v))
+    if (v->phase == NB_CONNECTED && v->be_state != XenbusStateConnected && hotplug_connected(v)) {
+        nb_iface_sync_name(v);
         nb_write_state(v, XenbusStateConnected);
+    }
 }
 
 static const char *broken_reason(struct nb_vif *v)

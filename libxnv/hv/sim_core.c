@@ -76,6 +76,11 @@ static int dom_new(struct xnv_sim *sim, const char *name)
         free(d);
         return rc;
     }
+    if (d->id != 0 && (rc = sim_seed_toolstack_grants(d)) < 0) {
+        sim_mem_release(d);
+        free(d);
+        return rc;
+    }
     d->alive = true;
     sim->doms[sim->ndoms++] = d;
 

@@ -22,6 +22,8 @@
 #define SIM_GNT_FRAME_ENTRIES   512u     /* v1 entries in one grant-table frame */
 #define SIM_GNT_MAX_ENTRIES     32768u   /* 64 frames, Xen's default maximum */
 #define SIM_GNT_RESERVED        8u       /* refs 0-7 belong to the toolstack */
+#define SIM_GNT_CONSOLE         0u       /* GNTTAB_RESERVED_CONSOLE */
+#define SIM_GNT_XENSTORE        1u       /* GNTTAB_RESERVED_XENSTORE */
 #define SIM_DEFAULT_SHARE_LIMIT 1024u    /* gntalloc's default `limit` */
 #define SIM_EVTCHN_MAX_PORTS    4096u    /* 2-level event channel ABI */
 #define SIM_XS_MAX_EVENTS       65536u   /* queued watch events per handle; more are dropped */
@@ -255,6 +257,10 @@ int sim_mem_init(struct sim_dom *d);
 void sim_mem_release(struct sim_dom *d);        /* frees memory file and tables */
 int sim_page_alloc(struct sim_dom *d, uint32_t *page);
 int sim_ref_alloc(struct sim_dom *d, xnv_gref_t *ref);
+/* What libxl's xc_dom_gnttab_seed() leaves in a new guest's grant table:
+ * its console ring (ref 0) and xenstore ring (ref 1), granted writable to
+ * domain 0, where xenconsoled and xenstored run. */
+int sim_seed_toolstack_grants(struct sim_dom *d);
 /* Frees grant ref (and its page) once nobody holds it any more. */
 void sim_grant_maybe_free(struct sim_dom *d, xnv_gref_t ref);
 struct sim_grant *sim_grant_lookup(struct sim_dom *d, xnv_gref_t ref);  /* NULL if beyond table */

@@ -78,6 +78,26 @@ int sim_page_alloc(struct sim_dom *d, uint32_t *page)
     return 0;
 }
 
+/* The table grows one frame at a time, as a guest's does. */
+static int grow_table(struct sim_dom *d)
+{
+    if (d->gnt_cap >= SIM_GNT_MAX_ENTRIES)
+        return -ENOSPC;
+    uint32_t cap = d->gnt_cap + SIM_GNT_FRAME_ENTRIES;
+    uint32_t *nf = realloc(d->free_refs, cap * sizeof(*nf));
+    if (!nf)
+        return -ENOMEM;
+    d->free_refs = nf;
+    d->free_refs_cap = cap;
+    struct sim_grant *ng = realloc(d->gnt, cap * sizeof(*ng));
+    if (!ng)
+        return -ENOMEM;
+    memset(ng + d->gnt_cap, 0, (cap - d->gnt_cap) * sizeof(*ng));
+    d->gnt = ng;
+    d->gnt_cap = cap;
+    return 0;
+}
+
 int sim_ref_alloc(struct sim_dom *d, xnv_gref_t *ref)
 {
     if (d->nfree_refs) {
@@ -85,23 +105,28 @@ int sim_ref_alloc(struct sim_dom *d, xnv_gref_t *ref)
         return 0;
     }
     if (d->gnt_next >= d->gnt_cap) {
-        /* The table grows one frame at a time, as a guest's does. */
-        if (d->gnt_cap >= SIM_GNT_MAX_ENTRIES)
-            return -ENOSPC;
-        uint32_t cap = d->gnt_cap + SIM_GNT_FRAME_ENTRIES;
-        uint32_t *nf = realloc(d->free_refs, cap * sizeof(*nf));
-        if (!nf)
-            return -ENOMEM;
-        d->free_refs = nf;
-        d->free_refs_cap = cap;
-        struct sim_grant *ng = realloc(d->gnt, cap * sizeof(*ng));
-        if (!ng)
-            return -ENOMEM;
-        memset(ng + d->gnt_cap, 0, (cap - d->gnt_cap) * sizeof(*ng));
-        d->gnt = ng;
-        d->gnt_cap = cap;
+        int rc = grow_table(d);
+        if (rc < 0)
+            return rc;
     }
     *ref = d->gnt_next++;
+    return 0;
+}
+
+int sim_seed_toolstack_grants(struct sim_dom *d)
+{
+    if (d->gnt_cap == 0) {
+        int rc = grow_table(d);
+        if (rc < 0)
+            return rc;
+    }
+    for (xnv_gref_t ref = SIM_GNT_CONSOLE; ref <= SIM_GNT_XENSTORE; ref++) {
+        uint32_t page;
+        int rc = sim_page_alloc(d, &page);
+        if (rc < 0)
+            return rc;
+        d->gnt[ref] = (struct sim_grant){ .state = GNT_ACTIVE, .grantee = 0, .page = page };
+    }
     return 0;
 }
 

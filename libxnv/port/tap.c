@@ -68,15 +68,24 @@ static int tap_recv(struct xnv_port *p, unsigned q, struct virtio_net_hdr *vh,
 
 static int tap_fd(struct xnv_port *p, unsigned q) { return ((struct tap *)p)->fd[q]; }
 
+static int tap_sync_name(struct xnv_port *p)
+{
+    struct tap *t = (struct tap *)p;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    if (ioctl(t->fd[0], TUNGETIFF, &ifr) < 0)
+        return -errno;
+    snprintf(p->name, sizeof p->name, "%s", ifr.ifr_name);
+    return 0;
+}
+
 static int tap_set_queues(struct xnv_port *p, unsigned n)
 {
     struct tap *t = (struct tap *)p;
     char err[128];
     if (n < 1 || n > XNV_PORT_MAX_QUEUES)
         return -EINVAL;
-    struct ifreq ifr;
-    if (ioctl(t->fd[0], TUNGETIFF, &ifr) == 0)
-        snprintf(p->name, sizeof p->name, "%s", ifr.ifr_name);
+    tap_sync_name(p);          /* the queues join it under its current name */
     for (unsigned q = p->nqueues; q < n; q++) {
         t->fd[q] = open_queue(p->name, err, sizeof err);
         if (t->fd[q] < 0) {
@@ -135,8 +144,10 @@ static void tap_close(struct xnv_port *p)
 static const struct xnv_port_ops tap_ops = {
     .send = tap_send, .recv = tap_recv, .fd = tap_fd, .set_queues = tap_set_queues,
     .set_offload = tap_set_offload, .set_carrier = tap_set_carrier,
-    .set_persist = tap_set_persist, .close = tap_close,
+    .set_persist = tap_set_persist, .close = tap_close, .sync_name = tap_sync_name,
 };
+
+bool xnv_tap_exists(const char *name) { return if_nametoindex(name) != 0; }
 
 struct xnv_port *xnv_tap_open(const char *name, char *err, size_t errlen)
 {

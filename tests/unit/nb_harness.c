@@ -17,18 +17,22 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static struct xnv_port *open_memport(void *arg, const char *ifname, char *err, size_t errlen)
+struct xnv_port *world_open_port(void *arg, const char *ifname, char *err, size_t errlen)
 {
     struct world *w = arg;
-    if (w->nports == 16) {
-        snprintf(err, errlen, "too many ports");
-        return NULL;
+    struct xnv_port *p = nb_host_open(&w->host, ifname, err, errlen);
+    if (p && w->nports < 16) {
+        w->ports[w->nports] = nb_host_port(&w->host, ifname);
+        snprintf(w->port_names[w->nports], 16, "%s", ifname);
+        w->nports++;
     }
-    struct xnv_port *p = xnv_memport_open(ifname, 512);
-    w->ports[w->nports] = p;
-    snprintf(w->port_names[w->nports], 16, "%s", ifname);
-    w->nports++;
     return p;
+}
+
+bool world_port_exists(void *arg, const char *ifname)
+{
+    struct world *w = arg;
+    return nb_host_exists(&w->host, ifname);
 }
 
 static void quiet_log(void *arg, int level, const char *msg)
@@ -57,7 +61,8 @@ static void start_netback(struct world *w, unsigned max_queues, unsigned stall_m
     xnv_netback_config_default(&cfg);
     cfg.max_queues = max_queues;
     cfg.stall_timeout_ms = stall_ms;
-    cfg.open_port = open_memport;
+    cfg.open_port = world_open_port;
+    cfg.port_exists = world_port_exists;
     cfg.port_arg = w;
     cfg.log = quiet_log;
     cfg.fastpath_bridges = fastpath;
@@ -77,6 +82,7 @@ static void start_netback(struct world *w, unsigned max_queues, unsigned stall_m
 static void world_start(struct world *w, unsigned max_queues, unsigned stall_ms, const char *fastpath)
 {
     memset(w, 0, sizeof *w);
+    nb_host_init(&w->host);
     w->sim = xnv_sim_new();
     w->dom0 = xnv_sim_hv_open(w->sim, 0);
     start_netback(w, max_queues, stall_ms, fastpath);
@@ -85,6 +91,7 @@ static void world_start(struct world *w, unsigned max_queues, unsigned stall_ms,
 void world_init_channels(struct world *w, unsigned max_queues, const char *bridges)
 {
     memset(w, 0, sizeof *w);
+    nb_host_init(&w->host);
     w->sim = xnv_sim_new();
     w->dom0 = xnv_sim_hv_open(w->sim, 0);
     w->channels = bridges;
@@ -96,9 +103,16 @@ void world_restart_netback(struct world *w)
     start_netback(w, w->max_queues, w->stall_ms, w->fastpath);
 }
 
+void world_kill_netback(struct world *w)
+{
+    xnv_netback_abandon(w->nb);
+    w->nb = NULL;
+}
+
 void world_free(struct world *w)
 {
     xnv_netback_free(w->nb);
+    nb_host_free(&w->host);
     xnv_hv_close(w->dom0);
     xnv_sim_free(w->sim);
 }
@@ -118,10 +132,7 @@ bool world_pump(struct world *w, bool (*cond)(void *), void *arg, unsigned timeo
 
 struct xnv_port *world_port(struct world *w, const char *ifname)
 {
-    for (int i = (int)w->nports - 1; i >= 0; i--)
-        if (strcmp(w->port_names[i], ifname) == 0)
-            return w->ports[i];
-    return NULL;
+    return nb_host_port(&w->host, ifname);
 }
 
 static int wr(struct xnv_hv *hv, xnv_xs_tx_t tx, const char *dir, const char *key, const char *val)
@@ -136,9 +147,25 @@ int xl_add_vif(struct world *w, xnv_domid_t dom, unsigned devid, const char *mac
     return xnv_sim_xl_add_vif(w->sim, 0, dom, devid, mac, vifname);
 }
 
+/* vif-bridge online: rename to the vifname if any, join the bridge, then
+ * report (or fail as the script does, with hotplug-error). */
 void xl_hotplug_connected(struct world *w, xnv_domid_t dom, unsigned devid)
 {
-    xnv_sim_xl_hotplug(w->sim, 0, dom, devid, "connected");
+    char dev[16], err[160];
+    snprintf(dev, sizeof dev, "vif%u.%u", dom, devid);
+    char *vifname = be_read(w, dom, devid, "vifname");
+    char *bridge = be_read(w, dom, devid, "bridge");
+    int rc = nb_host_hotplug_online(&w->host, dev, vifname, bridge, err, sizeof err);
+    free(vifname);
+    free(bridge);
+    if (rc == 0) {
+        xnv_sim_xl_hotplug(w->sim, 0, dom, devid, "connected");
+        return;
+    }
+    char path[160];
+    snprintf(path, sizeof path, "/local/domain/0/backend/vif/%u/%u/hotplug-error", dom, devid);
+    xnv_xs_write(w->dom0, XNV_XS_NO_TX, path, err, (unsigned)strlen(err));
+    xnv_sim_xl_hotplug(w->sim, 0, dom, devid, "error");
 }
 
 char *be_read(struct world *w, xnv_domid_t dom, unsigned devid, const char *key)
@@ -366,23 +393,52 @@ void tfe_raw_tx(struct tfe *f, unsigned q, const netif_tx_request_t *r)
     tx->req_prod_pvt++;
 }
 
-unsigned tfe_tx_responses(struct tfe *f, unsigned q, int16_t status, unsigned *others)
+/* Consume the TX responses there are now, each but NULL ones through fn. */
+static void each_tx_response(struct tfe *f, unsigned q, void (*fn)(void *, const netif_tx_response_t *),
+                             void *arg)
 {
     netif_tx_front_ring_t *tx = &f->q[q].tx;
-    unsigned n = 0;
     RING_IDX prod = tx->sring->rsp_prod;
     rmb();
     for (; tx->rsp_cons != prod; tx->rsp_cons++) {
         netif_tx_response_t r = *RING_GET_RESPONSE(tx, tx->rsp_cons);
-        if (r.status == NETIF_RSP_NULL)
-            continue;
-        if (r.status == status)
-            n++;
-        else if (others)
-            (*others)++;
+        if (r.status != NETIF_RSP_NULL)
+            fn(arg, &r);
     }
     tx->sring->rsp_event = tx->rsp_cons + 1;
-    return n;
+}
+
+struct status_count { int16_t status; unsigned n, *others; };
+static void count_status(void *arg, const netif_tx_response_t *r)
+{
+    struct status_count *c = arg;
+    if (r->status == c->status)
+        c->n++;
+    else if (c->others)
+        (*c->others)++;
+}
+
+unsigned tfe_tx_responses(struct tfe *f, unsigned q, int16_t status, unsigned *others)
+{
+    struct status_count c = { status, 0, others };
+    each_tx_response(f, q, count_status, &c);
+    return c.n;
+}
+
+struct id_count { unsigned *seen, *errors; };
+static void count_id(void *arg, const netif_tx_response_t *r)
+{
+    struct id_count *c = arg;
+    if (r->id < TFE_BUFS)
+        c->seen[r->id]++;
+    if (c->errors && r->status == NETIF_RSP_ERROR)
+        (*c->errors)++;
+}
+
+void tfe_tx_response_ids(struct tfe *f, unsigned q, unsigned seen[TFE_BUFS], unsigned *errors)
+{
+    struct id_count c = { seen, errors };
+    each_tx_response(f, q, count_id, &c);
 }
 
 static void wait_tx_room(struct tfe *f, unsigned q, unsigned need)
@@ -482,6 +538,25 @@ int tfe_recv(struct tfe *f, unsigned qi, uint8_t *buf, uint32_t cap, uint16_t *f
     q->rx.sring->rsp_event = q->rx.rsp_cons + 1;
     tfe_post_rx(f, qi, used);
     return (int)len;
+}
+
+int tfe_recv_wait(struct tfe *f, unsigned q, uint8_t *buf, uint32_t cap, unsigned ms, unsigned *errors)
+{
+    uint16_t fl, gs;
+    uint8_t gt;
+    for (unsigned i = 0; i < ms * 10; i++) {
+        int n = tfe_recv(f, q, buf, cap, &fl, &gt, &gs);
+        if (n >= 0)
+            return n;
+        if (n == -2) {                /* consumed, not posted again by tfe_recv */
+            if (errors)
+                (*errors)++;
+            tfe_post_rx(f, q, 1);
+            continue;
+        }
+        usleep(100);
+    }
+    return -1;
 }
 
 bool tfe_wait_tx_done(struct tfe *f, unsigned q, unsigned ms)

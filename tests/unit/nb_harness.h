@@ -6,6 +6,7 @@
 #define XNV_TEST_NB_HARNESS_H
 
 #include <stdbool.h>
+#include "nb_host.h"
 #include "xnv/netback.h"
 #include "xnv/netif.h"
 #include "xnv/sim.h"
@@ -48,7 +49,8 @@ struct world {
     struct xnv_sim *sim;
     struct xnv_hv *dom0;
     struct xnv_netback *nb;
-    struct xnv_port *ports[16];     /* memports the engine opened, in order */
+    struct nb_host host;            /* dom0's network interfaces */
+    struct xnv_port *ports[16];     /* memports the engine opened (or attached again), the first 16 */
     char port_names[16][16];
     unsigned nports;
     unsigned max_queues, stall_ms;  /* the engine's settings, for a restart */
@@ -64,12 +66,22 @@ void world_init_channels(struct world *w, unsigned max_queues, const char *bridg
 void world_free(struct world *w);
 /* A new netback engine on the same simulated host (after a shutdown). */
 void world_restart_netback(struct world *w);
+/* The engine goes as a process killed by SIGKILL goes (xnv_netback_abandon). */
+void world_kill_netback(struct world *w);
 /* Run the control plane until cond(arg) holds or timeout_ms passes. */
 bool world_pump(struct world *w, bool (*cond)(void *), void *arg, unsigned timeout_ms);
+/* The engine's port factory (xnv_netback_config open_port, port_exists;
+ * port_arg: the world): dom0's interfaces, w->host. */
+struct xnv_port *world_open_port(void *w, const char *ifname, char *err, size_t errlen);
+bool world_port_exists(void *w, const char *ifname);
+/* The memport of dom0's interface called ifname now (NULL: none). */
 struct xnv_port *world_port(struct world *w, const char *ifname);
 
 /* What `xl create` writes for vif = ['mac=...'] (vifname optional). */
 int xl_add_vif(struct world *w, xnv_domid_t dom, unsigned devid, const char *mac, const char *vifname);
+/* The vif-bridge hotplug script, "online": renames vif<dom>.<devid> to the
+ * vif's vifname if it has one (hotplug-status error if that name is taken),
+ * puts it on the vif's bridge, writes hotplug-status. */
 void xl_hotplug_connected(struct world *w, xnv_domid_t dom, unsigned devid);
 int be_state(struct world *w, xnv_domid_t dom, unsigned devid);
 char *be_read(struct world *w, xnv_domid_t dom, unsigned devid, const char *key);
@@ -105,10 +117,17 @@ void tfe_raw_tx(struct tfe *f, unsigned q, const netif_tx_request_t *r);
 void tfe_push_tx(struct tfe *f, unsigned q);
 /* Count TX responses with the given status now available (consumes them). */
 unsigned tfe_tx_responses(struct tfe *f, unsigned q, int16_t status, unsigned *others);
+/* Consume the TX responses available: seen[id] counts each id answered,
+ * *errors (may be NULL) the NETIF_RSP_ERROR ones. */
+void tfe_tx_response_ids(struct tfe *f, unsigned q, unsigned seen[TFE_BUFS], unsigned *errors);
 void tfe_post_rx(struct tfe *f, unsigned q, unsigned n);
 /* Receive one frame: length, or -1 if none; *flags NETRXF_* of the first slot. */
 int tfe_recv(struct tfe *f, unsigned q, uint8_t *buf, uint32_t cap, uint16_t *flags,
              uint8_t *gso_type, uint16_t *gso_size);
+/* One frame within ms, taken as Linux netfront takes them: a response with
+ * an error status (a buffer handed back unused) is counted in *errors (may
+ * be NULL) and its buffer posted again.  Length, or -1 when none came. */
+int tfe_recv_wait(struct tfe *f, unsigned q, uint8_t *buf, uint32_t cap, unsigned ms, unsigned *errors);
 /* One control-ring request; returns its status (-1: no answer), *data its data. */
 int tfe_ctrl_call(struct tfe *f, uint16_t type, uint32_t d0, uint32_t d1, uint32_t d2, uint32_t *data);
 /* Over the control ring (want_ctrl): Toeplitz hashing of TCP/IPv4 with a

@@ -30,70 +30,6 @@
  * its leak check stands in there.) */
 #define HEAP_BOUND_BYTES (192u * 1024u)
 
-/* ---- a port factory that knows which ports are still open ----------------- */
-
-struct counted_port {
-    struct xnv_port base;
-    struct xnv_port *inner;         /* an in-memory port */
-};
-
-static unsigned ports_open;
-static struct counted_port *last_port;
-
-static struct xnv_port *inner_of(struct xnv_port *p) { return ((struct counted_port *)p)->inner; }
-
-static int cp_send(struct xnv_port *p, unsigned q, const struct virtio_net_hdr *vh, const struct iovec *iov,
-                   unsigned iovcnt)
-{
-    return xnv_port_send(inner_of(p), q, vh, iov, iovcnt);
-}
-static int cp_recv(struct xnv_port *p, unsigned q, struct virtio_net_hdr *vh, uint8_t *buf, uint32_t cap)
-{
-    return xnv_port_recv(inner_of(p), q, vh, buf, cap);
-}
-static int cp_fd(struct xnv_port *p, unsigned q) { return xnv_port_fd(inner_of(p), q); }
-static int cp_set_queues(struct xnv_port *p, unsigned n)
-{
-    int rc = xnv_port_set_queues(inner_of(p), n);
-    p->nqueues = inner_of(p)->nqueues;
-    return rc;
-}
-static int cp_set_offload(struct xnv_port *p, uint32_t f) { return xnv_port_set_offload(inner_of(p), f); }
-static int cp_set_carrier(struct xnv_port *p, bool up) { return xnv_port_set_carrier(inner_of(p), up); }
-static int cp_set_persist(struct xnv_port *p, bool on) { return xnv_port_set_persist(inner_of(p), on); }
-static void cp_close(struct xnv_port *p)
-{
-    struct counted_port *c = (struct counted_port *)p;
-    xnv_port_close(c->inner);
-    if (last_port == c)
-        last_port = NULL;
-    ports_open--;
-    free(c);
-}
-
-static const struct xnv_port_ops counted_ops = {
-    .send = cp_send, .recv = cp_recv, .fd = cp_fd, .set_queues = cp_set_queues,
-    .set_offload = cp_set_offload, .set_carrier = cp_set_carrier, .set_persist = cp_set_persist,
-    .close = cp_close,
-};
-
-static struct xnv_port *open_counted(void *arg, const char *ifname, char *err, size_t errlen)
-{
-    (void)arg;
-    struct counted_port *c = calloc(1, sizeof *c);
-    if (!c || !(c->inner = xnv_memport_open(ifname, 512))) {
-        free(c);
-        snprintf(err, errlen, "cannot open a memory port");
-        return NULL;
-    }
-    c->base.ops = &counted_ops;
-    snprintf(c->base.name, sizeof c->base.name, "%s", c->inner->name);
-    c->base.nqueues = c->inner->nqueues;
-    ports_open++;
-    last_port = c;
-    return &c->base;
-}
-
 static unsigned error_lines, connected_lines;
 
 static void quiet(void *arg, int level, const char *msg)
@@ -110,7 +46,7 @@ static void quiet(void *arg, int level, const char *msg)
 static struct world w;
 static uint8_t frame[2048], got[2048];
 
-/* The harness's world, its engine replaced by one on counted ports. */
+/* The harness's world, its engine replaced by one that counts error lines. */
 static void setup(void)
 {
     world_init(&w, 2, 60000);
@@ -118,7 +54,9 @@ static void setup(void)
     struct xnv_netback_config cfg;
     xnv_netback_config_default(&cfg);
     cfg.max_queues = 2;
-    cfg.open_port = open_counted;
+    cfg.open_port = world_open_port;
+    cfg.port_exists = world_port_exists;
+    cfg.port_arg = &w;
     cfg.log = quiet;
     char err[256];
     w.nb = xnv_netback_new(w.dom0, &cfg, err, sizeof err);
@@ -157,7 +95,7 @@ static unsigned xs_nodes_under(const char *path)
 static bool all_gone(void *arg)
 {
     (void)arg;
-    return vifs() == 0 && ports_open == 0;
+    return vifs() == 0 && nb_host_count(&w.host) == 0;
 }
 
 /* ---- one guest's life ---------------------------------------------------- */
@@ -222,8 +160,8 @@ static void cycle(unsigned i)
     world_guest_up(&w, &f, &dom, name, mac, false);
     ck_assert_int_eq(tfe_connect(&f, 1 + i % 2, NULL, NULL), 0);
     ck_assert_msg(wait_be_state(&w, (xnv_domid_t)dom, 0, XenbusStateConnected, 3000), "cycle %u: not Connected", i);
-    ck_assert_ptr_nonnull(last_port);
-    struct xnv_port *port = last_port->inner;
+    struct xnv_port *port = world_vif_port(&w, dom);
+    ck_assert_ptr_nonnull(port);
     tfe_post_rx(&f, 0, 16);
     guest_to_host(&f, port, 100 + i);
     host_to_guest(&f, port, 200 + i);
@@ -263,7 +201,7 @@ static void cycle(unsigned i)
         break;
     }
     ck_assert_msg(world_pump(&w, all_gone, NULL, 3000), "cycle %u: %u vif(s), %u port(s) left", i, vifs(),
-                  ports_open);
+                  nb_host_count(&w.host));
     tfe_free(&f);
 }
 
@@ -289,7 +227,7 @@ START_TEST(churn_leaves_nothing_behind)
     world_pump(&w, NULL, NULL, 20);
 
     ck_assert_uint_eq(vifs(), 0);
-    ck_assert_uint_eq(ports_open, 0);
+    ck_assert_uint_eq(nb_host_count(&w.host), 0);
     unsigned nodes = xs_nodes_under("/local/domain/0/backend/vif");
     ck_assert_msg(nodes == 0, "%u xenstore node(s) left under backend/vif", nodes);
     struct xnv_sim_usage u;

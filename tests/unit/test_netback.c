@@ -293,16 +293,6 @@ START_TEST(device_removed_by_toolstack)
 }
 END_TEST
 
-START_TEST(vifname_is_honoured)
-{
-    int d2 = xnv_sim_domain_create(w.sim, "guest2");
-    xl_add_vif(&w, (xnv_domid_t)d2, 0, "00:16:3e:00:00:02", "web0");
-    ck_assert(wait_be_state(&w, (xnv_domid_t)d2, 0, XenbusStateInitWait, 2000));
-    ck_assert_ptr_nonnull(world_port(&w, "web0"));
-}
-END_TEST
-
-
 /* The control socket answers with every vif and its statistics. */
 static char *ask_control(const char *path, const char *req)
 {
@@ -399,7 +389,6 @@ Suite *xnv_suite_netback(void)
     tcase_add_test(c, two_queues_split_event_channels);
     tcase_add_test(c, close_then_reconnect);
     tcase_add_test(c, device_removed_by_toolstack);
-    tcase_add_test(c, vifname_is_honoured);
     tcase_add_test(c, control_socket_reports_vifs_and_stats);
     tcase_add_test(c, control_ring_steers_received_frames);
     suite_add_tcase(s, c);

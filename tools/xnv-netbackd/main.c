@@ -1,6 +1,7 @@
 /* xnv-netbackd: serves the vifs that the toolstack creates for this domain
  * (backend/vif), giving stock guests' xen-netfront a TAP interface
- * vif<dom>.<dev> on the host side. */
+ * vif<dom>.<dev> on the host side (renamed to the vifname by the hotplug
+ * script). */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -37,8 +38,8 @@ static void usage(FILE *o)
         "Usage: xnv-netbackd [OPTION]...\n"
         "Serve the Xen network devices (backend/vif) of this domain from userspace.\n"
         "Guests keep their stock xen-netfront; each device becomes a TAP interface\n"
-        "vif<domid>.<devid> (or the vif's vifname) that the vif-bridge hotplug\n"
-        "script puts on the bridge named in the guest's vif line.\n\n"
+        "vif<domid>.<devid> that the vif-bridge hotplug script renames to the vif's\n"
+        "vifname, if any, and puts on the bridge named in the guest's vif line.\n\n"
         "  -c, --config FILE       read settings from FILE (default %s\n"
         "                          when it exists); the options below override it\n"
         "      --check-config      check the configuration file and the options, exit\n"

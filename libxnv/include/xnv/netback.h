@@ -14,7 +14,9 @@
 
 struct xnv_netback;
 
-/* Opens the host-side port of a vif named ifname (a TAP by default). */
+/* Opens the host-side port of a vif named ifname (a TAP by default): creates
+ * it, or attaches to it again when it exists (a persistent one left by a
+ * previous run). */
 typedef struct xnv_port *(*xnv_port_factory)(void *arg, const char *ifname,
                                              char *err, size_t errlen);
 
@@ -33,6 +35,10 @@ struct xnv_netback_config {
     const char *channel_bridges;
     xnv_port_factory open_port;   /* NULL: TAP devices */
     void *port_arg;
+    /* Whether the host has an interface of that name (to find a TAP that the
+     * hotplug script renamed to the vif's vifname).  NULL: the host's
+     * interfaces with TAP devices, none with an open_port of its own. */
+    bool (*port_exists)(void *arg, const char *ifname);
     /* Called for every log line (level as syslog's LOG_*); NULL: stderr. */
     void (*log)(void *arg, int level, const char *msg);
     void *log_arg;
@@ -54,6 +60,12 @@ int xnv_netback_process(struct xnv_netback *nb);
 void xnv_netback_shutdown(struct xnv_netback *nb, bool close_guests);
 /* Same as xnv_netback_shutdown(nb, true). */
 void xnv_netback_free(struct xnv_netback *nb);
+/* Free the engine as the kernel frees a process killed by SIGKILL: the
+ * queue threads end (after the batch in hand), grant mappings, event
+ * channels and watches go, ports are closed as they are (a persistent TAP
+ * stays), and nothing at all is written to xenstore.  For tests of what a
+ * restarted service finds after a crash. */
+void xnv_netback_abandon(struct xnv_netback *nb);
 
 /* ---- observation (control socket, tests) -------------------------------- */
 

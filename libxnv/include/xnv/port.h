@@ -34,6 +34,9 @@ struct xnv_port_ops {
      * restarted service finds it again; false: it goes away on close. */
     int (*set_persist)(struct xnv_port *p, bool on);
     void (*close)(struct xnv_port *p);
+    /* Optional: read the interface's name into name[] again (a hotplug
+     * script may have renamed it; the open port keeps working). */
+    int (*sync_name)(struct xnv_port *p);
 };
 
 struct xnv_port {
@@ -63,10 +66,14 @@ static inline int xnv_port_set_offload(struct xnv_port *p, uint32_t f) { return 
 static inline int xnv_port_set_carrier(struct xnv_port *p, bool up) { return p->ops->set_carrier(p, up); }
 static inline int xnv_port_set_persist(struct xnv_port *p, bool on) { return p->ops->set_persist(p, on); }
 static inline void xnv_port_close(struct xnv_port *p) { if (p) p->ops->close(p); }
+static inline int xnv_port_sync_name(struct xnv_port *p) { return p->ops->sync_name ? p->ops->sync_name(p) : 0; }
 
-/* A TAP device named `name` (created if absent, removed when closed), one
- * queue to start with.  NULL with a reason in err on failure. */
+/* A TAP device named `name` (created if absent, removed when closed unless
+ * made persistent; an existing persistent one is attached again), one queue
+ * to start with.  NULL with a reason in err on failure. */
 struct xnv_port *xnv_tap_open(const char *name, char *err, size_t errlen);
+/* Whether an interface of that name exists on the host (of any kind). */
+bool xnv_tap_exists(const char *name);
 
 /* ---- in-memory port ------------------------------------------------------ */
 

@@ -13,7 +13,9 @@
  *     on registration), @introduceDomain/@releaseDomain, and transactions
  *     that fail with -EAGAIN on conflict;
  *   - domain creation and destruction (grants revoked, event channels closed,
- *     /local/domain/<id> removed, @releaseDomain fired). */
+ *     /local/domain/<id> removed, @releaseDomain fired); a new guest's grant
+ *     refs 0 and 1 (its console and xenstore rings) are granted writable to
+ *     domain 0, as the toolstack seeds them. */
 #ifndef XNV_SIM_H
 #define XNV_SIM_H
 
