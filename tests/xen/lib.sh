@@ -302,7 +302,7 @@ xr_iperf_cpu() {
     v=$(xr_iperf "$1" "$2" "$3") || return 1
     c1=$(xr_dom_cpu 0)
     awk -v v="$v" -v a="$c0" -v b="$c1" -v s="$3" \
-        'BEGIN { gb = v * s / 8000; printf "%s %.3f\n", v, gb > 0 ? (b - a) / gb : 0 }'
+        'BEGIN { gb = v * s / 8000; printf "%s %.3f\n", v, (gb > 0 ? (b - a) / gb : 0) }'
 }
 
 # xr_rtt SRC DST [COUNT]: prints the mean round trip in ms
