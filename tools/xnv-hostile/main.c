@@ -1,7 +1,12 @@
 /* xnv-hostile: run in a guest whose vif no other frontend drives; abuses
  * the backend with one mode, or every mode in turn for a while.
  *
- *   xnv-hostile [--device N] [--mode NAME|all] [--seconds S] [--list]
+ *   xnv-hostile [--device N] [--mode NAME|all] [--from NAME] [--seconds S] [--list]
+ *
+ * --from NAME (with --mode all): each pass over the modes starts at NAME and
+ * wraps around, so that measurements taken during the first seconds of
+ * several runs (the rig's hostile-guest scenario) do not always meet the
+ * same modes.
  *
  * One line per round on stdout ("round R mode M: <what the backend did>"),
  * a summary at the end; exit 0 when every round ran and the backend still
@@ -14,7 +19,7 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: xnv-hostile [--device N] [--mode NAME|all] [--seconds S] [--list]\n");
+    fprintf(f, "usage: xnv-hostile [--device N] [--mode NAME|all] [--from NAME] [--seconds S] [--list]\n");
 }
 
 static const struct hostile_mode *find_mode(const char *name)
@@ -29,16 +34,18 @@ int main(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "device", required_argument, NULL, 'd' }, { "mode", required_argument, NULL, 'm' },
-        { "seconds", required_argument, NULL, 's' }, { "list", no_argument, NULL, 'l' },
-        { "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
+        { "from", required_argument, NULL, 'f' },   { "seconds", required_argument, NULL, 's' },
+        { "list", no_argument, NULL, 'l' },         { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
     };
     unsigned device = 0, seconds = 0;
-    const char *mode = "all";
+    const char *mode = "all", *from = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "d:m:s:lh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:m:f:s:lh", opts, NULL)) != -1) {
         switch (c) {
         case 'd': device = (unsigned)atoi(optarg); break;
         case 'm': mode = optarg; break;
+        case 'f': from = optarg; break;
         case 's': seconds = (unsigned)atoi(optarg); break;
         case 'l':
             for (unsigned i = 0; i < hostile_nmodes; i++)
@@ -52,6 +59,15 @@ int main(int argc, char **argv)
     if (strcmp(mode, "all") != 0 && !(only = find_mode(mode))) {
         fprintf(stderr, "xnv-hostile: no mode \"%s\" (--list shows them)\n", mode);
         return 2;
+    }
+    unsigned first = 0;
+    if (from) {
+        const struct hostile_mode *f = find_mode(from);
+        if (!f || only) {
+            fprintf(stderr, "xnv-hostile: --from takes a mode's name (--list shows them) and goes with --mode all\n");
+            return 2;
+        }
+        first = (unsigned)(f - hostile_modes);
     }
 
     struct hfe h;
@@ -78,7 +94,7 @@ int main(int argc, char **argv)
     unsigned rounds = 0, failed = 0;
     do {
         for (unsigned i = 0; i < hostile_nmodes; i++) {
-            const struct hostile_mode *m = only ? only : &hostile_modes[i];
+            const struct hostile_mode *m = only ? only : &hostile_modes[(first + i) % hostile_nmodes];
             char out[1024] = "";
             m->run(&h, out, sizeof out);
             rounds++;
