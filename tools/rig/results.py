@@ -13,7 +13,11 @@
   results.py table RESULTS.json
       The comparison table: one row per scenario that measured any of the
       shared metrics, labelled by its "path"; then each fast path beside the
-      bridged path measured in the same boot, with the ratios.
+      bridged path measured in the same boot, with the ratios (a pair of
+      columns that no row measured is left out).
+  results.py summary RESULTS.json
+      One line for the run (how many scenarios worked), then one per
+      scenario that did not, with its reason (the demo tour's last word).
 """
 import json
 import os
@@ -166,22 +170,25 @@ FAST_PAIRS = [
 
 def fast_table(scenarios):
     """Each fast path beside the bridged path of its own run, with ratios."""
+    fast = [r for r in scenarios
+            if any(b in r.get("metrics", {}) for _, b, _, _ in FAST_PAIRS)]
+    # the pairs some row measured (the demo tour measures one direction)
+    pairs = [p for p in FAST_PAIRS
+             if any(k in r["metrics"] for r in fast for k in p[:2])]
     rows = []
-    for r in scenarios:
-        m = r.get("metrics", {})
-        if not any(b in m for _, b, _, _ in FAST_PAIRS):
-            continue
+    for r in fast:
+        m = r["metrics"]
         label = r.get("path") or r.get("name")
         if not r.get("pass"):
             label += " (FAILED)"
         row = [label]
-        for fast, bridged, _, digits in FAST_PAIRS:
-            row += [fmt(m.get(fast), digits), fmt(m.get(bridged), digits), ratio(m.get(fast), m.get(bridged))]
+        for fast_k, bridged, _, digits in pairs:
+            row += [fmt(m.get(fast_k), digits), fmt(m.get(bridged), digits), ratio(m.get(fast_k), m.get(bridged))]
         rows.append(row)
     if not rows:
         return
     head = ["fast path"]
-    for _, _, unit, _ in FAST_PAIRS:
+    for _, _, unit, _ in pairs:
         head += [unit, "bridged", "ratio"]
     print()
     print("Fast paths beside the bridged path (kernel netback + bridge, measured in the same boot);")
@@ -211,6 +218,20 @@ def table(path):
     return 0
 
 
+def summary(path):
+    """How many scenarios worked, and why each other one did not."""
+    with open(path) as f:
+        scenarios = json.load(f).get("scenarios", [])
+    bad = [r for r in scenarios if not r.get("pass")]
+    print("%d of %d worked%s" % (len(scenarios) - len(bad), len(scenarios), ":" if bad else "."))
+    for r in bad:
+        label = r.get("name", "?")
+        if r.get("path"):
+            label += " (%s)" % r["path"]
+        print("  %s: %s" % (label, r.get("reason") or "no reason recorded"))
+    return 0 if scenarios and not bad else 1
+
+
 def main(argv):
     if len(argv) >= 4 and argv[1] == "assemble":
         return assemble(argv[2], argv[3], argv[4:])
@@ -219,6 +240,8 @@ def main(argv):
         return merge(argv[2], argv[3:k], argv[k + 1:])
     if len(argv) == 3 and argv[1] == "table":
         return table(argv[2])
+    if len(argv) == 3 and argv[1] == "summary":
+        return summary(argv[2])
     sys.stderr.write(__doc__)
     return 2
 

@@ -84,7 +84,7 @@ for f in "$SCEN_DIR"/[0-9]*.sh; do
     FILES+=("$b"); NAMES+=("$n")
 done
 for w in "${WANT[@]}"; do
-    printf '%s\n' "${NAMES[@]}" | grep -qx -- "$w" || die "no scenario named '$w' in tests/xen/scenarios"
+    printf '%s\n' "${NAMES[@]}" | grep -qx -- "$w" || die "no scenario named '$w' in ${SCEN_DIR#"$TOP"/}"
 done
 [ ${#FILES[@]} -gt 0 ] || [ $SHELL_MODE = 1 ] || die "no scenarios in $SCEN_DIR"
 
