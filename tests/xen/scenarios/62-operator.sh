@@ -122,8 +122,9 @@ wait_until 10 vif_healthy || xr_fail "after the restart xnvctl does not show myv
 v=$(xr_iperf "$NAME" dom0 3) || xr_fail "iperf3 $NAME -> dom0 after the restart failed"
 xr_metric after_restart_mbps "$v"
 
-# xl network-attach / -detach with a vifname
-xl network-attach "$NAME" mac=00:16:3e:00:01:62,bridge=xenbr0,vifname=myvif1 >&2 ||
+# xl network-attach / -detach with a vifname (one key=value a word: xl
+# parses each word alone, and takes only the MAC from "mac=...,bridge=...")
+xl network-attach "$NAME" mac=00:16:3e:00:01:62 bridge=xenbr0 vifname=myvif1 >&2 ||
     xr_fail "xl network-attach with vifname=myvif1 failed"
 wait_until 30 vif_connected 1 || xr_fail "attached vif never Connected (state $(be_state 1))"
 [ -e /sys/class/net/myvif1 ] || xr_fail "no interface myvif1 after network-attach"
