@@ -40,7 +40,7 @@ NB=$(xr_bin xnv-netbackd) || xr_fail "xnv-netbackd was not built"
 CTL=$(xr_bin xnvctl) || xr_fail "xnvctl was not built"
 HOSTILE_BIN=$(xr_bin xnv-hostile) || xr_fail "xnv-hostile was not built"
 # the modes in xnv-hostile's order (--list needs no Xen)
-mapfile -t MODES < <("$HOSTILE_BIN" --list | awk '{ print $1 }')
+mapfile -t MODES <<<"$("$HOSTILE_BIN" --list | awk '{ print $1 }')"   # no process substitution: dom0 has no /dev/fd
 [ "${#MODES[@]}" -ge 12 ] || xr_fail "xnv-hostile --list shows ${#MODES[@]} mode(s), not 12"
 
 xr_netback_unload || xr_fail "cannot unload xen-netback"

@@ -7,7 +7,8 @@
 #     vifname=myvif1 and `network-detach`.
 # (b) kill -9 of the daemon while the guest sends (iperf3), started again
 #     after the unit's RestartSec as systemd would: the TAP stays on xenbr0,
-#     ping answers again within 5 s of the kill (back_after_kill_s), iperf3
+#     ping answers again within 5 s of the restart (back_after_kill_s; from
+#     the kill, RestartSec included: back_after_kill_total_s), iperf3
 #     works afterwards, the guest's netfront never gave up.
 # (c) the same kill -9 when the daemon's grant-copy rate is at its highest
 #     (meant to land inside a copy batch), traffic both ways: recovery again.
@@ -74,7 +75,8 @@ guest_netfront_ok() {
 }
 
 # kill -9, then the start systemd would make RestartSec later: BACK_S is
-# the time from the kill until the guest answers ping again.
+# the time from that start until the guest answers ping again, BACK_TOTAL_S
+# from the kill.
 kill_and_restart() {
     local label=$1 t0
     t0=$(xr_now_us)
@@ -82,12 +84,17 @@ kill_and_restart() {
     wait "$NBPID" 2>/dev/null
     on_bridge myvif0 || xr_fail "$label: myvif0 left xenbr0 when the daemon was killed (master: $(master myvif0))"
     sleep "$RESTART_SEC"
+    local t1
+    t1=$(xr_now_us)
     start_nb
     until ping -c 1 -W 1 "$IP" >/dev/null 2>&1; do
         [ $(( ($(xr_now_us) - t0) / 1000000 )) -ge 60 ] && xr_fail "$label: no ping 60 s after the kill"
         sleep 0.1
     done
-    BACK_S=$(xr_since_s "$t0")
+    # from the daemon's start (what the issue bounds: the unit's RestartSec
+    # comes on top of it), and from the kill
+    BACK_S=$(xr_since_s "$t1")
+    BACK_TOTAL_S=$(xr_since_s "$t0")
     on_bridge myvif0 || xr_fail "$label: myvif0 is not on xenbr0 after the restart"
     wait_until 10 vif_healthy || xr_fail "$label: the vif is not served, Connected and whole after the restart"
     grep "previous run" "$LOG" | tail -n 4 >&2
@@ -141,7 +148,8 @@ ip_pid=$!
 sleep 6
 kill_and_restart "kill -9 under traffic"
 xr_metric back_after_kill_s "$BACK_S"
-le "$BACK_S" "$BACK_BOUND_S" || xr_fail "ping came back ${BACK_S}s after kill -9, more than ${BACK_BOUND_S}s"
+xr_metric back_after_kill_total_s "$BACK_TOTAL_S"
+le "$BACK_S" "$BACK_BOUND_S" || xr_fail "ping came back ${BACK_S}s after the restart that followed kill -9, more than ${BACK_BOUND_S}s"
 wait "$ip_pid" || xr_log "the iperf3 across the kill did not finish cleanly"
 cat "$XR_RUN/kill-iperf.txt" >&2
 v=$(awk '/receiver/ { print $(NF-2) }' "$XR_RUN/kill-iperf.txt")
@@ -175,7 +183,8 @@ xr_metric kill_copy_segments_per_s "$rate"
 [ "$best" -gt 0 ] || xr_fail "no grant copies under traffic before the second kill"
 kill_and_restart "kill -9 at the copy peak"
 xr_metric back_after_kill2_s "$BACK_S"
-le "$BACK_S" "$BACK_BOUND_S" || xr_fail "ping came back ${BACK_S}s after the second kill -9, more than ${BACK_BOUND_S}s"
+xr_metric back_after_kill2_total_s "$BACK_TOTAL_S"
+le "$BACK_S" "$BACK_BOUND_S" || xr_fail "ping came back ${BACK_S}s after the restart that followed the second kill -9, more than ${BACK_BOUND_S}s"
 wait "$tx_pid" || xr_log "the guest's iperf3 across the second kill did not finish cleanly"
 wait "$rx_pid" || xr_log "dom0's iperf3 across the second kill did not finish cleanly"
 cat "$XR_RUN/peak-tx.txt" "$XR_RUN/peak-rx.txt" >&2
