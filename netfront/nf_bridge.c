@@ -20,6 +20,7 @@
 #include <syslog.h>
 #include <unistd.h>
 #include "nf.h"
+#include "xnv/clock.h"
 #include "xnv/idc.h"
 #include "xnv/port.h"
 
@@ -29,6 +30,12 @@
 #define BR_ROUNDS  4u
 #define BR_BUF     65536u
 #define BR_HELD_POLL_MS 1           /* retry held frames at least this often */
+/* With every hold buffer taken, the port is not read for this long: a busy
+ * peer (its ring full for a moment, the normal case at full speed) drains
+ * meanwhile and nothing is dropped; a stalled one delays the other
+ * destinations by this much, then its new frames are dropped until its
+ * channel is given up on. */
+#define BR_HOLD_FULL_MS 50
 
 struct br_queue {
     struct xnv_nf_bridge *b;
@@ -44,6 +51,7 @@ struct br_queue {
      * for the netfront's ring; the others are free. */
     struct xnv_nf_frame tx[BR_BUFS];
     unsigned held, vif_first, vif_n;
+    uint64_t hold_full_since_ns;    /* 0: a hold buffer is free */
     struct xnv_nf_bridge_stats st;
 };
 
@@ -164,14 +172,28 @@ static void to_channels(struct br_queue *q, unsigned n)
     settle(q, n, verdict);
 }
 
+/* Every hold buffer taken, for less than BR_HOLD_FULL_MS: the port waits. */
+static bool hold_full_waits(struct br_queue *q)
+{
+    if (q->held < BR_HELD) {
+        q->hold_full_since_ns = 0;
+        return false;
+    }
+    uint64_t now = xnv_now_ns();
+    if (q->hold_full_since_ns == 0)
+        q->hold_full_since_ns = now;
+    return now - q->hold_full_since_ns < BR_HOLD_FULL_MS * 1000000ull;
+}
+
 /* Port -> rings.  The port is read only while no frame waits for the vif's
- * ring (a full ring backs up into the kernel); held frames are offered
- * again on every call. */
+ * ring (a full ring backs up into the kernel) and a hold buffer is free or
+ * has been waited for long enough; held frames are offered again on every
+ * call. */
 static void pump_tx(struct br_queue *q)
 {
     struct xnv_nf_bridge *b = q->b;
     for (unsigned round = 0; round < BR_ROUNDS; round++) {
-        if (!flush_tx(q)) {
+        if (!flush_tx(q) || hold_full_waits(q)) {
             to_channels(q, q->held);
             return;
         }
@@ -211,7 +233,7 @@ static void *run(void *arg)
             { .fd = qfd, .events = POLLIN },
             { .fd = b->stopfd, .events = POLLIN },
             /* A full ring stops reading the port: it backs up into the kernel. */
-            { .fd = q->vif_n ? -1 : pfd, .events = POLLIN },
+            { .fd = q->vif_n || hold_full_waits(q) ? -1 : pfd, .events = POLLIN },
             { .fd = q->kickfd, .events = POLLIN },
         };
         /* Held frames: the channel thread kicks when a peer may have room;
