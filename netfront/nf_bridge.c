@@ -7,10 +7,7 @@
  * With direct channels (xnv_nf_bridge_set_channels): a frame for a peer
  * with a live channel takes it, everything else the netfront; one more
  * thread runs the channels' control plane and hands what they receive to
- * the port.  A frame whose channel has no room waits in a buffer of its own
- * (up to BR_HELD of them per queue, later ones for such a channel are
- * dropped) while the frames behind it for other destinations go on; the
- * channel gives up on a peer that stalls, and its frames take the vif. */
+ * the port. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -20,38 +17,22 @@
 #include <syslog.h>
 #include <unistd.h>
 #include "nf.h"
-#include "xnv/clock.h"
 #include "xnv/idc.h"
 #include "xnv/port.h"
 
 #define BR_BATCH   8u
-#define BR_HELD    8u               /* frames waiting for room on a channel */
-#define BR_BUFS    (BR_BATCH + BR_HELD)
 #define BR_ROUNDS  4u
 #define BR_BUF     65536u
-#define BR_HELD_POLL_MS 1           /* retry held frames at least this often */
-/* With every hold buffer taken, the port is not read for this long: a busy
- * peer (its ring full for a moment, the normal case at full speed) drains
- * meanwhile and nothing is dropped; a stalled one delays the other
- * destinations by this much, then its new frames are dropped until its
- * channel is given up on. */
-#define BR_HOLD_FULL_MS 50
 
 struct br_queue {
     struct xnv_nf_bridge *b;
     unsigned id;
     pthread_t th;
     bool started;
-    int kickfd;                     /* the channel thread: a peer may have room now */
-    atomic_bool holding;            /* held > 0, for the channel thread */
-    uint8_t *arena;                 /* BR_BUFS buffers from the port (received
+    uint8_t *arena;                 /* BR_BATCH buffers from the port (received
                                        frames go to it from the rings directly) */
-    /* Each frame owns one buffer of the arena.  tx[0..held): frames waiting
-     * for room on a channel, in order; tx[held + vif_first ..) vif_n frames
-     * for the netfront's ring; the others are free. */
-    struct xnv_nf_frame tx[BR_BUFS];
-    unsigned held, vif_first, vif_n;
-    uint64_t hold_full_since_ns;    /* 0: a hold buffer is free */
+    struct xnv_nf_frame tx[BR_BATCH];
+    unsigned tx_first, tx_pending;  /* read from the port, not yet on the ring */
     struct xnv_nf_bridge_stats st;
 };
 
@@ -103,102 +84,77 @@ static void pump_rx(struct br_queue *q)
     }
 }
 
-/* Hand the frames for the vif to the ring; false while some still wait. */
+/* Hand the waiting frames to the ring; false while some still wait. */
 static bool flush_tx(struct br_queue *q)
 {
-    while (q->vif_n) {
-        int rc = xnv_nf_send(q->b->nf, q->id, q->tx + q->held + q->vif_first, q->vif_n);
+    while (q->tx_pending) {
+        int rc = xnv_nf_send(q->b->nf, q->id, q->tx + q->tx_first, q->tx_pending);
         if (rc < 0) {
-            BR_STAT_ADD(q, from_port_dropped, q->vif_n);
-            q->vif_n = 0;
+            BR_STAT_ADD(q, from_port_dropped, q->tx_pending);
+            q->tx_pending = 0;
             break;
         }
         if (rc == 0)
             return false;
-        q->vif_first += (unsigned)rc;
-        q->vif_n -= (unsigned)rc;
+        q->tx_first += (unsigned)rc;
+        q->tx_pending -= (unsigned)rc;
     }
-    q->vif_first = 0;
+    q->tx_first = 0;
     return true;
 }
 
-/* After tx[0..n) were offered to the channels (verdicts v): rebuild tx as
- * [held | for the vif | free], a permutation (every buffer stays owned
- * once).  The vif's frames already waiting stay ahead of the new ones. */
-static void settle(struct br_queue *q, unsigned n, const int *v)
-{
-    struct xnv_nf_frame t[BR_BUFS];
-    bool taken[BR_BUFS] = { false };
-    unsigned k = 0, pend = q->held + q->vif_first;
-    for (unsigned i = 0; i < n; i++) {
-        if (v[i] != -EAGAIN)
-            continue;
-        if (k == BR_HELD) {             /* no buffer left to wait in */
-            BR_STAT_ADD(q, from_port_dropped, 1);
-            continue;
-        }
-        t[k++] = q->tx[i];
-        taken[i] = true;
-    }
-    unsigned held = k;
-    for (unsigned i = pend; i < pend + q->vif_n; i++) {
-        t[k++] = q->tx[i];
-        taken[i] = true;
-    }
-    for (unsigned i = 0; i < n; i++) {
-        if (v[i] != -EAGAIN && v[i] != 1) {
-            t[k++] = q->tx[i];
-            taken[i] = true;
-        }
-    }
-    q->vif_n = k - held;
-    for (unsigned i = 0; i < BR_BUFS; i++)   /* free: sent, dropped, or unused */
-        if (!taken[i])
-            t[k++] = q->tx[i];
-    memcpy(q->tx, t, sizeof t);
-    q->held = held;
-    q->vif_first = 0;
-    atomic_store(&q->holding, held > 0);
-}
-
-/* Offer tx[0..n) (the held frames first, in order) to the channels, once:
- * a frame whose channel has no room is held, never waited for here. */
-static void to_channels(struct br_queue *q, unsigned n)
+/* Frames for peers with a live channel go over them, in one batch; the
+ * others stay, compacted to the front of q->tx[0..k): how many.  While a
+ * peer's ring is full this thread waits (the port backs up); the channel
+ * gives up on a peer that stalls, and its frames take the vif. */
+static unsigned to_channels(struct br_queue *q, unsigned k)
 {
     struct xnv_idc *idc = atomic_load(&q->b->idc);
-    int verdict[BR_BUFS] = { 0 };
-    if (idc && n)
-        xnv_idc_send_many(idc, q->tx, n, verdict);
-    settle(q, n, verdict);
-}
-
-/* Every hold buffer taken, for less than BR_HOLD_FULL_MS: the port waits. */
-static bool hold_full_waits(struct br_queue *q)
-{
-    if (q->held < BR_HELD) {
-        q->hold_full_since_ns = 0;
-        return false;
+    if (!idc)
+        return k;
+    int verdict[BR_BATCH];
+    xnv_idc_send_many(idc, q->tx, k, verdict);
+    for (;;) {
+        struct xnv_nf_frame again[BR_BATCH];
+        unsigned idx[BR_BATCH], m = 0;
+        int v[BR_BATCH];
+        for (unsigned i = 0; i < k; i++)
+            if (verdict[i] == -EAGAIN)
+                idx[m++] = i;
+        if (!m || atomic_load(&q->b->stop))
+            break;
+        usleep(20);
+        for (unsigned j = 0; j < m; j++)
+            again[j] = q->tx[idx[j]];
+        xnv_idc_send_many(idc, again, m, v);
+        for (unsigned j = 0; j < m; j++) {
+            q->tx[idx[j]] = again[j];   /* a checksum may have been completed */
+            verdict[idx[j]] = v[j];
+        }
     }
-    uint64_t now = xnv_now_ns();
-    if (q->hold_full_since_ns == 0)
-        q->hold_full_since_ns = now;
-    return now - q->hold_full_since_ns < BR_HOLD_FULL_MS * 1000000ull;
+    unsigned left = 0;
+    for (unsigned i = 0; i < k; i++) {
+        if (verdict[i] == 1)
+            continue;
+        if (left != i) {                /* swap: every buffer stays owned */
+            struct xnv_nf_frame t = q->tx[left];
+            q->tx[left] = q->tx[i];
+            q->tx[i] = t;
+        }
+        left++;
+    }
+    return left;
 }
 
-/* Port -> rings.  The port is read only while no frame waits for the vif's
- * ring (a full ring backs up into the kernel) and a hold buffer is free or
- * has been waited for long enough; held frames are offered again on every
- * call. */
+/* Port -> rings. */
 static void pump_tx(struct br_queue *q)
 {
     struct xnv_nf_bridge *b = q->b;
+    if (!flush_tx(q))
+        return;
     for (unsigned round = 0; round < BR_ROUNDS; round++) {
-        if (!flush_tx(q) || hold_full_waits(q)) {
-            to_channels(q, q->held);
-            return;
-        }
-        unsigned k = q->held;
-        while (k < q->held + BR_BATCH) {
+        unsigned k = 0;
+        while (k < BR_BATCH) {
             struct xnv_nf_frame *f = &q->tx[k];
             int len = xnv_port_recv(b->port, q->id, &f->vh, f->data, BR_BUF);
             if (len == -EAGAIN)
@@ -206,7 +162,7 @@ static void pump_tx(struct br_queue *q)
             if (len < 0) {
                 /* A port that keeps failing must not make this thread spin. */
                 BR_STAT_ADD(q, from_port_dropped, 1);
-                if (k == q->held)
+                if (k == 0)
                     usleep(1000);
                 break;
             }
@@ -214,11 +170,18 @@ static void pump_tx(struct br_queue *q)
             f->meta = XNV_NF_META_VNET;
             k++;
         }
-        unsigned read = k - q->held;
-        if (read)
-            BR_STAT_ADD(q, from_port, read);
-        to_channels(q, k);
-        if (!flush_tx(q) || read < BR_BATCH)
+        if (k == 0)
+            return;
+        BR_STAT_ADD(q, from_port, k);
+        unsigned read = k;
+        if ((k = to_channels(q, k)) == 0) {
+            if (read < BR_BATCH)
+                return;
+            continue;
+        }
+        q->tx_first = 0;
+        q->tx_pending = k;
+        if (!flush_tx(q) || k < BR_BATCH)
             return;
     }
 }
@@ -229,21 +192,16 @@ static void *run(void *arg)
     struct xnv_nf_bridge *b = q->b;
     int qfd = xnv_nf_queue_fd(b->nf, q->id), pfd = xnv_port_fd(b->port, q->id);
     while (!atomic_load(&b->stop)) {
-        struct pollfd p[4] = {
+        struct pollfd p[3] = {
             { .fd = qfd, .events = POLLIN },
             { .fd = b->stopfd, .events = POLLIN },
             /* A full ring stops reading the port: it backs up into the kernel. */
-            { .fd = q->vif_n || hold_full_waits(q) ? -1 : pfd, .events = POLLIN },
-            { .fd = q->kickfd, .events = POLLIN },
+            { .fd = q->tx_pending ? -1 : pfd, .events = POLLIN },
         };
-        /* Held frames: the channel thread kicks when a peer may have room;
-         * the timeout lets a stalled channel be given up on in time. */
-        if (poll(p, 4, q->held ? BR_HELD_POLL_MS : -1) < 0 && errno != EINTR)
+        if (poll(p, 3, -1) < 0 && errno != EINTR)
             break;
         if (atomic_load(&b->stop))
             break;
-        uint64_t v;
-        if (read(q->kickfd, &v, sizeof v) < 0) { /* not kicked */ }
         pump_rx(q);
         pump_tx(q);
     }
@@ -267,8 +225,6 @@ struct xnv_nf_bridge *xnv_nf_bridge_start(struct xnv_netfront *nf, struct xnv_po
         free(b);
         return NULL;
     }
-    for (unsigned i = 0; i < XNV_NF_MAX_QUEUES; i++)
-        b->q[i].kickfd = -1;
     int rc = port->nqueues == b->nq ? 0 : xnv_port_set_queues(port, b->nq);
     if (rc < 0) {
         snprintf(err, errlen, "%s: cannot get %u queues: %s", port->name, b->nq, strerror(-rc));
@@ -278,12 +234,11 @@ struct xnv_nf_bridge *xnv_nf_bridge_start(struct xnv_netfront *nf, struct xnv_po
         struct br_queue *q = &b->q[i];
         q->b = b;
         q->id = i;
-        if (!(q->arena = malloc((size_t)BR_BUFS * BR_BUF)) ||
-            (q->kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
-            snprintf(err, errlen, "out of memory or file descriptors");
+        if (!(q->arena = malloc((size_t)BR_BATCH * BR_BUF))) {
+            snprintf(err, errlen, "out of memory");
             goto fail;
         }
-        for (unsigned k = 0; k < BR_BUFS; k++)
+        for (unsigned k = 0; k < BR_BATCH; k++)
             q->tx[k] = (struct xnv_nf_frame){ .data = q->arena + (size_t)k * BR_BUF };
     }
     for (unsigned i = 0; i < b->nq; i++) {
@@ -347,14 +302,6 @@ static void *run_channels(void *arg)
         if (atomic_load(&b->stop))
             break;
         xnv_idc_process(idc);
-        /* Queues with frames waiting for room: a peer may have posted
-         * buffers (its notification is what woke us). */
-        for (unsigned i = 0; i < b->nq; i++) {
-            uint64_t one = 1;
-            if (atomic_load(&b->q[i].holding) && write(b->q[i].kickfd, &one, sizeof one) < 0) {
-                /* the counter is full: a kick is pending anyway */
-            }
-        }
         /* Until a short read: only an empty ring asks the peers for the
          * next notification. */
         while (!atomic_load(&b->stop)) {
@@ -400,8 +347,6 @@ void xnv_nf_bridge_stop(struct xnv_nf_bridge *b)
         if (b->q[i].started)
             pthread_join(b->q[i].th, NULL);
         free(b->q[i].arena);
-        if (b->q[i].kickfd >= 0)
-            close(b->q[i].kickfd);
     }
     close(b->stopfd);
     free(b);

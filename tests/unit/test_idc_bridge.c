@@ -1,15 +1,12 @@
 /* The guest agent's data path with direct channels: two guests, each with
  * xnv-netfront bridged to a port (the TAP) and a channel set attached to
- * the bridge.  Frames for the peer take the channel, the rest the vif; a
- * peer whose ring stays full holds back only the frames for it. */
+ * the bridge.  Frames for the peer take the channel, the rest the vif. */
 #include <check.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include "idc_hpeer.h"
 #include "nb_harness.h"
 #include "ring_fixture.h"
 #include "xnv/idc.h"
@@ -185,78 +182,6 @@ START_TEST(other_frames_take_the_vif)
 }
 END_TEST
 
-static uint64_t ms_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
-
-static void inject(struct agent *s, const uint8_t dst[6], uint8_t mark)
-{
-    uint32_t len = build_tcp_frame(frame, 0, 500);
-    memcpy(frame, dst, 6);
-    memcpy(frame + 6, s->mac, 6);
-    frame[100] = mark;
-    struct virtio_net_hdr vh = { 0 };
-    ck_assert_int_eq(xnv_memport_inject(s->tap, 0, &vh, frame, len), 0);
-}
-
-/* A frame from p, its destination MAC and mark; -1 when none came. */
-static int take_mark(struct xnv_port *p, uint8_t dst[6])
-{
-    struct virtio_net_hdr vh;
-    if (take(p, &vh) < 0)
-        return -1;
-    memcpy(dst, got, 6);
-    return got[100];
-}
-
-/* A third guest publishes a ring for ag[0] with no buffer posted: each
- * frame for it has to wait (stall_ms, 1 s, before the vif takes it).  The
- * frames behind it for other destinations go on meanwhile, over the vif and
- * over the channel to ag[1]. */
-START_TEST(stalled_channel_holds_back_only_its_own_frames)
-{
-    ck_assert(channel_up());
-    struct tfe hf;
-    int hdom;
-    static const uint8_t hmac[6] = { 0x00, 0x16, 0x3e, 0x00, 0x02, 0x03 };
-    static const uint8_t stranger[6] = { 0x00, 0x16, 0x3e, 0x00, 0x09, 0x09 };
-    pthread_mutex_lock(&ctrl_lock);
-    world_guest_up(&w, &hf, &hdom, "c", "00:16:3e:00:02:03", true);
-    pthread_mutex_unlock(&ctrl_lock);
-    struct hpeer H;
-    hpeer_init(&H, hf.hv, hdom, ag[0].dom);
-    hpeer_ring(&H, 0, 0);
-    struct xnv_idc_peer_info pi;
-    for (int i = 0; i < 10000; i++, usleep(500))
-        if (xnv_idc_peer(ag[0].idc, (xnv_domid_t)hdom, &pi) == 0 && pi.tx == XNV_IDC_UP)
-            break;
-    ck_assert_int_eq(pi.tx, XNV_IDC_UP);
-
-    uint64_t t0 = ms_now();
-    inject(&ag[0], hmac, 1);
-    inject(&ag[0], stranger, 2);
-    inject(&ag[0], ag[1].mac, 3);
-    uint8_t dst[6];
-    struct xnv_port *vif = world_vif_port(&w, ag[0].dom);
-    ck_assert_int_eq(take_mark(vif, dst), 2);
-    ck_assert_mem_eq(dst, stranger, 6);
-    ck_assert_int_eq(take_mark(ag[1].tap, dst), 3);
-    uint64_t waited = ms_now() - t0;
-    ck_assert_msg(waited < 500, "frames for others waited %llu ms behind a stalled channel",
-                  (unsigned long long)waited);
-    /* The held frame is not lost: after the stall it takes the vif. */
-    ck_assert_int_eq(take_mark(vif, dst), 1);
-    ck_assert_mem_eq(dst, hmac, 6);
-    ck_assert_int_eq(xnv_idc_peer(ag[0].idc, (xnv_domid_t)hdom, &pi), 0);
-    ck_assert_int_eq(pi.tx, XNV_IDC_FAILED);
-    hpeer_free(&H);
-    tfe_free(&hf);
-}
-END_TEST
-
 Suite *xnv_suite_idc_bridge(void)
 {
     Suite *s = suite_create("idc_bridge");
@@ -265,7 +190,6 @@ Suite *xnv_suite_idc_bridge(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, peer_frames_take_the_channel_both_ways);
     tcase_add_test(tc, other_frames_take_the_vif);
-    tcase_add_test(tc, stalled_channel_holds_back_only_its_own_frames);
     suite_add_tcase(s, tc);
     return s;
 }
