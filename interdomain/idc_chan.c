@@ -6,6 +6,7 @@
  * peer may read.  Sending (the peer's): its publication read and checked,
  * its ring mapped, its event channel bound. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,16 @@ static int publish(struct xnv_idc *idc, struct idc_peer *p)
     return -EAGAIN;
 }
 
+/* The receive ring and its n buffers, granted to the peer. */
+static int share_rx(struct xnv_idc *idc, struct idc_peer *p, unsigned n)
+{
+    struct idc_rx *r = &p->rx;
+    int rc = nf_share(idc->hv, p->dom, &r->ring_pg, 1, true, true);
+    if (rc == 0 && (rc = nf_share(idc->hv, p->dom, r->rx.buf, n, true, false)) != 0)
+        nf_unshare(idc->hv, &r->ring_pg, 1);
+    return rc;
+}
+
 int idc_rx_open(struct xnv_idc *idc, struct idc_peer *p)
 {
     struct idc_rx *r = &p->rx;
@@ -61,9 +72,15 @@ int idc_rx_open(struct xnv_idc *idc, struct idc_peer *p)
     }
     if (!r->ring_pg.addr) {
         unsigned n = idc->opt.bufs;
-        int rc = nf_share(idc->hv, p->dom, &r->ring_pg, 1, true, true);
-        if (rc == 0 && (rc = nf_share(idc->hv, p->dom, r->rx.buf, n, true, false)) != 0)
-            nf_unshare(idc->hv, &r->ring_pg, 1);
+        int rc = share_rx(idc, p, n);
+        if (rc == -ENOSPC) {
+            /* Out of grants: the pages kept for peers away (parked) go back
+             * now rather than keep a peer that is here from its channel
+             * (a guest restored under a new domain id while its old
+             * listing's pages were kept). */
+            idc_park_expire(idc, UINT64_MAX);
+            rc = share_rx(idc, p, n);
+        }
         if (rc) {
             p->last_error = "cannot share the receive ring and buffers";
             idc_peer_log(idc, p, LOG_WARNING, "%s: %s", p->last_error, strerror(-rc));
