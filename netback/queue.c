@@ -8,9 +8,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include "nb.h"
+#include "xnv/storm.h"
 
-#define STORM_EMPTY_WAKEUPS 256   /* empty wakeups in a row before throttling */
-#define STORM_DELAY_MAX_MS  64      /* the pause grows to this while the storm lasts */
 
 static void drain_events(struct nb_queue *q)
 {
@@ -149,18 +148,12 @@ static void *queue_main(void *arg)
         uint64_t n;
         if ((pfd[1].revents & POLLIN) && read(q->wake_fd, &n, sizeof n) < 0) { /* raced: drained */ }
         if (pfd[0].revents & POLLIN) {
-            /* A storm: pause before taking the next event, 1 ms at first,
-             * twice as long after each further STORM_EMPTY_WAKEUPS empty
-             * ones.  Every wakeup costs the driver domain an interrupt and
-             * this thread's time, which other guests share; a frontend
-             * with real work ends the storm at once (the count resets). */
-            if (++q->empty_wakeups > STORM_EMPTY_WAKEUPS) {
-                unsigned k = q->empty_wakeups / STORM_EMPTY_WAKEUPS - 1;
-                unsigned ms = STORM_DELAY_MAX_MS;
-                if (k < 31 && (1u << k) < ms)
-                    ms = 1u << k;
+            /* A storm: pause before taking the next event (xnv/storm.h);
+             * a frontend with real work ends it at once (the count resets). */
+            q->empty_wakeups = xnv_storm_count(q->empty_wakeups, false);
+            unsigned ms = xnv_storm_pause_ms(q->empty_wakeups);
+            if (ms)
                 poll(NULL, 0, (int)ms);
-            }
             drain_events(q);
         }
     }
