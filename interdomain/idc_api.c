@@ -72,6 +72,7 @@ struct xnv_idc *xnv_idc_open(struct xnv_hv *hv, unsigned devid, const struct xnv
         return NULL;
     }
     pthread_mutex_init(&idc->lock, NULL);
+    idc_room_init(idc);
     idc->hv = hv;
     idc->opt = *o;
     idc->devid = devid;
@@ -121,6 +122,7 @@ fail:
     if (idc->ch)
         xnv_evtchn_close(idc->ch);
     xnv_copy_batch_free(&idc->cb);
+    idc_room_destroy(idc);
     pthread_mutex_destroy(&idc->lock);
     free(idc);
     return NULL;
@@ -181,6 +183,7 @@ void xnv_idc_close(struct xnv_idc *idc)
     close(idc->timerfd);
     xnv_evtchn_close(idc->ch);
     xnv_copy_batch_free(&idc->cb);
+    idc_room_destroy(idc);
     pthread_mutex_destroy(&idc->lock);
     free(idc);
 }
@@ -336,4 +339,8 @@ void xnv_idc_stats(struct xnv_idc *idc, struct xnv_idc_stats *out)
     pthread_mutex_lock(&idc->lock);
     *out = idc->st;
     pthread_mutex_unlock(&idc->lock);
+    pthread_mutex_lock(&idc->room_lock);
+    out->room_waits = idc->room_waits;
+    out->room_wakeups = idc->room_wakeups;
+    pthread_mutex_unlock(&idc->room_lock);
 }

@@ -98,13 +98,18 @@ void idc_events(struct xnv_idc *idc, uint64_t now)
     resume(idc, now);
     idc->gen++;
     int port;
+    bool room = false;
     while ((port = xnv_evtchn_pending(idc->ch)) >= 0) {
         bool *masked;
         struct idc_peer *p = owner(idc, port, &masked);
+        /* On our sending port a peer says it posted buffers. */
+        room |= p && masked == &p->tx.masked;
         if (!p || wakeup(idc, p, now))
             xnv_evtchn_unmask(idc->ch, (xnv_port_t)port);
         else
             *masked = true;
     }
+    if (room)
+        idc_room_signal(idc);
     arm(idc, now);
 }

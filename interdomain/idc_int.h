@@ -7,6 +7,7 @@
  *   idc_ctrl.c   the control plane: peer list, watches, @releaseDomain;
  *   idc_park.c   an unlisted peer's receive pages, kept for its return;
  *   idc_events.c the event channel and the per-peer storm pause;
+ *   idc_room.c   senders sleeping on a full ring until the peer posts buffers;
  *   idc_send.c   the batch sender;
  *   idc_api.c    open/close, the event loop step, recv, statistics. */
 #ifndef XNV_IDC_INT_H
@@ -105,6 +106,12 @@ struct xnv_idc {
     struct xnv_copy_batch cb;
     struct idc_peer peer[XNV_IDC_MAX_PEERS];
     struct xnv_idc_stats st;
+    /* Senders waiting for a full ring (xnv_idc_wait_room): room_gen counts
+     * the peers' notifications of new buffers.  Apart from lock: taken by
+     * idc_events under it, and by senders that must not hold it to sleep. */
+    pthread_mutex_t room_lock;
+    pthread_cond_t room_cond;
+    uint64_t room_gen, room_waits, room_wakeups;
     uint8_t rx_scratch[XNV_NF_MAX_FRAME];   /* nf_rx_deliver's rare whole copy */
 };
 
@@ -188,5 +195,11 @@ void idc_park_expire(struct xnv_idc *idc, uint64_t now);
 void idc_events(struct xnv_idc *idc, uint64_t now);
 /* Forget the masks of p's ports (before they are unbound). */
 static inline void idc_events_forget(struct idc_peer *p) { p->rx.masked = p->tx.masked = false; }
+
+/* idc_room.c */
+void idc_room_init(struct xnv_idc *idc);
+void idc_room_destroy(struct xnv_idc *idc);
+/* A peer notified our sending direction (it posted buffers): wake senders. */
+void idc_room_signal(struct xnv_idc *idc);
 
 #endif

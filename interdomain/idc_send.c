@@ -183,6 +183,8 @@ int xnv_idc_send_many(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n, i
         place(idc, &sb, f, i, verdict, blocked);
     flush(idc, &sb, f, verdict);
     idc_guard_leave();
+    for (unsigned i = 0; i < n; i++)
+        idc->st.full += verdict[i] == -EAGAIN;
     pthread_mutex_unlock(&idc->lock);
     for (unsigned i = 0; i < n; i++)
         sent += verdict[i] == 1;

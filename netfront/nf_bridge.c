@@ -23,6 +23,9 @@
 #define BR_BATCH   8u
 #define BR_ROUNDS  4u
 #define BR_BUF     65536u
+/* A sender sleeping on a full ring looks again this often without a
+ * notification: the channel's stall check needs the retry. */
+#define BR_ROOM_WAIT_MS 10u
 
 struct br_queue {
     struct xnv_nf_bridge *b;
@@ -105,14 +108,16 @@ static bool flush_tx(struct br_queue *q)
 
 /* Frames for peers with a live channel go over them, in one batch; the
  * others stay, compacted to the front of q->tx[0..k): how many.  While a
- * peer's ring is full this thread waits (the port backs up); the channel
- * gives up on a peer that stalls, and its frames take the vif. */
+ * peer's ring is full this thread sleeps until the peer posts buffers (the
+ * port backs up meanwhile); the channel gives up on a peer that stalls, and
+ * its frames take the vif. */
 static unsigned to_channels(struct br_queue *q, unsigned k)
 {
     struct xnv_idc *idc = atomic_load(&q->b->idc);
     if (!idc)
         return k;
     int verdict[BR_BATCH];
+    uint64_t seen = xnv_idc_room_seen(idc);
     xnv_idc_send_many(idc, q->tx, k, verdict);
     for (;;) {
         struct xnv_nf_frame again[BR_BATCH];
@@ -123,7 +128,8 @@ static unsigned to_channels(struct br_queue *q, unsigned k)
                 idx[m++] = i;
         if (!m || atomic_load(&q->b->stop))
             break;
-        usleep(20);
+        xnv_idc_wait_room(idc, seen, BR_ROOM_WAIT_MS);
+        seen = xnv_idc_room_seen(idc);
         for (unsigned j = 0; j < m; j++)
             again[j] = q->tx[idx[j]];
         xnv_idc_send_many(idc, again, m, v);

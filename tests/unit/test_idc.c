@@ -201,6 +201,42 @@ START_TEST(many_frames_wrap_the_ring_with_few_notifications)
 }
 END_TEST
 
+/* A sender that found the ring full sleeps until the peer's new buffers
+ * wake it: not before (no buffers, the wait times out), and at once after
+ * (the notification the full ring asked for reached the sender). */
+START_TEST(a_full_ring_wakes_its_sender_when_the_peer_posts_buffers)
+{
+    struct idc_guest *a = &W.g[0], *b = &W.g[1];
+    idcw_open(&W, a);
+    idcw_open(&W, b);
+    ck_assert(idcw_pump_until_up(&W, a, b));
+    idcw_frame(frame, 1500, b, a);
+    struct xnv_nf_frame f = { .data = frame, .len = 1500 };
+    uint64_t seen = xnv_idc_room_seen(a->idc);
+    int rc, sent = 0;
+    while ((rc = xnv_idc_send(a->idc, &f)) == 1)
+        sent++;
+    ck_assert_int_eq(rc, -EAGAIN);
+    ck_assert_int_gt(sent, 16);
+    xnv_idc_process(a->idc);
+    ck_assert(!xnv_idc_wait_room(a->idc, seen, 20));
+    /* b takes a few frames: its ring's buffers are posted again. */
+    struct xnv_nf_frame r[4];
+    for (unsigned k = 0; k < 4; k++)
+        r[k] = (struct xnv_nf_frame){ .data = got + k * 2048, .cap = 2048 };
+    ck_assert_int_eq(xnv_idc_recv(b->idc, r, 4), 4);
+    for (int i = 0; i < 200 && xnv_idc_room_seen(a->idc) == seen; i++)
+        idcw_pump(&W, 5);
+    ck_assert(xnv_idc_wait_room(a->idc, seen, 1000));
+    ck_assert_int_eq(xnv_idc_send(a->idc, &f), 1);
+    struct xnv_idc_stats st;
+    xnv_idc_stats(a->idc, &st);
+    ck_assert_uint_eq(st.full, 1);
+    ck_assert_uint_eq(st.room_waits, 2);
+    ck_assert_uint_eq(st.room_wakeups, 1);
+}
+END_TEST
+
 START_TEST(a_batch_goes_in_one_grant_copy)
 {
     struct idc_guest *a = &W.g[0], *b = &W.g[1], *c = &W.g[2];
@@ -263,6 +299,7 @@ Suite *xnv_suite_idc(void)
     tcase_add_test(tc, traffic_both_ways);
     tcase_add_test(tc, offloads_cross_the_channel);
     tcase_add_test(tc, many_frames_wrap_the_ring_with_few_notifications);
+    tcase_add_test(tc, a_full_ring_wakes_its_sender_when_the_peer_posts_buffers);
     tcase_add_test(tc, a_batch_goes_in_one_grant_copy);
     tcase_add_test(tc, unknown_and_group_destinations_take_the_vif);
     suite_add_tcase(s, tc);

@@ -182,6 +182,43 @@ START_TEST(other_frames_take_the_vif)
 }
 END_TEST
 
+/* A peer that stops taking frames leaves its ring full: the sender's
+ * thread sleeps until buffers come (or, now and then, to look again for the
+ * stall check), it does not retry in a loop that takes the CPU the peer
+ * needs to drain its ring. */
+START_TEST(a_sender_sleeps_while_the_peer_ring_is_full)
+{
+    ck_assert(channel_up());
+    xnv_nf_bridge_stop(ag[1].br);       /* b's channels are no longer read */
+    ag[1].br = NULL;
+    uint32_t len = build_tcp_frame(frame, 0, 1400);
+    memcpy(frame, ag[1].mac, 6);
+    memcpy(frame + 6, ag[0].mac, 6);
+    struct virtio_net_hdr vh = { 0 };
+    struct xnv_idc_stats st0, st1;
+    unsigned injected = 0;
+    /* More frames than b's ring has buffers: the last ones wait. */
+    for (int i = 0; i < 2000; i++) {
+        xnv_idc_stats(ag[0].idc, &st0);
+        if (st0.full)
+            break;
+        if (injected < 400 && xnv_memport_inject(ag[0].tap, 0, &vh, frame, len) == 0)
+            injected++;
+        usleep(500);
+    }
+    ck_assert_uint_gt(st0.full, 0);
+    usleep(300 * 1000);                 /* under stall_ms (1 s): the channel stays */
+    xnv_idc_stats(ag[0].idc, &st1);
+    struct xnv_idc_peer_info pi;
+    ck_assert_int_eq(xnv_idc_peer(ag[0].idc, (xnv_domid_t)ag[1].dom, &pi), 0);
+    ck_assert_int_eq(pi.tx, XNV_IDC_UP);
+    /* A look every 10 ms: about 30 frames answered -EAGAIN in 300 ms (up
+     * to 8 a look).  A sender that retried on a 20 us timer made 2500. */
+    ck_assert_uint_lt(st1.full - st0.full, 500);
+    ck_assert_uint_gt(st1.room_waits, st0.room_waits);
+}
+END_TEST
+
 Suite *xnv_suite_idc_bridge(void)
 {
     Suite *s = suite_create("idc_bridge");
@@ -190,6 +227,7 @@ Suite *xnv_suite_idc_bridge(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, peer_frames_take_the_channel_both_ways);
     tcase_add_test(tc, other_frames_take_the_vif);
+    tcase_add_test(tc, a_sender_sleeps_while_the_peer_ring_is_full);
     suite_add_tcase(s, tc);
     return s;
 }

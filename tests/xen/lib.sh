@@ -281,11 +281,17 @@ xr_iperf() {
         echo "--- iperf3 $src -> $dst (try $try)" >&2
         echo "$out" >&2
         v=$(echo "$out" | awk '/receiver/ { for (i = 2; i <= NF; i++) if ($i == "Mbits/sec") v = $(i - 1) } END { print v }')
+        # TCP retransmits of the sender's summary line (read by xr_iperf_retr)
+        echo "$out" | awk '/ sender$/ && $(NF - 2) == "Mbits/sec" { r = $(NF - 1) } END { print r + 0 }' \
+            >"$XR_RUN/iperf-retr"
         if [ -n "$v" ]; then echo "$v"; return 0; fi
         sleep 2   # a server still busy with the previous test
     done
     return 1
 }
+
+# xr_iperf_retr: the TCP retransmits of the last xr_iperf (0 when unknown)
+xr_iperf_retr() { cat "$XR_RUN/iperf-retr" 2>/dev/null || echo 0; }
 
 # xr_dom_cpu DOMID: the domain's CPU seconds so far as the hypervisor
 # accounts them (xl list: every vCPU's running time, hypercalls included;

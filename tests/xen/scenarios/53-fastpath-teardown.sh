@@ -42,7 +42,7 @@ rtt=$(xr_rtt dom0 t1 10) || xr_fail "ping dom0 -> t1 failed after the peer was d
 xr_metric rtt_ms "$rtt"
 v=$(xr_iperf t1 dom0 "$SECS") || xr_fail "iperf3 t1 -> dom0 failed after the peer was destroyed"
 xr_metric guest_to_dom0_mbps "$v"
-read -r tx rx fb <<<"$(xc_channel_stats t1)"
+read -r tx rx fb _ <<<"$(xc_channel_stats t1)"
 xr_metric channel_tx_packets "${tx:-0}"
 xr_metric channel_fallbacks "${fb:-0}"
 

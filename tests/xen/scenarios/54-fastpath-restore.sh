@@ -49,7 +49,7 @@ rtt=$(xr_rtt r1 r2 20) || xr_fail "ping r1 -> r2 failed after restore"
 xr_metric rtt_ms "$rtt"
 v=$(xr_iperf r1 r2 "$SECS") || xr_fail "iperf3 r1 -> r2 failed after restore"
 xr_metric guest_to_guest_mbps "$v"
-read -r tx1 _ fb <<<"$(xc_channel_stats r1)"
+read -r tx1 _ fb _ <<<"$(xc_channel_stats r1)"
 xr_metric channel_tx_packets_after "$(( ${tx1:-0} - ${tx0:-0} ))"
 xr_metric channel_fallbacks "${fb:-0}"
 [ $(( ${tx1:-0} - ${tx0:-0} )) -gt 1000 ] ||
