@@ -112,6 +112,8 @@ struct xnv_idc {
     pthread_mutex_t room_lock;
     pthread_cond_t room_cond;
     uint64_t room_gen, room_waits, room_wakeups;
+    void (*room_fn)(void *ctx);
+    void *room_ctx;
     uint8_t rx_scratch[XNV_NF_MAX_FRAME];   /* nf_rx_deliver's rare whole copy */
 };
 

@@ -1,4 +1,5 @@
-/* Senders that find a peer's ring full sleep until that peer posts buffers.
+/* Senders that find a peer's ring full sleep (or are called back) until
+ * that peer posts buffers.
  * A full ring arms the ring's request event (idc_ring_arm), so the peer's
  * next buffers come with a notification on our sending port; idc_events
  * counts it here and wakes every sleeper.  The generation read before the
@@ -32,6 +33,16 @@ void idc_room_signal(struct xnv_idc *idc)
     pthread_mutex_lock(&idc->room_lock);
     idc->room_gen++;
     pthread_cond_broadcast(&idc->room_cond);
+    if (idc->room_fn)
+        idc->room_fn(idc->room_ctx);
+    pthread_mutex_unlock(&idc->room_lock);
+}
+
+void xnv_idc_on_room(struct xnv_idc *idc, void (*fn)(void *ctx), void *ctx)
+{
+    pthread_mutex_lock(&idc->room_lock);
+    idc->room_fn = fn;
+    idc->room_ctx = ctx;
     pthread_mutex_unlock(&idc->room_lock);
 }
 

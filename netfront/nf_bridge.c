@@ -7,7 +7,12 @@
  * With direct channels (xnv_nf_bridge_set_channels): a frame for a peer
  * with a live channel takes it, everything else the netfront; one more
  * thread runs the channels' control plane and hands what they receive to
- * the port. */
+ * the port.  A frame for a peer whose ring is full is held, in order behind
+ * the earlier ones for that peer, and the thread goes on with frames for
+ * everyone else; it stops reading the port only when BR_HOLD frames are
+ * held.  Held frames go when the peer posts buffers (its notification wakes
+ * the thread), or through the vif once the channel gives up on the peer
+ * (stall_ms): nothing is dropped. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -23,19 +28,32 @@
 #define BR_BATCH   8u
 #define BR_ROUNDS  4u
 #define BR_BUF     65536u
-/* A sender sleeping on a full ring looks again this often without a
+#define BR_HOLD    48u                  /* frames held for full channels, per queue */
+#define BR_SLOTS   (BR_BATCH + BR_HOLD)
+/* With frames held, the thread looks again this often without a
  * notification: the channel's stall check needs the retry. */
-#define BR_ROOM_WAIT_MS 10u
+#define BR_HOLD_LOOK_MS 10
+
+/* A FIFO of buffer slots. */
+struct br_fifo {
+    uint8_t slot[BR_SLOTS];
+    unsigned head, n;
+};
 
 struct br_queue {
     struct xnv_nf_bridge *b;
     unsigned id;
     pthread_t th;
     bool started;
-    uint8_t *arena;                 /* BR_BATCH buffers from the port (received
-                                       frames go to it from the rings directly) */
-    struct xnv_nf_frame tx[BR_BATCH];
-    unsigned tx_first, tx_pending;  /* read from the port, not yet on the ring */
+    int roomfd;                     /* a peer posted buffers (eventfd) */
+    uint8_t *arena;                 /* BR_SLOTS buffers for frames from the port
+                                       (received frames go to it from the rings
+                                       directly) */
+    struct xnv_nf_frame fr[BR_SLOTS];   /* one per buffer */
+    uint8_t free_slot[BR_SLOTS];
+    unsigned nfree;
+    struct br_fifo vif;             /* read from the port, not yet on the ring */
+    struct br_fifo hold;            /* waiting for room on a peer's channel */
     struct xnv_nf_bridge_stats st;
 };
 
@@ -58,6 +76,21 @@ struct xnv_nf_bridge {
 #define BR_STAT_ADD(q, field, n) \
     __atomic_store_n(&(q)->st.field, __atomic_load_n(&(q)->st.field, __ATOMIC_RELAXED) + (n), \
                      __ATOMIC_RELAXED)
+
+static void fifo_push(struct br_fifo *f, unsigned slot)
+{
+    f->slot[(f->head + f->n++) % BR_SLOTS] = (uint8_t)slot;
+}
+
+static unsigned fifo_at(const struct br_fifo *f, unsigned i) { return f->slot[(f->head + i) % BR_SLOTS]; }
+
+static void fifo_pop(struct br_fifo *f, unsigned k)
+{
+    f->head = (f->head + k) % BR_SLOTS;
+    f->n -= k;
+}
+
+static void slot_free(struct br_queue *q, unsigned slot) { q->free_slot[q->nfree++] = (uint8_t)slot; }
 
 /* Where received frames go: the port's queue, straight from the receive
  * buffers (one writev each, virtio-net header first). */
@@ -87,81 +120,112 @@ static void pump_rx(struct br_queue *q)
     }
 }
 
-/* Hand the waiting frames to the ring; false while some still wait. */
-static bool flush_tx(struct br_queue *q)
+/* Hand the frames bound for the vif to the ring, oldest first; false while
+ * some still wait for room there. */
+static bool flush_vif(struct br_queue *q)
 {
-    while (q->tx_pending) {
-        int rc = xnv_nf_send(q->b->nf, q->id, q->tx + q->tx_first, q->tx_pending);
-        if (rc < 0) {
-            BR_STAT_ADD(q, from_port_dropped, q->tx_pending);
-            q->tx_pending = 0;
+    while (q->vif.n) {
+        struct xnv_nf_frame f[BR_BATCH];
+        unsigned k = q->vif.n < BR_BATCH ? q->vif.n : BR_BATCH;
+        for (unsigned i = 0; i < k; i++)
+            f[i] = q->fr[fifo_at(&q->vif, i)];
+        int rc = xnv_nf_send(q->b->nf, q->id, f, k);
+        if (rc < 0) {                   /* no connection: these cannot go */
+            BR_STAT_ADD(q, from_port_dropped, q->vif.n);
+            while (q->vif.n) {
+                slot_free(q, fifo_at(&q->vif, 0));
+                fifo_pop(&q->vif, 1);
+            }
             break;
         }
-        if (rc == 0)
+        for (int i = 0; i < rc; i++)
+            slot_free(q, fifo_at(&q->vif, (unsigned)i));
+        fifo_pop(&q->vif, (unsigned)rc);
+        if (rc < (int)k)
             return false;
-        q->tx_first += (unsigned)rc;
-        q->tx_pending -= (unsigned)rc;
     }
-    q->tx_first = 0;
     return true;
 }
 
-/* Frames for peers with a live channel go over them, in one batch; the
- * others stay, compacted to the front of q->tx[0..k): how many.  While a
- * peer's ring is full this thread sleeps until the peer posts buffers (the
- * port backs up meanwhile); the channel gives up on a peer that stalls, and
- * its frames take the vif. */
-static unsigned to_channels(struct br_queue *q, unsigned k)
+static bool same_dst(const struct xnv_nf_frame *a, const struct xnv_nf_frame *b)
 {
-    struct xnv_idc *idc = atomic_load(&q->b->idc);
-    if (!idc)
-        return k;
-    int verdict[BR_BATCH];
-    uint64_t seen = xnv_idc_room_seen(idc);
-    xnv_idc_send_many(idc, q->tx, k, verdict);
-    for (;;) {
-        struct xnv_nf_frame again[BR_BATCH];
-        unsigned idx[BR_BATCH], m = 0;
-        int v[BR_BATCH];
-        for (unsigned i = 0; i < k; i++)
-            if (verdict[i] == -EAGAIN)
-                idx[m++] = i;
-        if (!m || atomic_load(&q->b->stop))
-            break;
-        xnv_idc_wait_room(idc, seen, BR_ROOM_WAIT_MS);
-        seen = xnv_idc_room_seen(idc);
-        for (unsigned j = 0; j < m; j++)
-            again[j] = q->tx[idx[j]];
-        xnv_idc_send_many(idc, again, m, v);
-        for (unsigned j = 0; j < m; j++) {
-            q->tx[idx[j]] = again[j];   /* a checksum may have been completed */
-            verdict[idx[j]] = v[j];
-        }
-    }
-    unsigned left = 0;
-    for (unsigned i = 0; i < k; i++) {
-        if (verdict[i] == 1)
-            continue;
-        if (left != i) {                /* swap: every buffer stays owned */
-            struct xnv_nf_frame t = q->tx[left];
-            q->tx[left] = q->tx[i];
-            q->tx[i] = t;
-        }
-        left++;
-    }
-    return left;
+    return a->len >= 6 && b->len >= 6 && memcmp(a->data, b->data, 6) == 0;
 }
 
-/* Port -> rings. */
+/* Is a frame for slot's destination held (before position `before` of the
+ * hold FIFO)?  Later frames for it must wait behind it. */
+static bool dst_held(const struct br_queue *q, unsigned slot, unsigned before)
+{
+    for (unsigned i = 0; i < before && i < q->hold.n; i++)
+        if (same_dst(&q->fr[fifo_at(&q->hold, i)], &q->fr[slot]))
+            return true;
+    return false;
+}
+
+/* Offer the frames of slots[0..n) to the channels, in order: sent ones are
+ * freed, those for a full ring go to the back of the hold FIFO, the rest
+ * (no channel, or it closed) to the vif FIFO.  A frame whose destination
+ * was held before it is held without asking, so a peer's frames keep
+ * their order. */
+static void offer(struct br_queue *q, struct xnv_idc *idc, const uint8_t *slots, unsigned n)
+{
+    while (n) {
+        struct xnv_nf_frame f[XNV_IDC_SEND_MAX];
+        unsigned idx[XNV_IDC_SEND_MAX], k = 0, taken = 0;
+        int verdict[XNV_IDC_SEND_MAX];
+        for (; taken < n && k < XNV_IDC_SEND_MAX; taken++) {
+            if (dst_held(q, slots[taken], q->hold.n)) {
+                fifo_push(&q->hold, slots[taken]);
+                continue;
+            }
+            idx[k] = slots[taken];
+            f[k++] = q->fr[slots[taken]];
+        }
+        if (k)
+            xnv_idc_send_many(idc, f, k, verdict);
+        for (unsigned i = 0; i < k; i++) {
+            q->fr[idx[i]] = f[i];       /* a checksum may have been completed */
+            if (verdict[i] == 1)
+                slot_free(q, idx[i]);
+            else if (verdict[i] == -EAGAIN)
+                fifo_push(&q->hold, idx[i]);
+            else
+                fifo_push(&q->vif, idx[i]);
+        }
+        slots += taken;
+        n -= taken;
+    }
+}
+
+/* Held frames, oldest first, offered again. */
+static void retry_held(struct br_queue *q, struct xnv_idc *idc)
+{
+    uint8_t slots[BR_SLOTS];
+    unsigned n = q->hold.n;
+    for (unsigned i = 0; i < n; i++)
+        slots[i] = (uint8_t)fifo_at(&q->hold, i);
+    fifo_pop(&q->hold, n);
+    offer(q, idc, slots, n);
+}
+
+/* Port -> rings and channels. */
 static void pump_tx(struct br_queue *q)
 {
     struct xnv_nf_bridge *b = q->b;
-    if (!flush_tx(q))
+    struct xnv_idc *idc = atomic_load(&b->idc);
+    if (idc && q->hold.n) {
+        uint64_t ignored;
+        if (read(q->roomfd, &ignored, sizeof ignored) < 0) { /* no notification: a look anyway */ }
+        retry_held(q, idc);
+    }
+    if (!flush_vif(q))
         return;
-    for (unsigned round = 0; round < BR_ROUNDS; round++) {
+    for (unsigned round = 0; round < BR_ROUNDS && q->nfree >= BR_BATCH; round++) {
+        uint8_t slots[BR_BATCH];
         unsigned k = 0;
         while (k < BR_BATCH) {
-            struct xnv_nf_frame *f = &q->tx[k];
+            unsigned s = q->free_slot[q->nfree - 1];
+            struct xnv_nf_frame *f = &q->fr[s];
             int len = xnv_port_recv(b->port, q->id, &f->vh, f->data, BR_BUF);
             if (len == -EAGAIN)
                 break;
@@ -174,20 +238,19 @@ static void pump_tx(struct br_queue *q)
             }
             f->len = (uint32_t)len;
             f->meta = XNV_NF_META_VNET;
-            k++;
+            q->nfree--;
+            slots[k++] = (uint8_t)s;
         }
         if (k == 0)
             return;
         BR_STAT_ADD(q, from_port, k);
-        unsigned read = k;
-        if ((k = to_channels(q, k)) == 0) {
-            if (read < BR_BATCH)
-                return;
-            continue;
+        if (idc) {
+            offer(q, idc, slots, k);
+        } else {
+            for (unsigned i = 0; i < k; i++)
+                fifo_push(&q->vif, slots[i]);
         }
-        q->tx_first = 0;
-        q->tx_pending = k;
-        if (!flush_tx(q) || k < BR_BATCH)
+        if (!flush_vif(q) || k < BR_BATCH)
             return;
     }
 }
@@ -198,13 +261,16 @@ static void *run(void *arg)
     struct xnv_nf_bridge *b = q->b;
     int qfd = xnv_nf_queue_fd(b->nf, q->id), pfd = xnv_port_fd(b->port, q->id);
     while (!atomic_load(&b->stop)) {
-        struct pollfd p[3] = {
+        /* The port waits while the ring is full or the held frames take
+         * the buffers: it backs up into the kernel. */
+        bool read_port = !q->vif.n && q->nfree >= BR_BATCH;
+        struct pollfd p[4] = {
             { .fd = qfd, .events = POLLIN },
             { .fd = b->stopfd, .events = POLLIN },
-            /* A full ring stops reading the port: it backs up into the kernel. */
-            { .fd = q->tx_pending ? -1 : pfd, .events = POLLIN },
+            { .fd = read_port ? pfd : -1, .events = POLLIN },
+            { .fd = q->hold.n ? q->roomfd : -1, .events = POLLIN },
         };
-        if (poll(p, 3, -1) < 0 && errno != EINTR)
+        if (poll(p, 4, q->hold.n ? BR_HOLD_LOOK_MS : -1) < 0 && errno != EINTR)
             break;
         if (atomic_load(&b->stop))
             break;
@@ -236,16 +302,25 @@ struct xnv_nf_bridge *xnv_nf_bridge_start(struct xnv_netfront *nf, struct xnv_po
         snprintf(err, errlen, "%s: cannot get %u queues: %s", port->name, b->nq, strerror(-rc));
         goto fail;
     }
+    for (unsigned i = 0; i < XNV_NF_MAX_QUEUES; i++)
+        b->q[i].roomfd = -1;
     for (unsigned i = 0; i < b->nq; i++) {
         struct br_queue *q = &b->q[i];
         q->b = b;
         q->id = i;
-        if (!(q->arena = malloc((size_t)BR_BATCH * BR_BUF))) {
+        /* Untouched until frames are held: pages come as they are used. */
+        if (!(q->arena = malloc((size_t)BR_SLOTS * BR_BUF))) {
             snprintf(err, errlen, "out of memory");
             goto fail;
         }
-        for (unsigned k = 0; k < BR_BATCH; k++)
-            q->tx[k] = (struct xnv_nf_frame){ .data = q->arena + (size_t)k * BR_BUF };
+        if ((q->roomfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+            snprintf(err, errlen, "eventfd: %s", strerror(errno));
+            goto fail;
+        }
+        for (unsigned k = 0; k < BR_SLOTS; k++) {
+            q->fr[k] = (struct xnv_nf_frame){ .data = q->arena + (size_t)k * BR_BUF };
+            slot_free(q, BR_SLOTS - 1 - k);
+        }
     }
     for (unsigned i = 0; i < b->nq; i++) {
         if ((rc = pthread_create(&b->q[i].th, NULL, run, &b->q[i])) != 0) {
@@ -320,6 +395,15 @@ static void *run_channels(void *arg)
     return NULL;
 }
 
+/* From the channel thread: a peer posted buffers on a ring that was full. */
+static void room_arrived(void *ctx)
+{
+    struct xnv_nf_bridge *b = ctx;
+    uint64_t one = 1;
+    for (unsigned i = 0; i < b->nq; i++)
+        if (write(b->q[i].roomfd, &one, sizeof one) < 0) { /* counter full: a wakeup is pending */ }
+}
+
 int xnv_nf_bridge_set_channels(struct xnv_nf_bridge *b, struct xnv_idc *idc, char *err, size_t errlen)
 {
     if (b->idc_started) {
@@ -329,8 +413,10 @@ int xnv_nf_bridge_set_channels(struct xnv_nf_bridge *b, struct xnv_idc *idc, cha
     struct br_queue *q = &b->idc_q;
     q->b = b;
     atomic_store(&b->idc, idc);
+    xnv_idc_on_room(idc, room_arrived, b);
     int rc = pthread_create(&b->idc_th, NULL, run_channels, b);
     if (rc) {
+        xnv_idc_on_room(idc, NULL, NULL);
         atomic_store(&b->idc, NULL);
         snprintf(err, errlen, "cannot start the channel thread: %s", strerror(rc));
         return -rc;
@@ -347,12 +433,16 @@ void xnv_nf_bridge_stop(struct xnv_nf_bridge *b)
     uint64_t one = 1;
     ssize_t r = write(b->stopfd, &one, sizeof one);
     (void)r;
-    if (b->idc_started)
+    if (b->idc_started) {
         pthread_join(b->idc_th, NULL);
+        xnv_idc_on_room(atomic_load(&b->idc), NULL, NULL);
+    }
     for (unsigned i = 0; i < b->nq; i++) {
         if (b->q[i].started)
             pthread_join(b->q[i].th, NULL);
         free(b->q[i].arena);
+        if (b->q[i].roomfd >= 0)
+            close(b->q[i].roomfd);
     }
     close(b->stopfd);
     free(b);

@@ -75,6 +75,7 @@ static void agent_up(struct agent *a, const char *name, const char *mac)
     struct xnv_idc_options io;
     xnv_idc_options_default(&io);
     io.log = quiet;
+    io.stall_ms = 5000;                 /* a stopped peer outlives the tests */
     a->idc = xnv_idc_open(a->idc_hv, 0, &io, err, sizeof err);
     ck_assert_msg(a->idc != NULL, "%s", err);
     ck_assert_int_eq(xnv_nf_bridge_set_channels(a->br, a->idc, err, sizeof err), 0);
@@ -182,40 +183,74 @@ START_TEST(other_frames_take_the_vif)
 }
 END_TEST
 
-/* A peer that stops taking frames leaves its ring full: the sender's
- * thread sleeps until buffers come (or, now and then, to look again for the
- * stall check), it does not retry in a loop that takes the CPU the peer
- * needs to drain its ring. */
-START_TEST(a_sender_sleeps_while_the_peer_ring_is_full)
+static void frame_to(const struct agent *dst, const uint8_t *dmac, const struct agent *src, uint32_t payload,
+                     uint8_t seq, uint32_t *len)
 {
+    *len = build_tcp_frame(frame, 0, payload);
+    memcpy(frame, dst ? dst->mac : dmac, 6);
+    memcpy(frame + 6, src->mac, 6);
+    frame[*len - 1] = seq;
+}
+
+/* A peer that stops taking frames leaves its ring full.  The sender holds
+ * that peer's frames, in order, and goes on with everyone else's; it does
+ * not retry in a loop that takes the CPU the peer needs to drain its ring;
+ * when the peer takes frames again every held one arrives, in order,
+ * nothing dropped. */
+START_TEST(a_full_channel_holds_its_frames_and_no_one_elses)
+{
+    static const uint8_t stranger[6] = { 0x00, 0x16, 0x3e, 0x00, 0x09, 0x09 };
     ck_assert(channel_up());
     xnv_nf_bridge_stop(ag[1].br);       /* b's channels are no longer read */
     ag[1].br = NULL;
-    uint32_t len = build_tcp_frame(frame, 0, 1400);
-    memcpy(frame, ag[1].mac, 6);
-    memcpy(frame + 6, ag[0].mac, 6);
     struct virtio_net_hdr vh = { 0 };
     struct xnv_idc_stats st0, st1;
-    unsigned injected = 0;
-    /* More frames than b's ring has buffers: the last ones wait. */
-    for (int i = 0; i < 2000; i++) {
+    uint32_t len;
+    unsigned n = 0;
+    /* Until the ring is full, then 20 frames more: held. */
+    for (int i = 0; i < 4000 && n < 600; i++) {
         xnv_idc_stats(ag[0].idc, &st0);
-        if (st0.full)
+        if (st0.full && n >= st0.tx_frames + 20)
             break;
-        if (injected < 400 && xnv_memport_inject(ag[0].tap, 0, &vh, frame, len) == 0)
-            injected++;
-        usleep(500);
+        frame_to(&ag[1], NULL, &ag[0], 5000, (uint8_t)n, &len);   /* 2 buffers: b's port holds them all */
+        if (xnv_memport_inject(ag[0].tap, 0, &vh, frame, len) == 0)
+            n++;
+        usleep(200);
     }
     ck_assert_uint_gt(st0.full, 0);
-    usleep(300 * 1000);                 /* under stall_ms (1 s): the channel stays */
+    /* Someone else's frame is not kept behind them. */
+    frame_to(NULL, stranger, &ag[0], 500, 0xee, &len);
+    ck_assert_int_eq(xnv_memport_inject(ag[0].tap, 0, &vh, frame, len), 0);
+    struct xnv_port *vif = world_vif_port(&w, ag[0].dom);
+    struct virtio_net_hdr rvh;
+    int got_len = -1;
+    for (int i = 0; i < 2000 && got_len < 0; i++, usleep(100))
+        got_len = xnv_memport_take(vif, 0, &rvh, got, sizeof got);
+    ck_assert_int_eq(got_len, (int)len);
+    ck_assert_uint_eq(got[len - 1], 0xee);
+    /* The held frames wait without a busy loop: a look every 10 ms. */
+    xnv_idc_stats(ag[0].idc, &st0);
+    usleep(300 * 1000);
     xnv_idc_stats(ag[0].idc, &st1);
     struct xnv_idc_peer_info pi;
     ck_assert_int_eq(xnv_idc_peer(ag[0].idc, (xnv_domid_t)ag[1].dom, &pi), 0);
     ck_assert_int_eq(pi.tx, XNV_IDC_UP);
-    /* A look every 10 ms: about 30 frames answered -EAGAIN in 300 ms (up
-     * to 8 a look).  A sender that retried on a 20 us timer made 2500. */
-    ck_assert_uint_lt(st1.full - st0.full, 500);
-    ck_assert_uint_gt(st1.room_waits, st0.room_waits);
+    /* About 30 looks of up to 20 held frames each; retrying on a 20 us
+     * timer made thousands. */
+    ck_assert_uint_lt(st1.full - st0.full, 30 * 20 * 3);
+    /* b takes frames again: all of them arrive, in order. */
+    char err[256];
+    ag[1].br = xnv_nf_bridge_start(ag[1].nf, ag[1].tap, err, sizeof err);
+    ck_assert_msg(ag[1].br != NULL, "%s", err);
+    ck_assert_int_eq(xnv_nf_bridge_set_channels(ag[1].br, ag[1].idc, err, sizeof err), 0);
+    for (unsigned k = 0; k < n; k++) {
+        int r = take(ag[1].tap, &rvh);
+        ck_assert_int_gt(r, 0);
+        ck_assert_uint_eq(got[r - 1], (uint8_t)k);
+    }
+    struct xnv_nf_bridge_stats bs;
+    xnv_nf_bridge_stats(ag[0].br, &bs);
+    ck_assert_uint_eq(bs.from_port_dropped, 0);
 }
 END_TEST
 
@@ -227,7 +262,7 @@ Suite *xnv_suite_idc_bridge(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, peer_frames_take_the_channel_both_ways);
     tcase_add_test(tc, other_frames_take_the_vif);
-    tcase_add_test(tc, a_sender_sleeps_while_the_peer_ring_is_full);
+    tcase_add_test(tc, a_full_channel_holds_its_frames_and_no_one_elses);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -86,6 +86,10 @@ int xnv_idc_send_many(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n, i
  * needs a retry now and then).  true when a peer's buffers woke it. */
 uint64_t xnv_idc_room_seen(struct xnv_idc *idc);
 bool xnv_idc_wait_room(struct xnv_idc *idc, uint64_t seen, unsigned ms);
+/* Or be called: fn(ctx) from xnv_idc_process's thread each time a peer
+ * posts buffers on a ring that was full (NULL: no more calls; it returns
+ * after any call under way). */
+void xnv_idc_on_room(struct xnv_idc *idc, void (*fn)(void *ctx), void *ctx);
 /* Receive up to n frames from every channel into the caller's buffers
  * (f[i].data, f[i].cap); fills len, off and vh.  Returns how many. */
 int xnv_idc_recv(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n);
