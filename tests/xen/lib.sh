@@ -29,6 +29,16 @@
 #   xr_rtt SRC DST [COUNT]                        print mean ping RTT in ms
 #   xr_iperf_cpu SRC DST SECONDS     print "Mbit/s dom0-CPU-s-per-GB" (xl list)
 #   xr_dom_cpu DOMID                 CPU seconds so far (xl list)
+#   xr_iperf_receiver                iperf3's output on stdin -> receiver Mbit/s
+#   xr_median LIST, xr_ratio A B     median of "1,2,3"; A / B with 2 decimals
+#   xr_metric_get KEY                a metric this scenario recorded
+#   xr_goal KEY >=|<= BOUND          print met or missed for the metric KEY
+#                                    (a goal reported, not asserted)
+#
+# dom0's CPU cap (the scheduler's cap, % of one physical CPU)
+#   xr_scheduler        the scheduler Xen runs (xl info: credit2, credit, ...)
+#   xr_dom0_cap PCT     cap dom0 (credit or credit2); false if it cannot
+#   xr_dom0_uncap       remove it (the runner also does, after every scenario)
 #
 # Kernel netback
 #   xr_netback_unload   destroy all guests, rmmod xen-netback
@@ -280,7 +290,7 @@ xr_iperf() {
         fi
         echo "--- iperf3 $src -> $dst (try $try)" >&2
         echo "$out" >&2
-        v=$(echo "$out" | awk '/receiver/ { for (i = 2; i <= NF; i++) if ($i == "Mbits/sec") v = $(i - 1) } END { print v }')
+        v=$(echo "$out" | xr_iperf_receiver)
         # TCP retransmits of the sender's summary line (read by xr_iperf_retr)
         echo "$out" | awk '/ sender$/ && $(NF - 2) == "Mbits/sec" { r = $(NF - 1) } END { print r + 0 }' \
             >"$XR_RUN/iperf-retr"
@@ -292,6 +302,33 @@ xr_iperf() {
 
 # xr_iperf_retr: the TCP retransmits of the last xr_iperf (0 when unknown)
 xr_iperf_retr() { cat "$XR_RUN/iperf-retr" 2>/dev/null || echo 0; }
+
+# xr_iperf_receiver: the receiver's Mbit/s in iperf3's output (-f m) on
+# stdin; nothing when there is none
+xr_iperf_receiver() {
+    awk '/receiver/ { for (i = 2; i <= NF; i++) if ($i == "Mbits/sec") v = $(i - 1) } END { print v }'
+}
+
+# xr_median LIST: the median of comma-separated numbers (the mean of the
+# middle two for an even count); nothing for an empty list
+xr_median() {
+    printf '%s\n' "${1//,/$'\n'}" | grep -v '^$' | sort -g |
+        awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else if (NR) printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# xr_ratio A B: A / B with two decimals; nothing unless B > 0
+xr_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b + 0 > 0) printf "%.2f", a / b }'; }
+
+# xr_metric_get KEY: the value this scenario recorded under KEY (its first
+# word), nothing if none
+xr_metric_get() { awk -v k="$1" '$1 == k { print $2 }' "$XR_RUN/metrics/$XR_SCENARIO" 2>/dev/null; }
+
+# xr_goal KEY >=|<= BOUND: "met" or "missed" for the metric KEY of this
+# scenario (missed when it has none)
+xr_goal() {
+    awk -v v="$(xr_metric_get "$1")" -v op="$2" -v g="$3" \
+        'BEGIN { exit !(v != "" && (op == ">=" ? v + 0 >= g + 0 : v + 0 <= g + 0)) }' && echo met || echo missed
+}
 
 # xr_dom_cpu DOMID: the domain's CPU seconds so far as the hypervisor
 # accounts them (xl list: every vCPU's running time, hypercalls included;
@@ -324,6 +361,44 @@ xr_rtt() {
     v=$(echo "$out" | awk -F/ '/min\/avg\/max/ { split($0, a, "="); split(a[2], b, "/"); gsub(/ /, "", b[2]); print b[2] }')
     [ -n "$v" ] || return 1
     echo "$v"
+}
+
+# --- dom0's CPU cap -------------------------------------------------------
+
+xr_scheduler() { xl info 2>/dev/null | awk '$1 == "xen_scheduler" { print $3 }'; }
+
+# xr__dom0_cap_get SCHED: dom0's cap now (xl sched-SCHED -d 0: Name ID Weight Cap)
+xr__dom0_cap_get() { xl "sched-$1" -d 0 2>/dev/null | awk '$2 == "0" { print $4 }'; }
+
+# xr_dom0_cap PCT: cap dom0's CPU at PCT % of one physical CPU (all its
+# vCPUs together) with the cap of the scheduler Xen runs (credit or
+# credit2, XR_SCHED once found); false, with a log line, when the scheduler
+# has no cap or the cap does not read back.  The cap it replaced is kept in
+# $XR_RUN/dom0-cap for xr_dom0_uncap.
+xr_dom0_cap() {
+    local old
+    : "${XR_SCHED:=$(xr_scheduler)}"
+    case $XR_SCHED in
+    credit | credit2) ;;
+    *) xr_log "scheduler '${XR_SCHED:-?}': no CPU cap"; return 1 ;;
+    esac
+    if [ ! -f "$XR_RUN/dom0-cap" ]; then
+        old=$(xr__dom0_cap_get "$XR_SCHED")
+        echo "$XR_SCHED ${old:-0}" >"$XR_RUN/dom0-cap"
+    fi
+    xl "sched-$XR_SCHED" -d 0 -c "$1" >&2 || { xr_log "xl sched-$XR_SCHED -d 0 -c $1 failed"; return 1; }
+    old=$(xr__dom0_cap_get "$XR_SCHED")
+    [ "$old" = "$1" ] || { xr_log "dom0's cap reads '${old}' after setting $1"; return 1; }
+}
+
+# xr_dom0_uncap: dom0's cap as it was before xr_dom0_cap (nothing to do
+# when it was not capped)
+xr_dom0_uncap() {
+    local sched old
+    [ -f "$XR_RUN/dom0-cap" ] || return 0
+    read -r sched old <"$XR_RUN/dom0-cap"
+    xl "sched-$sched" -d 0 -c "${old:-0}" >&2 || { xr_log "cannot remove dom0's CPU cap"; return 1; }
+    rm -f "$XR_RUN/dom0-cap"
 }
 
 # --- kernel netback --------------------------------------------------------

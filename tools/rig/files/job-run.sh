@@ -64,6 +64,11 @@ for f in "${scenarios[@]}"; do
     wait $spid
     rc=$?
     XR_SCENARIO=$name xr_daemons_stop
+    # a scenario killed with dom0 capped (xr_dom0_cap) must not slow the next
+    if [ -f "$XR_RUN/dom0-cap" ]; then
+        say "scenario $name: left dom0's CPU capped; removing the cap"
+        XR_SCENARIO=$name xr_dom0_uncap
+    fi
     if ! has_record "$name"; then
         case $rc in
         124 | 137) reason="timed out after ${t}s (killed by the dom0 runner)" ;;
