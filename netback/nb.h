@@ -12,7 +12,8 @@
  *   recover.c           rings left half answered by a daemon that was killed;
  *   queue.c             one data-path thread per queue, the event-storm pause;
  *   tx.c / rx.c         one batch of guest transmit / guest receive;
- *   switch.c            the fast path's table: vifs by bridge and MAC;
+ *   switch.c            the switch fast path: its table (vifs by bridge and MAC)
+ *                       and its part of a transmit batch (tx_batch.h);
  *   ctrl.c              the control ring (hashing), from queue 0's thread;
  *   credit.c            the `rate` token bucket;
  *   peers.c             the peer lists of the direct channels (interdomain/);

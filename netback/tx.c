@@ -1,37 +1,20 @@
 /* Guest transmit, one batch: read and validate up to NB_TX_BATCH packets,
  * grant-copy their fragments (map-free), hand each packet to the host port
- * with its offload metadata, answer every slot in ring order.
+ * with its offload metadata, answer every slot in ring order.  The switch
+ * fast path's part of a batch is in switch.c.
  *
  * Each slot of a packet gets a page of its own in the arena, its data at the
  * same offset there as in the guest's page: gntdev cuts a copy at the local
  * page's edge and pins one page per operation, so a slot is one hypervisor
  * copy, not two.  Slots that meet at a page's edge (full pages, a linear
  * area running on into the next page) stay adjacent; the others go to the
- * port as separate pieces of one writev.
- *
- * On a fast-path bridge, the first bytes of each packet are copied first to
- * learn its destination: a unicast frame for another vif served here goes
- * straight from this guest's TX buffers into that guest's RX buffers with
- * grant-to-grant copies, never touching the TAP or the bridge. */
+ * port as separate pieces of one writev. */
 #include <errno.h>
 #include <string.h>
 #include "nb.h"
 #include "xnv/offload.h"
 #include "xnv/rx.h"
-
-#define PEEK_BYTES 64u        /* enough for the Ethernet header and a VLAN tag */
-/* With a partial checksum or GSO: the headers those are checked against too
- * (Ethernet, VLAN tag, IPv4 and TCP with their longest options: 138). */
-#define PEEK_HDR_BYTES 256u
-
-struct batch_state {
-    enum xnv_tx_verdict verdict[NB_TX_BATCH];
-    uint32_t off[NB_TX_BATCH];          /* packet's first page in the arena */
-    uint32_t have[NB_TX_BATCH];         /* bytes of it already copied there */
-    struct nb_vif *target[NB_TX_BATCH]; /* fast-path destination, or NULL */
-    bool failed[NB_TX_BATCH];
-    int16_t status[NB_TX_BATCH];
-};
+#include "tx_batch.h"
 
 static int16_t apply_mcast(struct nb_vif *v, const struct xnv_tx_pkt *p)
 {
@@ -44,7 +27,7 @@ static int16_t apply_mcast(struct nb_vif *v, const struct xnv_tx_pkt *p)
 
 /* Where bytes [from, to) of a packet meet its fragment holding bytes
  * [pos, pos + len): [*a, *b) within the fragment; false when they do not. */
-static bool frag_part(uint32_t pos, uint32_t len, uint32_t from, uint32_t to, uint32_t *a, uint32_t *b)
+bool nb_tx_frag_part(uint32_t pos, uint32_t len, uint32_t from, uint32_t to, uint32_t *a, uint32_t *b)
 {
     *a = from > pos ? from - pos : 0;
     *b = to - pos < len ? to - pos : len;
@@ -52,23 +35,23 @@ static bool frag_part(uint32_t pos, uint32_t len, uint32_t from, uint32_t to, ui
 }
 
 /* Where slot f of packet i lands in the arena. */
-static uint8_t *slot_dest(struct nb_queue *q, const struct batch_state *st, unsigned i, unsigned f)
+uint8_t *nb_tx_slot_dest(struct nb_queue *q, const struct batch_state *st, unsigned i, unsigned f)
 {
     return q->tx_arena + st->off[i] + f * XNV_PAGE_SIZE + q->txp[i].frag[f].offset;
 }
 
 /* Bytes [from, to) of packet i as pieces of the arena, adjacent slots
  * merged; returns the count. */
-static unsigned packet_iov(struct nb_queue *q, const struct batch_state *st, unsigned i, uint32_t from,
-                           uint32_t to, struct iovec *iov)
+unsigned nb_tx_packet_iov(struct nb_queue *q, const struct batch_state *st, unsigned i, uint32_t from,
+                          uint32_t to, struct iovec *iov)
 {
     const struct xnv_tx_pkt *p = &q->txp[i];
     unsigned n = 0;
     uint32_t pos = 0, a, b;
     for (unsigned f = 0; f < p->nr_frags; pos += p->frag[f++].len) {
-        if (!frag_part(pos, p->frag[f].len, from, to, &a, &b))
+        if (!nb_tx_frag_part(pos, p->frag[f].len, from, to, &a, &b))
             continue;
-        uint8_t *d = slot_dest(q, st, i, f) + a;
+        uint8_t *d = nb_tx_slot_dest(q, st, i, f) + a;
         if (n && (uint8_t *)iov[n - 1].iov_base + iov[n - 1].iov_len == d)
             iov[n - 1].iov_len += b - a;
         else
@@ -78,7 +61,7 @@ static unsigned packet_iov(struct nb_queue *q, const struct batch_state *st, uns
 }
 
 /* Gather the pieces into buf (which holds their total). */
-static void gather(uint8_t *buf, const struct iovec *iov, unsigned n)
+void nb_tx_gather(uint8_t *buf, const struct iovec *iov, unsigned n)
 {
     for (unsigned k = 0; k < n; k++) {
         memcpy(buf, iov[k].iov_base, iov[k].iov_len);
@@ -95,13 +78,13 @@ static int16_t deliver(struct nb_queue *q, const struct batch_state *st, unsigne
 {
     const struct xnv_tx_pkt *p = &q->txp[i];
     struct iovec iov[XNV_TX_MAX_FRAGS];
-    unsigned n = packet_iov(q, st, i, 0, p->len, iov);
+    unsigned n = nb_tx_packet_iov(q, st, i, 0, p->len, iov);
     const char *why = NULL;
     struct xnv_offload o;
     int rc = xnv_offload_from_netif_head(iov[0].iov_base, (uint32_t)iov[0].iov_len, p->len, p->flags,
                                          p->gso_type, p->gso_size, &o, &why);
     if (rc && n > 1) {
-        gather(q->tx_gather, iov, n);
+        nb_tx_gather(q->tx_gather, iov, n);
         iov[0] = (struct iovec){ q->tx_gather, p->len };
         n = 1;
         rc = xnv_offload_from_netif(q->tx_gather, p->len, p->flags, p->gso_type, p->gso_size, &o, &why);
@@ -121,7 +104,7 @@ static int16_t deliver(struct nb_queue *q, const struct batch_state *st, unsigne
     return NETIF_RSP_OKAY;
 }
 
-static void run_copy(struct nb_queue *q, struct xnv_copy_batch *b, bool *failed, unsigned n)
+void nb_tx_run_copy(struct nb_queue *q, struct xnv_copy_batch *b, bool *failed, unsigned n)
 {
     if (b->n == 0)
         return;
@@ -137,15 +120,15 @@ static void run_copy(struct nb_queue *q, struct xnv_copy_batch *b, bool *failed,
 
 
 /* Copy segments for bytes [from, to) of packet i into its place in the arena. */
-static void add_copies(struct nb_queue *q, const struct batch_state *st, unsigned i, uint32_t from,
-                       uint32_t to)
+void nb_tx_add_copies(struct nb_queue *q, const struct batch_state *st, unsigned i, uint32_t from,
+                      uint32_t to)
 {
     const struct xnv_tx_pkt *p = &q->txp[i];
     uint32_t pos = 0, a, b;
     for (unsigned f = 0; f < p->nr_frags; pos += p->frag[f++].len)
-        if (frag_part(pos, p->frag[f].len, from, to, &a, &b))
+        if (nb_tx_frag_part(pos, p->frag[f].len, from, to, &a, &b))
             xnv_copy_from_gref(&q->txb, q->vif->domid, p->frag[f].gref, (uint16_t)(p->frag[f].offset + a),
-                               (uint16_t)(b - a), slot_dest(q, st, i, f) + a, (uint16_t)i);
+                               (uint16_t)(b - a), nb_tx_slot_dest(q, st, i, f) + a, (uint16_t)i);
 }
 
 /* Copy what is not yet in the arena (bytes from have[i] on) of ordinary packets. */
@@ -154,153 +137,8 @@ static void copy_rest(struct nb_queue *q, struct batch_state *st, unsigned n)
     xnv_copy_batch_reset(&q->txb);
     for (unsigned i = 0; i < n; i++)
         if (st->verdict[i] == XNV_TX_PACKET && !st->target[i] && !st->failed[i])
-            add_copies(q, st, i, st->have[i], q->txp[i].len);
-    run_copy(q, &q->txb, st->failed, n);
-}
-
-static bool offloaded(const struct xnv_tx_pkt *p)
-{
-    return (p->flags & NETTXF_csum_blank) || p->gso_type != XEN_NETIF_GSO_TYPE_NONE;
-}
-
-/* A fast-path destination for packet i, whose first have[i] bytes are in
- * the arena: unicast, served here, connected on our bridge, able to take
- * its offloads.  Those are checked as deliver() checks them on the way to
- * the bridge: a packet it would refuse becomes a drop (answered with an
- * error and counted as there); one whose headers run past the copied bytes
- * takes the bridge path, where the whole frame is checked. */
-static struct nb_vif *fast_target(struct nb_queue *q, struct batch_state *st, unsigned i)
-{
-    struct nb_vif *v = q->vif;
-    const struct xnv_tx_pkt *p = &q->txp[i];
-    /* the copied bytes in one piece: in place when their slots meet */
-    uint8_t gathered[PEEK_HDR_BYTES];
-    struct iovec iov[XNV_TX_MAX_FRAGS];
-    unsigned niov = packet_iov(q, st, i, 0, st->have[i], iov);
-    const uint8_t *hdr = iov[0].iov_base;
-    if (niov > 1) {
-        gather(gathered, iov, niov);
-        hdr = gathered;
-    }
-    if (hdr[0] & 1)
-        return NULL;                                  /* broadcast / multicast */
-    struct nb_vif *t = nb_switch_lookup(v->nb, v->bridge, hdr);
-    if (!t || t == v)
-        return NULL;
-    const char *why;
-    struct xnv_hdrs h = { 0 };
-    int rc = xnv_offload_check_netif(hdr, st->have[i], p->len, p->flags, p->gso_type, &h, &why);
-    if (rc == -EINVAL)
-        st->verdict[i] = XNV_TX_DROP;
-    if (rc)
-        return NULL;
-    uint32_t tf = t->neg.flags;
-    if ((p->gso_type == XEN_NETIF_GSO_TYPE_TCPV4 && !(tf & XNV_F_GSO_TCPV4)) ||
-        (p->gso_type == XEN_NETIF_GSO_TYPE_TCPV6 && !(tf & XNV_F_GSO_TCPV6)))
-        return NULL;
-    if ((p->flags & NETTXF_csum_blank) && (h.ipv6 ? !(tf & XNV_F_IPV6_CSUM) : (tf & XNV_F_NO_CSUM) != 0))
-        return NULL;                                  /* needs a checksum in software */
-    return t;
-}
-
-/* Place packet i of the batch into queue tq of vif t, from our arena's peeked
- * bytes and the rest of this guest's grants. */
-static int place_fast(struct nb_queue *q, struct batch_state *st, unsigned i, struct nb_queue *tq,
-                      RING_IDX prod, struct xnv_rx_placed *placed)
-{
-    const struct xnv_tx_pkt *p = &q->txp[i];
-    struct xnv_rx_src src[2 * XNV_TX_MAX_FRAGS];   /* copied pieces, then grants */
-    unsigned ns = 0;
-    uint32_t pos = 0, a, b;
-    struct iovec iov[XNV_TX_MAX_FRAGS];
-    unsigned niov = packet_iov(q, st, i, 0, st->have[i], iov);
-    for (unsigned k = 0; k < niov; k++)
-        src[ns++] = (struct xnv_rx_src){ .local = iov[k].iov_base, .len = (uint32_t)iov[k].iov_len };
-    for (unsigned f = 0; f < p->nr_frags; pos += p->frag[f++].len)
-        if (frag_part(pos, p->frag[f].len, st->have[i], p->len, &a, &b))
-            src[ns++] = (struct xnv_rx_src){ .dom = q->vif->domid, .ref = p->frag[f].gref,
-                                             .offset = (uint16_t)(p->frag[f].offset + a), .len = b - a };
-    struct xnv_rx_meta m = { .gso_type = p->gso_type, .gso_size = p->gso_size };
-    if (p->flags & NETTXF_csum_blank)
-        m.flags = NETRXF_csum_blank | NETRXF_data_validated;
-    else if (p->flags & NETTXF_data_validated)
-        m.flags = NETRXF_data_validated;
-    return xnv_rx_place_sg(&tq->rx, prod, tq->vif->domid, src, ns, p->len, &m, &q->txb,
-                           (uint16_t)i, placed);
-}
-
-/* Every fast packet for target t, in one copy call, under t's RX lock. */
-static void deliver_fast_to(struct nb_queue *q, struct batch_state *st, unsigned n, struct nb_vif *t)
-{
-    struct nb_queue *tq = &t->q[q->id % t->nqueues];
-    struct xnv_rx_placed placed[NB_TX_BATCH];
-    bool in[NB_TX_BATCH] = { false };
-    pthread_mutex_lock(&tq->rx_lock);
-    RING_IDX prod = tq->rx.sring->req_prod;
-    rmb();
-    xnv_copy_batch_reset(&q->txb);
-    for (unsigned i = 0; i < n; i++) {
-        if (st->target[i] != t)
-            continue;
-        st->status[i] = NETIF_RSP_OKAY;
-        int rc = place_fast(q, st, i, tq, prod, &placed[i]);
-        if (rc == 0)
-            in[i] = true;
-        else
-            NB_STAT_ADD(tq, rx_drops, 1);             /* no buffers posted: a full port */
-        if (rc == -EPROTO)
-            nb_vif_break(t, NB_WHY_RX_AHEAD);         /* t's fault, not ours */
-    }
-    bool failed[NB_TX_BATCH] = { false };
-    run_copy(q, &q->txb, failed, n);
-    for (unsigned i = 0; i < n; i++) {
-        if (!in[i])
-            continue;
-        const struct xnv_tx_pkt *p = &q->txp[i];
-        if (failed[i]) {
-            xnv_rx_fail(&tq->rx, &placed[i]);
-            NB_STAT_ADD(q, tx_errors, 1);
-            NB_STAT_ADD(tq, rx_errors, 1);
-            st->status[i] = NETIF_RSP_ERROR;
-            continue;
-        }
-        NB_STAT_ADD(q, tx_packets, 1);
-        NB_STAT_ADD(q, tx_bytes, p->len);
-        NB_STAT_ADD(q, fastpath_packets, 1);
-        NB_STAT_ADD(tq, rx_packets, 1);
-        NB_STAT_ADD(tq, rx_bytes, p->len);
-    }
-    int notify;
-    RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&tq->rx, notify);
-    pthread_mutex_unlock(&tq->rx_lock);
-    if (notify) {
-        xnv_evtchn_notify(tq->ch, (xnv_port_t)tq->port_rx);
-        NB_STAT_ADD(tq, notify_sent, 1);
-    }
-}
-
-/* Peek at destinations, then send fast packets guest to guest. */
-static void switch_fast(struct nb_queue *q, struct batch_state *st, unsigned n)
-{
-    struct nb_vif *v = q->vif;
-    xnv_copy_batch_reset(&q->txb);
-    for (unsigned i = 0; i < n; i++)
-        if (st->verdict[i] == XNV_TX_PACKET) {
-            const struct xnv_tx_pkt *p = &q->txp[i];
-            uint32_t want = offloaded(p) ? PEEK_HDR_BYTES : PEEK_BYTES;
-            st->have[i] = p->len < want ? p->len : want;
-            add_copies(q, st, i, 0, st->have[i]);
-        }
-    run_copy(q, &q->txb, st->failed, n);
-
-    pthread_rwlock_rdlock(&v->nb->sw_lock);
-    for (unsigned i = 0; i < n; i++)
-        if (st->verdict[i] == XNV_TX_PACKET && !st->failed[i])
-            st->target[i] = fast_target(q, st, i);
-    for (unsigned i = 0; i < n; i++)
-        if (st->target[i] && st->status[i] == NETIF_RSP_NULL)
-            deliver_fast_to(q, st, n, st->target[i]);
-    pthread_rwlock_unlock(&v->nb->sw_lock);
+            nb_tx_add_copies(q, st, i, st->have[i], q->txp[i].len);
+    nb_tx_run_copy(q, &q->txb, st->failed, n);
 }
 
 /* Read and validate; returns packets taken, 0 on fatal (q->fatal_why set). */
@@ -344,7 +182,7 @@ unsigned nb_tx_batch(struct nb_queue *q, uint64_t now_ns, uint64_t *wait_ns)
     if (n == 0)
         return 0;
     if (q->vif->fastpath)
-        switch_fast(q, &st, n);
+        nb_switch_fast(q, &st, n);
     copy_rest(q, &st, n);
 
     for (unsigned i = 0; i < n; i++) {
