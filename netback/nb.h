@@ -230,6 +230,9 @@ bool nb_bridge_listed(const char *list, const char *bridge);
 void nb_peers_refresh(struct xnv_netback *nb);
 void nb_peers_forget(struct nb_vif *v);
 
+/* rx.c: tq's RX lock held: push its responses, unlock, and notify the
+ * guest if it asked. */
+void nb_rx_push_unlock(struct nb_queue *tq);
 /* tx.c / rx.c: one batch each; return packets handled */
 unsigned nb_tx_batch(struct nb_queue *q, uint64_t now_ns, uint64_t *wait_ns);
 unsigned nb_rx_batch(struct nb_queue *q, uint64_t now_ns);

@@ -7,6 +7,17 @@
 #include "xnv/offload.h"
 #include "xnv/rx.h"
 
+void nb_rx_push_unlock(struct nb_queue *tq)
+{
+    int notify;
+    RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&tq->rx, notify);
+    pthread_mutex_unlock(&tq->rx_lock);
+    if (notify) {
+        xnv_evtchn_notify(tq->ch, (xnv_port_t)tq->port_rx);
+        NB_STAT_ADD(tq, notify_sent, 1);
+    }
+}
+
 /* Each waiting frame starts on a page of the arena: the grant copy then
  * fills every 4 KiB guest buffer from one local page, one hypervisor copy
  * operation (and one page pinned by gntdev) instead of two. */
@@ -187,13 +198,7 @@ static unsigned place_into(struct nb_queue *q, struct nb_queue *tq, bool *done, 
             }
         }
     }
-    int notify;
-    RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&tq->rx, notify);
-    pthread_mutex_unlock(&tq->rx_lock);
-    if (notify) {
-        xnv_evtchn_notify(tq->ch, (xnv_port_t)tq->port_rx);
-        NB_STAT_ADD(tq, notify_sent, 1);
-    }
+    nb_rx_push_unlock(tq);
     return handled;
 }
 

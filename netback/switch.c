@@ -170,13 +170,7 @@ static void deliver_fast_to(struct nb_queue *q, struct batch_state *st, unsigned
         NB_STAT_ADD(tq, rx_packets, 1);
         NB_STAT_ADD(tq, rx_bytes, p->len);
     }
-    int notify;
-    RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&tq->rx, notify);
-    pthread_mutex_unlock(&tq->rx_lock);
-    if (notify) {
-        xnv_evtchn_notify(tq->ch, (xnv_port_t)tq->port_rx);
-        NB_STAT_ADD(tq, notify_sent, 1);
-    }
+    nb_rx_push_unlock(tq);
 }
 
 /* Peek at destinations, then send fast packets guest to guest. */
