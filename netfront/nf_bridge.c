@@ -28,7 +28,7 @@
 #define BR_BATCH   8u
 #define BR_ROUNDS  4u
 #define BR_BUF     65536u
-#define BR_HOLD    48u                  /* frames held for full channels, per queue */
+#define BR_HOLD    XNV_NF_BRIDGE_MAX_HOLD  /* frames held for full channels, per queue */
 #define BR_SLOTS   (BR_BATCH + BR_HOLD)
 /* With frames held, the thread looks again this often without a
  * notification: the channel's stall check needs the retry. */
@@ -61,6 +61,7 @@ struct xnv_nf_bridge {
     struct xnv_netfront *nf;
     struct xnv_port *port;
     struct xnv_idc *_Atomic idc;     /* NULL: no direct channels */
+    _Atomic unsigned hold_max;      /* frames a queue may hold for full channels */
     pthread_t idc_th;
     bool idc_started;
     struct br_queue idc_q;          /* the channel thread's counters */
@@ -208,6 +209,12 @@ static void retry_held(struct br_queue *q, struct xnv_idc *idc)
     offer(q, idc, slots, n);
 }
 
+/* Room for a batch from the port: buffers, and the hold under its bound. */
+static bool may_read_port(const struct br_queue *q)
+{
+    return q->nfree >= BR_BATCH && (!q->hold.n || q->hold.n < atomic_load(&q->b->hold_max));
+}
+
 /* Port -> rings and channels. */
 static void pump_tx(struct br_queue *q)
 {
@@ -220,7 +227,7 @@ static void pump_tx(struct br_queue *q)
     }
     if (!flush_vif(q))
         return;
-    for (unsigned round = 0; round < BR_ROUNDS && q->nfree >= BR_BATCH; round++) {
+    for (unsigned round = 0; round < BR_ROUNDS && may_read_port(q); round++) {
         uint8_t slots[BR_BATCH];
         unsigned k = 0;
         while (k < BR_BATCH) {
@@ -263,7 +270,7 @@ static void *run(void *arg)
     while (!atomic_load(&b->stop)) {
         /* The port waits while the ring is full or the held frames take
          * the buffers: it backs up into the kernel. */
-        bool read_port = !q->vif.n && q->nfree >= BR_BATCH;
+        bool read_port = !q->vif.n && may_read_port(q);
         struct pollfd p[4] = {
             { .fd = qfd, .events = POLLIN },
             { .fd = b->stopfd, .events = POLLIN },
@@ -290,6 +297,7 @@ struct xnv_nf_bridge *xnv_nf_bridge_start(struct xnv_netfront *nf, struct xnv_po
     }
     b->nf = nf;
     b->port = port;
+    atomic_store(&b->hold_max, BR_HOLD);
     b->nq = nf->nq_want;
     b->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (b->stopfd < 0) {
@@ -393,6 +401,11 @@ static void *run_channels(void *arg)
         }
     }
     return NULL;
+}
+
+void xnv_nf_bridge_set_hold(struct xnv_nf_bridge *b, unsigned frames)
+{
+    atomic_store(&b->hold_max, frames < BR_HOLD ? frames : BR_HOLD);
 }
 
 /* From the channel thread: a peer posted buffers on a ring that was full. */

@@ -69,6 +69,13 @@ for n in xnv-netbackd xnv-netfront xnv-bench; do
         bad "$n stray-argument: status $rc, stderr '$(head -c 200 "$T/err")'"
     else ok; fi
 done
+# A value out of range names the option and the range.
+if [ -x "$BIN/xnv-netfront" ]; then
+    run "$BIN/xnv-netfront" --channel-hold 49
+    if [ $rc -ne 2 ] || ! grep -q -- '--channel-hold must be a number of frames from 0 to 48' "$T/err"; then
+        bad "xnv-netfront --channel-hold 49: status $rc, stderr '$(head -c 200 "$T/err")'"
+    else ok; fi
+fi
 # An unknown command of xnvctl, and a daemon that is not there.
 if [ -x "$BIN/xnvctl" ]; then
     run "$BIN/xnvctl" frobnicate

@@ -25,6 +25,7 @@ struct agent_opts {
     bool untrusted;
     bool no_offload;
     bool channels;              /* direct channels to peers (xnv/idc.h) */
+    unsigned channel_hold;      /* frames held per queue for full channels */
     const char *pidfile;
 };
 

@@ -231,6 +231,7 @@ int main(int argc, char **argv)
         struct xnv_idc_options io;
         xnv_idc_options_default(&io);
         io.log = agent_log;
+        xnv_nf_bridge_set_hold(b, o.channel_hold);
         if (!(idc_hv = xnv_hv_open_xen(err, sizeof err)) ||
             !(idc = xnv_idc_open(idc_hv, o.device, &io, err, sizeof err)) ||
             xnv_nf_bridge_set_channels(b, idc, err, sizeof err) < 0) {

@@ -31,6 +31,9 @@ static void usage(FILE *o)
         "      --channels        exchange frames directly with the other guests the\n"
         "                        backend lists as peers (xnv-netbackd channel-bridges);\n"
         "                        everything else takes the vif\n"
+        "      --channel-hold N  frames each queue holds for peers whose ring is full\n"
+        "                        while it goes on with other destinations, 0-%u\n"
+        "                        (default %u; 0: wait with the frame, the TAP unread)\n"
         "  -p, --pidfile FILE    write the process id to FILE\n"
         "  -f, --foreground      stay in the foreground and log to standard error\n"
         "                        (default: run as a daemon, log to syslog)\n"
@@ -43,7 +46,7 @@ static void usage(FILE *o)
         "access and /dev/net/tun; the kernel's xen-netfront must not drive the same\n"
         "device (unbind it: echo vif-N > /sys/bus/xen/drivers/vif/unbind).\n"
         "Exit status: 0 clean exit, 1 failure, 2 bad usage, 3 no Xen interface,\n"
-        "4 no such device.\n", XNV_NF_MAX_QUEUES);
+        "4 no such device.\n", XNV_NF_MAX_QUEUES, XNV_NF_BRIDGE_MAX_HOLD, XNV_NF_BRIDGE_MAX_HOLD);
 }
 
 static int bad(const char *what, const char *arg, const char *expect)
@@ -60,13 +63,14 @@ int agent_parse(struct agent_opts *o, int argc, char **argv)
         { "tap", required_argument, NULL, 'i' },      { "timeout", required_argument, NULL, 't' },
         { "untrusted", no_argument, NULL, 'U' },      { "no-offload", no_argument, NULL, 'O' },
         { "pidfile", required_argument, NULL, 'p' },  { "foreground", no_argument, NULL, 'f' },
-        { "channels", no_argument, NULL, 'C' },
+        { "channels", no_argument, NULL, 'C' },       { "channel-hold", required_argument, NULL, 'H' },
         { "verbose", no_argument, NULL, 'v' },        { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },        { NULL, 0, NULL, 0 },
     };
     memset(o, 0, sizeof *o);
     o->queues = 1;
     o->timeout_s = 30;
+    o->channel_hold = XNV_NF_BRIDGE_MAX_HOLD;
     bool tap_given = false;
     uint64_t v;
     int c;
@@ -97,6 +101,11 @@ int agent_parse(struct agent_opts *o, int argc, char **argv)
         case 'U': o->untrusted = true; break;
         case 'O': o->no_offload = true; break;
         case 'C': o->channels = true; break;
+        case 'H':
+            if (xnv_parse_uint(optarg, XNV_NF_BRIDGE_MAX_HOLD, &v))
+                return bad("--channel-hold", optarg, "a number of frames from 0 to 48");
+            o->channel_hold = (unsigned)v;
+            break;
         case 'p': o->pidfile = optarg; break;
         case 'f': o->foreground = true; break;
         case 'v': o->verbose = true; break;

@@ -195,6 +195,11 @@ void xnv_nf_bridge_stats(const struct xnv_nf_bridge *b, struct xnv_nf_bridge_sta
  * start; the set must outlive the bridge.  0 or -errno (err). */
 struct xnv_idc;
 int xnv_nf_bridge_set_channels(struct xnv_nf_bridge *b, struct xnv_idc *idc, char *err, size_t errlen);
+/* Frames each queue holds for peers whose ring is full while it goes on
+ * with other destinations (default and most XNV_NF_BRIDGE_MAX_HOLD); with
+ * 0 the port is not read while a frame waits for a channel. */
+#define XNV_NF_BRIDGE_MAX_HOLD 48u
+void xnv_nf_bridge_set_hold(struct xnv_nf_bridge *b, unsigned frames);
 void xnv_nf_bridge_stop(struct xnv_nf_bridge *b);
 
 #endif
