@@ -1,6 +1,5 @@
 #!/bin/bash
 # xnv-rig: timeout=900
-# xnv-rig-pending: since the channel changes of issue 20 (peers parked for park_ms, a failed peer waiting retry_ms) the restored guest gets no channel back within 60 s (rig, 2 runs: the saved domain's parked pages now go back on a grant shortage, the channel still does not come); under investigation
 # fastpath-restore: two guests on xnv-netfront with a direct channel; one is
 # saved (xl save) and restored (xl restore, a new domain id).  The channel
 # is closed with the saved domain, the restored guest's agent reconnects and
