@@ -15,8 +15,8 @@ static int fetch(void *arg, xnv_gref_t ref, void *buf, uint32_t len)
         .source.foreign = { .ref = ref, .offset = 0, .domid = q->vif->domid },
         .dest.virt = buf, .len = (uint16_t)len, .flags = GNTCOPY_source_gref,
     };
-    NB_STAT_ADD(q, copy_calls, 1);
-    NB_STAT_ADD(q, copy_segments, 1);
+    XNV_STAT_ADD(q->stats.copy_calls, 1);
+    XNV_STAT_ADD(q->stats.copy_segments, 1);
     return xnv_gnt_copy(q->vif->nb->hv, &seg, 1) == 0 && seg.status == GNTST_okay ? 0 : -1;
 }
 

@@ -38,16 +38,13 @@
 #include "xnv/netif.h"
 #include "xnv/rx.h"
 #include "xnv/tx.h"
+#include "xnv/counter.h"
 
 #define NB_MAX_QUEUES      XNV_PORT_MAX_QUEUES
 #define NB_TX_BATCH        64     /* packets per TX grant-copy call */
 #define NB_RX_BATCH        64     /* frames per RX grant-copy call */
 #define NB_ARENA_BYTES     ((1u << 20) + NB_FRAME_MAX)   /* 256 page-aligned frames and one more of the largest */
 #define NB_FRAME_MAX       65536u
-
-/* Statistics: written by data-path threads (the switch fast path adds to
- * another vif's receive counters), read by the control plane. */
-#define NB_STAT_ADD(q, field, n) __atomic_fetch_add(&(q)->stats.field, (n), __ATOMIC_RELAXED)
 
 struct nb_vif;
 

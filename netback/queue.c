@@ -15,7 +15,7 @@ static void drain_events(struct nb_queue *q)
 {
     int port;
     while ((port = xnv_evtchn_pending(q->ch)) >= 0) {
-        NB_STAT_ADD(q, notify_recv, 1);
+        XNV_STAT_ADD(q->stats.notify_recv, 1);
         xnv_evtchn_unmask(q->ch, (xnv_port_t)port);
     }
 }
@@ -128,7 +128,7 @@ static void *queue_main(void *arg)
             q->empty_wakeups = 0;
             continue;
         }
-        NB_STAT_ADD(q, idle_loops, 1);
+        XNV_STAT_ADD(q->stats.idle_loops, 1);
         if (!tx_wait && final_check(q))
             continue;
 

@@ -158,7 +158,7 @@ void nb_recover_rings(struct nb_vif *v)
     for (unsigned i = 0; i < v->nqueues; i++) {
         struct nb_queue *q = &v->q[i];
         unsigned tx = recover_tx(q), rx = recover_rx(q);
-        NB_STAT_ADD(q, tx_drops, tx);
+        XNV_STAT_ADD(q->stats.tx_drops, tx);
         nb_log(v->nb, LOG_WARNING, "vif%u.%u: queue %u: %u transmit packet(s) dropped, %u receive buffer(s) "
                "handed back, as left by the previous run", v->domid, v->devid, i, tx, rx);
     }
@@ -173,6 +173,6 @@ void nb_kick(struct nb_vif *v)
         xnv_evtchn_notify(q->ch, (xnv_port_t)q->port_tx);
         if (q->port_rx != q->port_tx)
             xnv_evtchn_notify(q->ch, (xnv_port_t)q->port_rx);
-        NB_STAT_ADD(q, notify_sent, q->port_rx != q->port_tx ? 2 : 1);
+        XNV_STAT_ADD(q->stats.notify_sent, q->port_rx != q->port_tx ? 2 : 1);
     }
 }

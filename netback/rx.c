@@ -14,7 +14,7 @@ void nb_rx_push_unlock(struct nb_queue *tq)
     pthread_mutex_unlock(&tq->rx_lock);
     if (notify) {
         xnv_evtchn_notify(tq->ch, (xnv_port_t)tq->port_rx);
-        NB_STAT_ADD(tq, notify_sent, 1);
+        XNV_STAT_ADD(tq->stats.notify_sent, 1);
     }
 }
 
@@ -99,7 +99,7 @@ static void fill(struct nb_queue *q)
             break;
         pr->len = (uint32_t)n;
         if (!prepare(q, pr, &vh)) {
-            NB_STAT_ADD(q, rx_drops, 1);
+            XNV_STAT_ADD(q->stats.rx_drops, 1);
             continue;
         }
         pr->queue = (uint8_t)steer(q, q->rx_arena + pr->off, pr->len)->id;
@@ -144,10 +144,10 @@ static void stall_check(struct nb_queue *q, unsigned placed, uint64_t now_ns)
     if (now_ns - q->stall_since_ns < (uint64_t)v->nb->cfg.stall_timeout_ms * 1000000u)
         return;
     /* The guest posted no buffers for too long: carrier off, queue flushed. */
-    NB_STAT_ADD(q, rx_drops, q->npend);
+    XNV_STAT_ADD(q->stats.rx_drops, q->npend);
     q->npend = 0;
     if (!q->carrier_off) {
-        NB_STAT_ADD(q, stalls, 1);
+        XNV_STAT_ADD(q->stats.stalls, 1);
         q->carrier_off = true;
         xnv_port_set_carrier(v->port, false);
     }
@@ -180,8 +180,8 @@ static unsigned place_into(struct nb_queue *q, struct nb_queue *tq, bool *done, 
     if (q->rxb.n) {
         bool failed[NB_RX_BATCH] = { false };
         int rc = xnv_gnt_copy(q->vif->nb->hv, q->rxb.seg, q->rxb.n);
-        NB_STAT_ADD(q, copy_calls, 1);
-        NB_STAT_ADD(q, copy_segments, q->rxb.n);
+        XNV_STAT_ADD(q->stats.copy_calls, 1);
+        XNV_STAT_ADD(q->stats.copy_segments, q->rxb.n);
         if (rc)
             memset(failed, 1, sizeof failed);
         else
@@ -191,10 +191,10 @@ static unsigned place_into(struct nb_queue *q, struct nb_queue *tq, bool *done, 
                 continue;
             if (failed[i]) {
                 xnv_rx_fail(&tq->rx, &placed[i]);
-                NB_STAT_ADD(tq, rx_errors, 1);
+                XNV_STAT_ADD(tq->stats.rx_errors, 1);
             } else {
-                NB_STAT_ADD(tq, rx_packets, 1);
-                NB_STAT_ADD(tq, rx_bytes, q->pend[i].len);
+                XNV_STAT_ADD(tq->stats.rx_packets, 1);
+                XNV_STAT_ADD(tq->stats.rx_bytes, q->pend[i].len);
             }
         }
     }

@@ -147,7 +147,7 @@ static void deliver_fast_to(struct nb_queue *q, struct batch_state *st, unsigned
         if (rc == 0)
             in[i] = true;
         else
-            NB_STAT_ADD(tq, rx_drops, 1);             /* no buffers posted: a full port */
+            XNV_STAT_ADD(tq->stats.rx_drops, 1);             /* no buffers posted: a full port */
         if (rc == -EPROTO)
             nb_vif_break(t, NB_WHY_RX_AHEAD);         /* t's fault, not ours */
     }
@@ -159,16 +159,16 @@ static void deliver_fast_to(struct nb_queue *q, struct batch_state *st, unsigned
         const struct xnv_tx_pkt *p = &q->txp[i];
         if (failed[i]) {
             xnv_rx_fail(&tq->rx, &placed[i]);
-            NB_STAT_ADD(q, tx_errors, 1);
-            NB_STAT_ADD(tq, rx_errors, 1);
+            XNV_STAT_ADD(q->stats.tx_errors, 1);
+            XNV_STAT_ADD(tq->stats.rx_errors, 1);
             st->status[i] = NETIF_RSP_ERROR;
             continue;
         }
-        NB_STAT_ADD(q, tx_packets, 1);
-        NB_STAT_ADD(q, tx_bytes, p->len);
-        NB_STAT_ADD(q, fastpath_packets, 1);
-        NB_STAT_ADD(tq, rx_packets, 1);
-        NB_STAT_ADD(tq, rx_bytes, p->len);
+        XNV_STAT_ADD(q->stats.tx_packets, 1);
+        XNV_STAT_ADD(q->stats.tx_bytes, p->len);
+        XNV_STAT_ADD(q->stats.fastpath_packets, 1);
+        XNV_STAT_ADD(tq->stats.rx_packets, 1);
+        XNV_STAT_ADD(tq->stats.rx_bytes, p->len);
     }
     nb_rx_push_unlock(tq);
 }

@@ -90,17 +90,17 @@ static int16_t deliver(struct nb_queue *q, const struct batch_state *st, unsigne
         rc = xnv_offload_from_netif(q->tx_gather, p->len, p->flags, p->gso_type, p->gso_size, &o, &why);
     }
     if (rc) {
-        NB_STAT_ADD(q, tx_drops, 1);
+        XNV_STAT_ADD(q->stats.tx_drops, 1);
         return NETIF_RSP_ERROR;
     }
     struct virtio_net_hdr vh;
     xnv_offload_to_vnet(&o, &vh);
     if (xnv_port_send(q->vif->port, q->id, &vh, iov, n)) {
-        NB_STAT_ADD(q, tx_drops, 1);
+        XNV_STAT_ADD(q->stats.tx_drops, 1);
         return NETIF_RSP_OKAY;
     }
-    NB_STAT_ADD(q, tx_packets, 1);
-    NB_STAT_ADD(q, tx_bytes, p->len);
+    XNV_STAT_ADD(q->stats.tx_packets, 1);
+    XNV_STAT_ADD(q->stats.tx_bytes, p->len);
     return NETIF_RSP_OKAY;
 }
 
@@ -109,8 +109,8 @@ void nb_tx_run_copy(struct nb_queue *q, struct xnv_copy_batch *b, bool *failed, 
     if (b->n == 0)
         return;
     int rc = xnv_gnt_copy(q->vif->nb->hv, b->seg, b->n);
-    NB_STAT_ADD(q, copy_calls, 1);
-    NB_STAT_ADD(q, copy_segments, b->n);
+    XNV_STAT_ADD(q->stats.copy_calls, 1);
+    XNV_STAT_ADD(q->stats.copy_segments, b->n);
     if (rc)
         for (unsigned i = 0; i < n; i++)
             failed[i] = true;
@@ -189,14 +189,14 @@ unsigned nb_tx_batch(struct nb_queue *q, uint64_t now_ns, uint64_t *wait_ns)
         const struct xnv_tx_pkt *p = &q->txp[i];
         int16_t status = st.status[i];
         if (st.verdict[i] == XNV_TX_DROP) {
-            NB_STAT_ADD(q, tx_drops, 1);
+            XNV_STAT_ADD(q->stats.tx_drops, 1);
             status = NETIF_RSP_ERROR;
         } else if (st.verdict[i] == XNV_TX_MCAST) {
             status = apply_mcast(q->vif, p);
         } else if (st.target[i]) {
             /* answered by the fast path */
         } else if (st.failed[i]) {
-            NB_STAT_ADD(q, tx_errors, 1);
+            XNV_STAT_ADD(q->stats.tx_errors, 1);
             status = NETIF_RSP_ERROR;
         } else {
             status = deliver(q, &st, i);
@@ -207,7 +207,7 @@ unsigned nb_tx_batch(struct nb_queue *q, uint64_t now_ns, uint64_t *wait_ns)
     RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&q->tx, notify);
     if (notify) {
         xnv_evtchn_notify(q->ch, (xnv_port_t)q->port_tx);
-        NB_STAT_ADD(q, notify_sent, 1);
+        XNV_STAT_ADD(q->stats.notify_sent, 1);
     }
     return n;
 }

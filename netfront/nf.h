@@ -25,6 +25,7 @@
 #include "xnv/features.h"
 #include "xnv/netfront.h"
 #include "xnv/netif.h"
+#include "xnv/counter.h"
 #include <xen/io/xenbus.h>
 
 #define NF_TX_RING      XNV_NETIF_TX_RING_SIZE      /* 256 */
@@ -227,11 +228,6 @@ struct nf_queue {
     struct xnv_nf_stats st;
     uint8_t rx_scratch[XNV_NF_MAX_FRAME];   /* nf_rx_deliver's rare whole copy */
 };
-
-/* Relaxed counters: written under the queue lock, read from anywhere. */
-#define NF_STAT_ADD(q, field, n) \
-    __atomic_store_n(&(q)->st.field, __atomic_load_n(&(q)->st.field, __ATOMIC_RELAXED) + (n), \
-                     __ATOMIC_RELAXED)
 
 int nf_queue_open(struct nf_queue *q, struct xnv_netfront *nf, unsigned id);
 void nf_queue_close(struct nf_queue *q);

@@ -24,6 +24,7 @@
 #include "nf.h"
 #include "xnv/idc.h"
 #include "xnv/port.h"
+#include "xnv/counter.h"
 
 #define BR_BATCH   8u
 #define BR_ROUNDS  4u
@@ -74,10 +75,6 @@ struct xnv_nf_bridge {
     struct br_queue q[XNV_NF_MAX_QUEUES];
 };
 
-#define BR_STAT_ADD(q, field, n) \
-    __atomic_store_n(&(q)->st.field, __atomic_load_n(&(q)->st.field, __ATOMIC_RELAXED) + (n), \
-                     __ATOMIC_RELAXED)
-
 static void fifo_push(struct br_fifo *f, unsigned slot)
 {
     f->slot[(f->head + f->n++) % BR_SLOTS] = (uint8_t)slot;
@@ -105,9 +102,9 @@ static void frame_to_port(void *ctx, const struct virtio_net_hdr *vh, const stru
 {
     struct to_port *t = ctx;
     if (xnv_port_send(t->q->b->port, t->port_q, vh, iov, n) == 0)
-        BR_STAT_ADD(t->q, to_port, 1);
+        XNV_STAT_ADD(t->q->st.to_port, 1);
     else
-        BR_STAT_ADD(t->q, to_port_dropped, 1);
+        XNV_STAT_ADD(t->q->st.to_port_dropped, 1);
 }
 
 /* Rings -> port. */
@@ -132,7 +129,7 @@ static bool flush_vif(struct br_queue *q)
             f[i] = q->fr[fifo_at(&q->vif, i)];
         int rc = xnv_nf_send(q->b->nf, q->id, f, k);
         if (rc < 0) {                   /* no connection: these cannot go */
-            BR_STAT_ADD(q, from_port_dropped, q->vif.n);
+            XNV_STAT_ADD(q->st.from_port_dropped, q->vif.n);
             while (q->vif.n) {
                 slot_free(q, fifo_at(&q->vif, 0));
                 fifo_pop(&q->vif, 1);
@@ -238,7 +235,7 @@ static void pump_tx(struct br_queue *q)
                 break;
             if (len < 0) {
                 /* A port that keeps failing must not make this thread spin. */
-                BR_STAT_ADD(q, from_port_dropped, 1);
+                XNV_STAT_ADD(q->st.from_port_dropped, 1);
                 if (k == 0)
                     usleep(1000);
                 break;
@@ -250,7 +247,7 @@ static void pump_tx(struct br_queue *q)
         }
         if (k == 0)
             return;
-        BR_STAT_ADD(q, from_port, k);
+        XNV_STAT_ADD(q->st.from_port, k);
         if (idc) {
             offer(q, idc, slots, k);
         } else {

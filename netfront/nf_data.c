@@ -28,7 +28,7 @@ static bool reclaim(struct nf_queue *q)
     }
     q->work += (unsigned)n;
     if (d.errors)
-        NF_STAT_ADD(q, tx_errors, d.errors);
+        XNV_STAT_ADD(q->st.tx_errors, d.errors);
     return true;
 }
 
@@ -109,13 +109,13 @@ int xnv_nf_send(struct xnv_netfront *nf, unsigned qi, const struct xnv_nf_frame 
         if (rc == -ENOSPC)
             break;
         if (rc < 0) {
-            NF_STAT_ADD(q, tx_errors, 1);
+            XNV_STAT_ADD(q->st.tx_errors, 1);
             nf_queue_log_drop(q, "transmit", why ? why : "frame too short, too long, or "
                                                           "multi-page for a backend without feature-sg");
             continue;
         }
-        NF_STAT_ADD(q, tx_packets, 1);
-        NF_STAT_ADD(q, tx_bytes, f[i].len);
+        XNV_STAT_ADD(q->st.tx_packets, 1);
+        XNV_STAT_ADD(q->st.tx_bytes, f[i].len);
     }
     int rc = (int)i;
     if (atomic_load(&q->broken))
@@ -157,13 +157,13 @@ static int recv_into(struct xnv_netfront *nf, unsigned qi, const struct nf_rx_de
         enum nf_rx_verdict v = nf_rx_gather(&q->rx, prod, d->sink ? XNV_NF_MAX_FRAME : d->f[got].cap, &rf);
         consumed += rf.slots;
         if (v == NF_RX_FRAME && nf_rx_hand_over(&q->rx, &rf, nf->rx_flags, q->rx_scratch, d, got)) {
-            NF_STAT_ADD(q, rx_packets, 1);
-            NF_STAT_ADD(q, rx_bytes, rf.len);
+            XNV_STAT_ADD(q->st.rx_packets, 1);
+            XNV_STAT_ADD(q->st.rx_bytes, rf.len);
             got++;
         } else if (v == NF_RX_DROP && !rf.fault) {
-            NF_STAT_ADD(q, rx_dropped, 1);
+            XNV_STAT_ADD(q->st.rx_dropped, 1);
         } else {
-            NF_STAT_ADD(q, rx_errors, 1);
+            XNV_STAT_ADD(q->st.rx_errors, 1);
             nf_queue_log_drop(q, "receive", rf.why);
         }
         /* A sink writes each frame straight from its buffers, which takes

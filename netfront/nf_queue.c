@@ -171,7 +171,7 @@ unsigned nf_queue_teardown(struct nf_queue *q)
     q->storm = 0;
     set_timer(q, 0);
     if (lost)
-        NF_STAT_ADD(q, lost_pages, lost);
+        XNV_STAT_ADD(q->st.lost_pages, lost);
     pthread_mutex_unlock(&q->lock);
     nf_queue_kick(q);
     return lost;
@@ -180,7 +180,7 @@ unsigned nf_queue_teardown(struct nf_queue *q)
 void nf_queue_notify(struct nf_queue *q, int port)
 {
     if (port >= 0 && xnv_evtchn_notify(q->ch, (xnv_port_t)port) == 0)
-        NF_STAT_ADD(q, notifies, 1);
+        XNV_STAT_ADD(q->st.notifies, 1);
 }
 
 void nf_queue_break(struct nf_queue *q, const char *why)
@@ -244,7 +244,7 @@ void nf_queue_service(struct nf_queue *q)
         note_masked(q, port);
     }
     if (nev)
-        NF_STAT_ADD(q, events, nev);
+        XNV_STAT_ADD(q->st.events, nev);
     if (q->deferred) {
         if (!timer)
             return;             /* still throttled: events stay latched */
@@ -266,7 +266,7 @@ void nf_queue_service(struct nf_queue *q)
             shift = NF_STORM_MAX_SHIFT;
         q->deferred = true;
         set_timer(q, 1u << shift);
-        NF_STAT_ADD(q, throttled, 1);
+        XNV_STAT_ADD(q->st.throttled, 1);
         return;
     }
     unmask_all(q);
