@@ -12,7 +12,6 @@
 #include <string.h>
 #include <syslog.h>
 #include "idc_int.h"
-#include "xnv/xs.h"
 
 #define IDC_XS_TRIES 8   /* commits of the publication lost to others before giving up */
 

@@ -21,6 +21,7 @@
 #include "xnv/idc.h"
 #include "xnv/log_limit.h"
 #include "xnv/rx.h"
+#include "xnv/xs.h"
 
 #define IDC_DIR         "data/xnv-channel"    /* relative to a domain's home */
 #define IDC_TOKEN_PEERS "xnv-idc-peers"

@@ -8,7 +8,6 @@
 #include <time.h>
 #include <xen/io/xenbus.h>
 #include "hostile.h"
-#include "xnv/xs.h"
 
 uint64_t hfe_now_ms(void)
 {
