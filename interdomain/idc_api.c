@@ -92,15 +92,10 @@ struct xnv_idc *xnv_idc_open(struct xnv_hv *hv, unsigned devid, const struct xnv
         snprintf(err, errlen, "epoll: %s", strerror(errno));
         goto fail;
     }
-    char path[96];
-    unsigned len;
-    snprintf(path, sizeof path, "%s/backend", idc->fe_dir);
-    char *be = xnv_xs_read(hv, XNV_XS_NO_TX, path, &len);
-    if (!be) {
+    if (!xnv_xs_exists(hv, XNV_XS_NO_TX, idc->fe_dir, "backend")) {
         snprintf(err, errlen, "this domain has no device/vif/%u", devid);
         goto fail;
     }
-    free(be);
     /* An ordinary guest may not be told of other domains' deaths: then the
      * backend's peer list (and failing grant copies) tell. */
     idc->release_watched = xnv_xs_watch(hv, "@releaseDomain", IDC_TOKEN_REL) == 0;

@@ -13,43 +13,46 @@
 #include <syslog.h>
 #include "idc_int.h"
 
+#define IDC_XS_TRIES 8   /* commits of the publication lost to others before giving up */
+
 /* ---- receiving -------------------------------------------------------------- */
 
-static int write_key(struct xnv_idc *idc, xnv_xs_tx_t tx, const char *dir, const char *key,
-                     uint64_t v, const struct xs_permissions *perms)
+static int write_key(struct xnv_hv *hv, xnv_xs_tx_t tx, const char *dir, const char *key, uint64_t v,
+                     const struct xs_permissions *perms)
 {
-    char path[IDC_PATH_MAX + 64], val[24];
+    char path[IDC_PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/%s", dir, key);
-    int n = snprintf(val, sizeof val, "%llu", (unsigned long long)v);
-    int rc = xnv_xs_write(idc->hv, tx, path, val, (unsigned)n);
-    return rc ? rc : xnv_xs_set_perms(idc->hv, tx, path, perms, 2);
+    int rc = xnv_xs_printf(hv, tx, dir, key, "%llu", (unsigned long long)v);
+    return rc ? rc : xnv_xs_set_perms(hv, tx, path, perms, 2);
+}
+
+struct publication {
+    char dir[IDC_PATH_MAX];
+    struct xs_permissions perms[2];
+    const struct idc_rx *rx;
+};
+
+static int publish_tx(struct xnv_hv *hv, xnv_xs_tx_t tx, void *arg)
+{
+    const struct publication *p = arg;
+    int rc;
+    if ((rc = xnv_xs_mkdir(hv, tx, p->dir)) == 0 &&
+        (rc = xnv_xs_set_perms(hv, tx, p->dir, p->perms, 2)) == 0 &&
+        (rc = write_key(hv, tx, p->dir, "ring-ref", p->rx->ring_pg.gref, p->perms)) == 0 &&
+        (rc = write_key(hv, tx, p->dir, "event-channel", (unsigned)p->rx->port, p->perms)) == 0)
+        rc = write_key(hv, tx, p->dir, "serial", p->rx->serial, p->perms);
+    return rc;
 }
 
 /* The publication, all keys at once: the peer never sees half of it. */
 static int publish(struct xnv_idc *idc, struct idc_peer *p)
 {
-    char dir[IDC_PATH_MAX];
-    snprintf(dir, sizeof dir, IDC_DIR "/%u", p->dom);
-    const struct xs_permissions perms[2] = { { idc->self, XS_PERM_NONE }, { p->dom, XS_PERM_READ } };
-    for (int attempt = 0; attempt < 8; attempt++) {
-        xnv_xs_tx_t tx;
-        int rc = xnv_xs_tx_start(idc->hv, &tx);
-        if (rc)
-            return rc;
-        if ((rc = xnv_xs_mkdir(idc->hv, tx, dir)) == 0 &&
-            (rc = xnv_xs_set_perms(idc->hv, tx, dir, perms, 2)) == 0 &&
-            (rc = write_key(idc, tx, dir, "ring-ref", p->rx.ring_pg.gref, perms)) == 0 &&
-            (rc = write_key(idc, tx, dir, "event-channel", (unsigned)p->rx.port, perms)) == 0)
-            rc = write_key(idc, tx, dir, "serial", p->rx.serial, perms);
-        if (rc) {
-            xnv_xs_tx_end(idc->hv, tx, true);
-            return rc;
-        }
-        rc = xnv_xs_tx_end(idc->hv, tx, false);
-        if (rc != -EAGAIN)
-            return rc;
-    }
-    return -EAGAIN;
+    struct publication pub = {
+        .perms = { { idc->self, XS_PERM_NONE }, { p->dom, XS_PERM_READ } },
+        .rx = &p->rx,
+    };
+    snprintf(pub.dir, sizeof pub.dir, IDC_DIR "/%u", p->dom);
+    return xnv_xs_transact(idc->hv, IDC_XS_TRIES, publish_tx, &pub);
 }
 
 /* The receive ring and its n buffers, granted to the peer. */
@@ -173,20 +176,6 @@ void idc_tx_close(struct xnv_idc *idc, struct idc_peer *p, bool failed, const ch
     }
 }
 
-/* One key of the peer's publication: 0, -ENOENT, or -EINVAL (malformed). */
-static int read_uint(struct xnv_idc *idc, const char *dir, const char *key, uint64_t max, uint64_t *out)
-{
-    char path[IDC_PATH_MAX + 64];
-    unsigned len;
-    snprintf(path, sizeof path, "%s/%s", dir, key);
-    char *v = xnv_xs_read(idc->hv, XNV_XS_NO_TX, path, &len);
-    if (!v)
-        return -ENOENT;
-    int rc = idc_parse_value(v, len, max, out);
-    free(v);
-    return rc;
-}
-
 /* Lock held.  The direction failed less than retry_ms ago. */
 static bool failed_lately(struct xnv_idc *idc, const struct idc_tx *t)
 {
@@ -197,11 +186,13 @@ void idc_tx_evaluate(struct xnv_idc *idc, struct idc_peer *p)
 {
     struct idc_tx *t = &p->tx;
     uint64_t ref, port, serial;
-    int rc = read_uint(idc, p->ch_path, "ring-ref", UINT32_MAX, &ref);
+    int rc = xnv_xs_read_uint(idc->hv, XNV_XS_NO_TX, p->ch_path, "ring-ref", UINT32_MAX, &ref);
     if (rc == 0)
-        rc = read_uint(idc, p->ch_path, "event-channel", INT32_MAX, &port);
+        rc = xnv_xs_read_uint(idc->hv, XNV_XS_NO_TX, p->ch_path, "event-channel", INT32_MAX, &port);
     if (rc == 0)
-        rc = read_uint(idc, p->ch_path, "serial", UINT64_MAX, &serial);
+        rc = xnv_xs_read_uint(idc->hv, XNV_XS_NO_TX, p->ch_path, "serial", UINT64_MAX, &serial);
+    if (rc && rc != -EINVAL)
+        rc = -ENOENT;                  /* absent or unreadable: not published to us */
     if (rc == -ENOENT) {
         if (t->state == XNV_IDC_UP)
             idc_tx_close(idc, p, false, "the peer withdrew its ring");

@@ -69,10 +69,8 @@ static void add_peer(struct xnv_idc *idc, xnv_domid_t dom, const uint8_t mac[6])
 /* One entry of the list: <domid> = <mac>.  false: skip it. */
 static bool read_entry(struct xnv_idc *idc, const char *name, xnv_domid_t *dom, uint8_t mac[6])
 {
-    char path[IDC_PATH_MAX + 64];
     unsigned len = 0;
-    snprintf(path, sizeof path, "%s/%s", idc->peers_path, name);
-    char *v = xnv_xs_read(idc->hv, XNV_XS_NO_TX, path, &len);
+    char *v = xnv_xs_read_key(idc->hv, XNV_XS_NO_TX, idc->peers_path, name, &len);
     bool ok = idc_parse_peer(name, v, len, idc->self, dom, mac) == 0;
     free(v);
     return ok;
@@ -125,15 +123,14 @@ void idc_check_domains(struct xnv_idc *idc)
 
 void idc_ctrl_start(struct xnv_idc *idc)
 {
-    unsigned len;
+    unsigned len = 0;
     uint64_t d;
-    char *v = xnv_xs_read(idc->hv, XNV_XS_NO_TX, "domid", &len);
-    idc->self = v && xnv_parse_uint(v, IDC_MAX_DOMID, &d) == 0 ? (xnv_domid_t)d : xnv_hv_domid(idc->hv);
-    free(v);
+    idc->self = xnv_xs_read_uint(idc->hv, XNV_XS_NO_TX, "domid", NULL, IDC_MAX_DOMID, &d) == 0
+                ? (xnv_domid_t)d : xnv_hv_domid(idc->hv);
 
     char path[IDC_PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/backend", idc->fe_dir);
-    char *be = xnv_xs_read(idc->hv, XNV_XS_NO_TX, path, &len);
+    char *be = xnv_xs_read_key(idc->hv, XNV_XS_NO_TX, idc->fe_dir, "backend", &len);
     if (idc->peers_watched)
         xnv_xs_unwatch(idc->hv, idc->peers_path, IDC_TOKEN_PEERS);
     idc->peers_watched = false;

@@ -22,6 +22,7 @@
 #include "xnv/idc.h"
 #include "xnv/log_limit.h"
 #include "xnv/rx.h"
+#include "xnv/xs.h"
 
 #define IDC_DIR         "data/xnv-channel"    /* relative to a domain's home */
 #define IDC_TOKEN_PEERS "xnv-idc-peers"
@@ -131,9 +132,7 @@ bool idc_guard_install(void);
 void idc_guard_enter(sigjmp_buf *jb);
 void idc_guard_leave(void);
 
-/* idc_parse.c: values another domain wrote, strictly.  0 or -EINVAL. */
-int idc_parse_value(const char *v, unsigned len, uint64_t max, uint64_t *out);
-/* A peer entry <name> = <mac>: a domid other than self, a unicast MAC. */
+/* idc_parse.c: a peer entry <name> = <mac>: a domid other than self, a unicast MAC. */
 int idc_parse_peer(const char *name, const char *mac, unsigned maclen, xnv_domid_t self,
                    xnv_domid_t *dom, uint8_t macb[6]);
 

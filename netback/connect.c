@@ -7,52 +7,28 @@
 #include <string.h>
 #include "nb.h"
 #include "xnv/parse.h"
-
-/* Reads dir/key as an unsigned number no larger than max.  -ENOENT when
- * absent, -EINVAL when malformed (err says which). */
-static int read_uint(struct nb_vif *v, const char *dir, const char *key, uint64_t max,
-                     uint64_t *out, char *err, size_t errlen)
-{
-    char path[256];
-    unsigned len;
-    snprintf(path, sizeof path, "%s/%s", dir, key);
-    char *s = xnv_xs_read(v->nb->hv, XNV_XS_NO_TX, path, &len);
-    if (!s) {
-        snprintf(err, errlen, "%s is missing", path);
-        return -ENOENT;
-    }
-    int rc = xnv_parse_uint(s, max, out);
-    if (rc)
-        snprintf(err, errlen, "%s: \"%.32s\" is not a number up to %llu", path, s,
-                 (unsigned long long)max);
-    free(s);
-    return rc;
-}
+#include "xnv/xs.h"
 
 static int read_backend_config(struct nb_vif *v, char *err, size_t errlen)
 {
-    char path[256];
-    unsigned len;
-    snprintf(path, sizeof path, "%s/mac", v->be_path);
-    char *mac = xnv_xs_read(v->nb->hv, XNV_XS_NO_TX, path, &len);
+    struct xnv_hv *hv = v->nb->hv;
+    char *mac = xnv_xs_read_key(hv, XNV_XS_NO_TX, v->be_path, "mac", NULL);
     int rc = mac ? xnv_parse_mac(mac, v->mac) : -ENOENT;
     if (rc == 0 && !xnv_mac_is_valid_unicast(v->mac))
         rc = -EINVAL;
     if (rc)
-        snprintf(err, errlen, "%s: \"%.32s\" is not a unicast MAC address", path, mac ? mac : "");
+        snprintf(err, errlen, "%s/mac: \"%.32s\" is not a unicast MAC address", v->be_path, mac ? mac : "");
     free(mac);
     if (rc)
         return rc;
-    snprintf(path, sizeof path, "%s/bridge", v->be_path);
-    char *bridge = xnv_xs_read(v->nb->hv, XNV_XS_NO_TX, path, &len);
+    char *bridge = xnv_xs_read_key(hv, XNV_XS_NO_TX, v->be_path, "bridge", NULL);
     snprintf(v->bridge, sizeof v->bridge, "%s", bridge ? bridge : "");
     free(bridge);
     v->fastpath = nb_bridge_has_fastpath(v->nb, v->bridge);
     v->rate_bytes = v->rate_usec = 0;
-    snprintf(path, sizeof path, "%s/rate", v->be_path);
-    char *rate = xnv_xs_read(v->nb->hv, XNV_XS_NO_TX, path, &len);
+    char *rate = xnv_xs_read_key(hv, XNV_XS_NO_TX, v->be_path, "rate", NULL);
     if (rate && xnv_parse_rate(rate, &v->rate_bytes, &v->rate_usec)) {
-        snprintf(err, errlen, "%s: \"%.32s\" is not <bytes>,<usec>", path, rate);
+        snprintf(err, errlen, "%s/rate: \"%.32s\" is not <bytes>,<usec>", v->be_path, rate);
         rc = -EINVAL;
     }
     free(rate);
@@ -63,7 +39,7 @@ static int map_ring(struct nb_vif *v, const char *dir, const char *key, void **p
                     char *err, size_t errlen)
 {
     uint64_t ref;
-    int rc = read_uint(v, dir, key, UINT32_MAX, &ref, err, errlen);
+    int rc = xnv_xs_read_uint_why(v->nb->hv, XNV_XS_NO_TX, dir, key, UINT32_MAX, &ref, err, errlen);
     if (rc)
         return rc;
     xnv_gref_t g = (xnv_gref_t)ref;
@@ -79,7 +55,8 @@ static int bind_port(struct nb_queue *q, const char *dir, const char *key, int *
                      char *err, size_t errlen)
 {
     uint64_t remote;
-    int rc = read_uint(q->vif, dir, key, UINT32_MAX, &remote, err, errlen);
+    int rc = xnv_xs_read_uint_why(q->vif->nb->hv, XNV_XS_NO_TX, dir, key, UINT32_MAX, &remote, err,
+                                  errlen);
     if (rc)
         return rc;
     *port = xnv_evtchn_bind_interdomain(q->ch, q->vif->domid, (xnv_port_t)remote);
@@ -122,13 +99,9 @@ static int attach_queue(struct nb_vif *v, unsigned i, char *err, size_t errlen)
         snprintf(err, errlen, "cannot open the event channel device: %s", strerror(errno));
         return -errno;
     }
-    char path[256];
-    unsigned len;
-    snprintf(path, sizeof path, "%s/event-channel-tx", dir);
-    char *split = (v->neg.flags & XNV_F_SPLIT_EVTCHN) ? xnv_xs_read(v->nb->hv, XNV_XS_NO_TX, path, &len)
-                                                     : NULL;
+    bool split = (v->neg.flags & XNV_F_SPLIT_EVTCHN) &&
+                 xnv_xs_exists(v->nb->hv, XNV_XS_NO_TX, dir, "event-channel-tx");
     if (split) {
-        free(split);
         rc = bind_port(q, dir, "event-channel-tx", &q->port_tx, err, errlen);
         if (!rc)
             rc = bind_port(q, dir, "event-channel-rx", &q->port_rx, err, errlen);
@@ -157,22 +130,11 @@ int nb_advertise(struct nb_vif *v, xnv_xs_tx_t tx)
     return xnv_features_write(v->nb->hv, tx, v->be_path, XNV_SIDE_BACK, &f);
 }
 
-static bool fe_key_present(struct nb_vif *v, const char *key)
-{
-    char path[256];
-    unsigned len;
-    snprintf(path, sizeof path, "%s/%s", v->fe_path, key);
-    char *val = xnv_xs_read(v->nb->hv, XNV_XS_NO_TX, path, &len);
-    bool present = val != NULL;
-    free(val);
-    return present;
-}
-
 /* The optional control ring: both keys or neither. */
 static int attach_ctrl(struct nb_vif *v, char *err, size_t errlen)
 {
-    bool have_ref = fe_key_present(v, "ctrl-ring-ref");
-    bool have_port = fe_key_present(v, "event-channel-ctrl");
+    bool have_ref = xnv_xs_exists(v->nb->hv, XNV_XS_NO_TX, v->fe_path, "ctrl-ring-ref");
+    bool have_port = xnv_xs_exists(v->nb->hv, XNV_XS_NO_TX, v->fe_path, "event-channel-ctrl");
     memset(&v->hash, 0, sizeof v->hash);
     atomic_store(&v->hashing, false);
     if (!have_ref && !have_port)

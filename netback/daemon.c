@@ -13,6 +13,7 @@
 #include <xen/io/xenbus.h>
 #include "nb.h"
 #include "xnv/parse.h"
+#include "xnv/xs.h"
 
 #define TOKEN_ROOT    "xnv-vif"
 #define TOKEN_RELEASE "xnv-release"
@@ -85,14 +86,6 @@ static void destroy_vif(struct xnv_netback *nb, struct nb_vif *v, enum nb_iface_
     free(v);
 }
 
-static bool dir_exists(struct xnv_netback *nb, const char *path)
-{
-    unsigned n;
-    char **d = xnv_xs_directory(nb->hv, XNV_XS_NO_TX, path, &n);
-    free(d);
-    return d != NULL;
-}
-
 /* Parse "<root>/<dom>/<dev>[/...]"; returns how many numbers were found. */
 static int parse_vif_path(struct xnv_netback *nb, const char *path, xnv_domid_t *dom, unsigned *dev)
 {
@@ -130,7 +123,7 @@ static void touch_vif(struct xnv_netback *nb, xnv_domid_t dom, unsigned dev)
     struct nb_vif *v = find_vif(nb, dom, dev);
     char path[160];
     snprintf(path, sizeof path, "%s/%u/%u", nb->root, dom, dev);
-    if (!dir_exists(nb, path)) {
+    if (!xnv_xs_exists(nb->hv, XNV_XS_NO_TX, path, NULL)) {
         if (v)
             destroy_vif(nb, v, NB_IFACE_REMOVE);
         return;
@@ -163,7 +156,7 @@ static void scan_all(struct xnv_netback *nb)
     free(doms);
     for (struct nb_vif *v = nb->vifs, *next; v; v = next) {
         next = v->next;
-        if (!dir_exists(nb, v->be_path))
+        if (!xnv_xs_exists(nb->hv, XNV_XS_NO_TX, v->be_path, NULL))
             destroy_vif(nb, v, NB_IFACE_REMOVE);
     }
 }

@@ -12,7 +12,9 @@
 #include <string.h>
 #include <syslog.h>
 #include "nb.h"
+#include "xnv/xs.h"
 
+#define NB_PEERS_TRIES 8   /* commits of one list lost to others before giving up */
 #define OPTIN_KEY "request-xnv-channels"
 
 static void optin_path(const struct nb_vif *v, char *buf, size_t len)
@@ -55,10 +57,7 @@ static bool eligible(struct nb_vif *v)
     if (!v->data_running || atomic_load(&v->broken) || !nb_bridge_listed(v->nb->cfg.channel_bridges, v->bridge) ||
         stopped(v))
         return false;
-    char path[200];
-    unsigned len;
-    optin_path(v, path, sizeof path);
-    char *s = xnv_xs_read(v->nb->hv, XNV_XS_NO_TX, path, &len);
+    char *s = xnv_xs_read_key(v->nb->hv, XNV_XS_NO_TX, v->fe_path, OPTIN_KEY, NULL);
     bool yes = s && strcmp(s, "1") == 0;
     free(s);
     return yes;
@@ -75,54 +74,50 @@ static struct nb_vif *peer_by_dom(struct nb_vif **set, unsigned n, const struct 
     return NULL;
 }
 
-/* Bring v's list to what set says, in one transaction that first checks
- * that v's directory still exists (never recreates a removed device). */
-static int publish(struct nb_vif *v, struct nb_vif **set, unsigned n, bool listed)
+struct peer_list {
+    struct nb_vif *v, **set;
+    unsigned n;
+    bool listed;
+};
+
+/* Bring v's list to what the set says, in one transaction that first
+ * checks that v's directory still exists (never recreates a removed
+ * device): 1 when it does not (nothing to write). */
+static int publish_tx(struct xnv_hv *hv, xnv_xs_tx_t tx, void *arg)
 {
-    struct xnv_hv *hv = v->nb->hv;
+    const struct peer_list *l = arg;
+    struct nb_vif *v = l->v;
     char dir[200], path[240];
     snprintf(dir, sizeof dir, "%s/xnv-peers", v->be_path);
-    xnv_xs_tx_t tx;
-    int rc = xnv_xs_tx_start(hv, &tx);
-    if (rc)
-        return rc;
-    unsigned len, ne = 0;
-    snprintf(path, sizeof path, "%s/state", v->be_path);
-    char *st = xnv_xs_read(hv, tx, path, &len);
-    if (!st) {
-        xnv_xs_tx_end(hv, tx, true);
-        return 0;
-    }
-    free(st);
+    if (!xnv_xs_exists(hv, tx, v->be_path, "state"))
+        return 1;
+    unsigned ne = 0;
+    int rc = 0;
     char **names = xnv_xs_directory(hv, tx, dir, &ne);
     for (unsigned i = 0; i < ne && rc == 0; i++) {
-        if (!listed || !peer_by_dom(set, n, v, names[i])) {
+        if (!l->listed || !peer_by_dom(l->set, l->n, v, names[i])) {
             snprintf(path, sizeof path, "%s/%s", dir, names[i]);
             rc = xnv_xs_rm(hv, tx, path);
         }
     }
     bool had = names != NULL;
     free(names);
-    if (!listed && had)
+    if (!l->listed && had)
         rc = rc ? rc : xnv_xs_rm(hv, tx, dir);
-    for (unsigned i = 0; listed && i < n && rc == 0; i++) {
-        struct nb_vif *u = set[i];
+    for (unsigned i = 0; l->listed && i < l->n && rc == 0; i++) {
+        struct nb_vif *u = l->set[i];
         if (u->domid == v->domid || strcmp(u->bridge, v->bridge) != 0)
             continue;
-        char mac[18];
+        char mac[18], key[12];
         snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", u->mac[0], u->mac[1], u->mac[2],
                  u->mac[3], u->mac[4], u->mac[5]);
-        snprintf(path, sizeof path, "%s/%u", dir, u->domid);
-        char *old = xnv_xs_read(hv, tx, path, &len);
+        snprintf(key, sizeof key, "%u", u->domid);
+        char *old = xnv_xs_read_key(hv, tx, dir, key, NULL);
         if (!old || strcmp(old, mac) != 0)
-            rc = xnv_xs_write(hv, tx, path, mac, (unsigned)strlen(mac));
+            rc = xnv_xs_printf(hv, tx, dir, key, "%s", mac);
         free(old);
     }
-    if (rc) {
-        xnv_xs_tx_end(hv, tx, true);
-        return rc;
-    }
-    return xnv_xs_tx_end(hv, tx, false);
+    return rc;
 }
 
 void nb_peers_refresh(struct xnv_netback *nb)
@@ -146,10 +141,9 @@ void nb_peers_refresh(struct xnv_netback *nb)
             listed = set[i] == v;
         if (!listed && !v->peers_published)
             continue;
-        int rc = -1;
-        for (int attempt = 0; attempt < 8 && rc != 0; attempt++)
-            rc = publish(v, set, n, listed);
-        if (rc)
+        struct peer_list l = { v, set, n, listed };
+        int rc = xnv_xs_transact(nb->hv, NB_PEERS_TRIES, publish_tx, &l);
+        if (rc < 0)
             nb_log(nb, LOG_WARNING, "vif%u.%u: cannot update xnv-peers", v->domid, v->devid);
         v->peers_published = listed;
     }

@@ -26,6 +26,7 @@
 #include <syslog.h>
 #include <xen/io/xenbus.h>
 #include "nb.h"
+#include "xnv/xs.h"
 
 #define MARK "xnv-rings-in-use"
 
@@ -35,13 +36,8 @@
  * backend's InitWait, which nobody wrote meanwhile) are they ours to fix. */
 void nb_recover_check(struct nb_vif *v, int fe_state)
 {
-    char path[192];
-    unsigned len;
-    snprintf(path, sizeof path, "%s/" MARK, v->be_path);
-    char *m = xnv_xs_read(v->nb->hv, XNV_XS_NO_TX, path, &len);
-    if (!m)
+    if (!xnv_xs_exists(v->nb->hv, XNV_XS_NO_TX, v->be_path, MARK))
         return;
-    free(m);
     v->rings_marked = true;
     if (fe_state == XenbusStateInitialised || fe_state == XenbusStateConnected) {
         v->recover = true;

@@ -11,32 +11,33 @@
 #include <syslog.h>
 #include <xen/io/xenbus.h>
 #include "nb.h"
-#include "xnv/parse.h"
+#include "xnv/xs.h"
+
+#define NB_XS_TRIES 16   /* commits of one transaction lost to others before giving up */
 
 static char *rd(struct nb_vif *v, const char *dir, const char *key)
 {
-    char path[256];
-    unsigned len;
-    snprintf(path, sizeof path, "%s/%s", dir, key);
-    return xnv_xs_read(v->nb->hv, XNV_XS_NO_TX, path, &len);
+    return xnv_xs_read_key(v->nb->hv, XNV_XS_NO_TX, dir, key, NULL);
 }
 
 /* A small number from xenstore, or -1 when absent or garbage. */
 static int rd_int(struct nb_vif *v, const char *dir, const char *key)
 {
-    char *s = rd(v, dir, key);
     uint64_t n;
-    int rc = s && xnv_parse_uint(s, 1000000, &n) == 0 ? (int)n : -1;
-    free(s);
-    return rc;
+    return xnv_xs_read_uint(v->nb->hv, XNV_XS_NO_TX, dir, key, 1000000, &n) == 0 ? (int)n : -1;
 }
 
-static bool be_dir_exists(struct nb_vif *v, xnv_xs_tx_t tx)
+struct be_key {
+    struct nb_vif *v;
+    const char *key, *val;
+};
+
+static int be_write_tx(struct xnv_hv *hv, xnv_xs_tx_t tx, void *arg)
 {
-    unsigned n;
-    char **d = xnv_xs_directory(v->nb->hv, tx, v->be_path, &n);
-    free(d);
-    return d != NULL;
+    const struct be_key *k = arg;
+    if (!xnv_xs_exists(hv, tx, k->v->be_path, NULL))
+        return -ENOENT;
+    return xnv_xs_printf(hv, tx, k->v->be_path, k->key, "%s", k->val);
 }
 
 /* Write one key of the device directory, unless the toolstack removed the
@@ -44,23 +45,8 @@ static bool be_dir_exists(struct nb_vif *v, xnv_xs_tx_t tx)
  * write would create it again, and nobody would ever remove that node. */
 int nb_be_write(struct nb_vif *v, const char *key, const char *val)
 {
-    char path[192];
-    snprintf(path, sizeof path, "%s/%s", v->be_path, key);
-    for (int tries = 0; tries < 16; tries++) {
-        xnv_xs_tx_t tx;
-        int rc = xnv_xs_tx_start(v->nb->hv, &tx);
-        if (rc)
-            return rc;
-        rc = be_dir_exists(v, tx) ? xnv_xs_write(v->nb->hv, tx, path, val, (unsigned)strlen(val)) : -ENOENT;
-        if (rc) {
-            xnv_xs_tx_end(v->nb->hv, tx, true);
-            return rc;
-        }
-        rc = xnv_xs_tx_end(v->nb->hv, tx, false);
-        if (rc != -EAGAIN)
-            return rc;
-    }
-    return -EAGAIN;
+    struct be_key k = { v, key, val };
+    return xnv_xs_transact(v->nb->hv, NB_XS_TRIES, be_write_tx, &k);
 }
 
 int nb_write_state(struct nb_vif *v, int state)
@@ -112,31 +98,24 @@ static bool ifname_ok(const char *s)
     return true;
 }
 
+static int initwait_tx(struct xnv_hv *hv, xnv_xs_tx_t tx, void *arg)
+{
+    struct nb_vif *v = arg;
+    if (!xnv_xs_exists(hv, tx, v->be_path, NULL))
+        return -ENOENT;
+    int rc = nb_advertise(v, tx);
+    return rc ? rc : xnv_xs_write_state(hv, tx, v->be_path, XenbusStateInitWait);
+}
+
 /* Advertise features and go to InitWait, in one transaction. */
 static int enter_initwait(struct nb_vif *v)
 {
-    for (int tries = 0; tries < 16; tries++) {
-        xnv_xs_tx_t tx;
-        int rc = xnv_xs_tx_start(v->nb->hv, &tx);
-        if (rc)
-            return rc;
-        rc = be_dir_exists(v, tx) ? nb_advertise(v, tx) : -ENOENT;
-        if (!rc)
-            rc = xnv_xs_write_state(v->nb->hv, tx, v->be_path, XenbusStateInitWait);
-        if (rc) {
-            xnv_xs_tx_end(v->nb->hv, tx, true);
-            return rc;
-        }
-        rc = xnv_xs_tx_end(v->nb->hv, tx, false);
-        if (rc == 0) {
-            v->be_state = XenbusStateInitWait;
-            v->phase = NB_INITWAIT;
-            return 0;
-        }
-        if (rc != -EAGAIN)
-            return rc;
+    int rc = xnv_xs_transact(v->nb->hv, NB_XS_TRIES, initwait_tx, v);
+    if (rc == 0) {
+        v->be_state = XenbusStateInitWait;
+        v->phase = NB_INITWAIT;
     }
-    return -EAGAIN;
+    return rc;
 }
 
 /* First sight of a complete device directory: create the interface. */

@@ -7,7 +7,7 @@
  *   nf_queue.c          one queue's resources per connection, its event
  *                       channel and the event-storm throttle;
  *   nf_data.c           the public send/recv on top of those;
- *   nf_xs.c             small xenstore helpers;
+ *   nf_xs.c             the state keys (xenstore itself through xnv/xs.h);
  *   nf_connect.c        the handshake and the teardown;
  *   nf_ctrl.c           the xenbus state machine (watch -> evaluate);
  *   nf_api.c            open/close, info, statistics, logging;
@@ -26,6 +26,7 @@
 #include "xnv/netfront.h"
 #include "xnv/netif.h"
 #include "xnv/counter.h"
+#include "xnv/xs.h"
 #include <xen/io/xenbus.h>
 
 #define NF_TX_RING      XNV_NETIF_TX_RING_SIZE      /* 256 */
@@ -307,15 +308,7 @@ void nf_log(struct xnv_netfront *nf, int level, const char *fmt, ...)
 /* Record the control plane's last error (logged when it changes). */
 void nf_error(struct xnv_netfront *nf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* nf_xs.c */
-char *nf_xs_read(struct xnv_netfront *nf, xnv_xs_tx_t tx, const char *dir, const char *key);
-/* An unsigned key: 0, -ENOENT when absent, -EINVAL when malformed. */
-int nf_xs_read_uint(struct xnv_netfront *nf, xnv_xs_tx_t tx, const char *dir, const char *key,
-                    uint64_t max, uint64_t *out);
-int nf_xs_write_uint(struct xnv_netfront *nf, xnv_xs_tx_t tx, const char *dir, const char *key,
-                     uint64_t v);
-/* Does our device directory exist?  (false on any error) */
-bool nf_xs_dir_exists(struct xnv_netfront *nf, xnv_xs_tx_t tx);
+/* nf_xs.c (every other key through xnv/xs.h) */
 /* Write our state key, in a transaction that first checks the directory
  * still exists (never recreates a removed device).  0 or -errno. */
 int nf_xs_write_state(struct xnv_netfront *nf, int state);

@@ -149,7 +149,7 @@ struct xnv_netfront *xnv_nf_open(struct xnv_hv *hv, unsigned devid,
     atomic_init(&nf->pub_state, XNV_NF_CONNECTING);
     snprintf(nf->dir, sizeof nf->dir, "device/vif/%u", devid);
 
-    char *b = nf_xs_read(nf, XNV_XS_NO_TX, nf->dir, "backend");
+    char *b = xnv_xs_read_key(nf->hv, XNV_XS_NO_TX, nf->dir, "backend", NULL);
     if (!b) {
         int e = errno;
         if (e == ENOENT)

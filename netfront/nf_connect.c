@@ -45,7 +45,7 @@ static bool read_trusted(struct xnv_netfront *nf)
         return false;
     if (nf->opt.trust == XNV_NF_TRUST_ALWAYS)
         return true;
-    char *v = nf_xs_read(nf, XNV_XS_NO_TX, nf->dir, "trusted");
+    char *v = xnv_xs_read_key(nf->hv, XNV_XS_NO_TX, nf->dir, "trusted", NULL);
     if (!v)
         return true;                    /* absent: trusted, as netif.h says */
     bool t;
@@ -59,14 +59,14 @@ static bool read_trusted(struct xnv_netfront *nf)
 
 static void read_identity(struct xnv_netfront *nf)
 {
-    char *v = nf_xs_read(nf, XNV_XS_NO_TX, nf->dir, "mac");
+    char *v = xnv_xs_read_key(nf->hv, XNV_XS_NO_TX, nf->dir, "mac", NULL);
     if (!v || xnv_parse_mac(v, nf->mac) || !xnv_mac_is_valid_unicast(nf->mac)) {
         memset(nf->mac, 0, sizeof nf->mac);
         nf_log(nf, LOG_WARNING, "no valid `mac` in %s", nf->dir);
     }
     free(v);
     uint64_t mtu;
-    nf->mtu = nf_xs_read_uint(nf, XNV_XS_NO_TX, nf->dir, "mtu", 65535, &mtu) == 0 && mtu >= 68
+    nf->mtu = xnv_xs_read_uint(nf->hv, XNV_XS_NO_TX, nf->dir, "mtu", 65535, &mtu) == 0 && mtu >= 68
               ? (unsigned)mtu : 1500;
 }
 
@@ -102,16 +102,16 @@ static int write_queue_keys(struct xnv_netfront *nf, xnv_xs_tx_t tx, const struc
     else
         snprintf(dir, sizeof dir, "%s/queue-%u", nf->dir, q->id);
     int rc;
-    if ((rc = nf_xs_write_uint(nf, tx, dir, "tx-ring-ref", q->ring_pg[0].gref)) < 0 ||
-        (rc = nf_xs_write_uint(nf, tx, dir, "rx-ring-ref", q->ring_pg[1].gref)) < 0)
+    if ((rc = xnv_xs_printf(nf->hv, tx, dir, "tx-ring-ref", "%u", q->ring_pg[0].gref)) < 0 ||
+        (rc = xnv_xs_printf(nf->hv, tx, dir, "rx-ring-ref", "%u", q->ring_pg[1].gref)) < 0)
         return rc;
     if (nf->split) {
-        if ((rc = nf_xs_write_uint(nf, tx, dir, "event-channel-tx", (uint64_t)q->port_tx)) < 0 ||
-            (rc = nf_xs_write_uint(nf, tx, dir, "event-channel-rx", (uint64_t)q->port_rx)) < 0)
+        if ((rc = xnv_xs_printf(nf->hv, tx, dir, "event-channel-tx", "%d", q->port_tx)) < 0 ||
+            (rc = xnv_xs_printf(nf->hv, tx, dir, "event-channel-rx", "%d", q->port_rx)) < 0)
             return rc;
         return 0;
     }
-    return nf_xs_write_uint(nf, tx, dir, "event-channel", (uint64_t)q->port_tx);
+    return xnv_xs_printf(nf->hv, tx, dir, "event-channel", "%d", q->port_tx);
 }
 
 /* Inside tx: remove what an earlier connection wrote. */
@@ -139,36 +139,29 @@ static int remove_keys_tx(struct xnv_netfront *nf, xnv_xs_tx_t tx)
     return rc;
 }
 
+struct publication {
+    struct xnv_netfront *nf;
+    struct xnv_features f;
+};
+
+static int publish_tx(struct xnv_hv *hv, xnv_xs_tx_t tx, void *arg)
+{
+    const struct publication *p = arg;
+    struct xnv_netfront *nf = p->nf;
+    int rc = xnv_xs_exists(hv, tx, nf->dir, NULL) ? remove_keys_tx(nf, tx) : -ENOENT;
+    for (unsigned i = 0; i < p->f.queues && rc == 0; i++)
+        rc = write_queue_keys(nf, tx, &nf->q[i], p->f.queues);
+    return rc ? rc : xnv_features_write(hv, tx, nf->dir, XNV_SIDE_FRONT, &p->f);
+}
+
 /* Everything the backend needs, in one transaction. */
 static int publish(struct xnv_netfront *nf)
 {
-    unsigned nq = atomic_load(&nf->nq);
-    struct xnv_features f = {
-        .flags = XNV_F_RX_COPY | XNV_F_RX_NOTIFY | nf->rx_flags,
-        .queues = nq,
+    struct publication p = {
+        .nf = nf,
+        .f = { .flags = XNV_F_RX_COPY | XNV_F_RX_NOTIFY | nf->rx_flags, .queues = atomic_load(&nf->nq) },
     };
-    for (int attempt = 0; attempt < NF_TX_RETRIES; attempt++) {
-        xnv_xs_tx_t tx;
-        int rc = xnv_xs_tx_start(nf->hv, &tx);
-        if (rc < 0)
-            return rc;
-        if (!nf_xs_dir_exists(nf, tx))
-            rc = -ENOENT;
-        if (rc == 0)
-            rc = remove_keys_tx(nf, tx);
-        for (unsigned i = 0; i < nq && rc == 0; i++)
-            rc = write_queue_keys(nf, tx, &nf->q[i], nq);
-        if (rc == 0)
-            rc = xnv_features_write(nf->hv, tx, nf->dir, XNV_SIDE_FRONT, &f);
-        if (rc < 0) {
-            xnv_xs_tx_end(nf->hv, tx, true);
-            return rc;
-        }
-        rc = xnv_xs_tx_end(nf->hv, tx, false);
-        if (rc != -EAGAIN)
-            return rc;
-    }
-    return -EAGAIN;
+    return xnv_xs_transact(nf->hv, NF_TX_RETRIES, publish_tx, &p);
 }
 
 int nf_connect(struct xnv_netfront *nf)
@@ -238,17 +231,13 @@ void nf_teardown(struct xnv_netfront *nf)
     }
 }
 
+static int remove_tx(struct xnv_hv *hv, xnv_xs_tx_t tx, void *arg)
+{
+    struct xnv_netfront *nf = arg;
+    return xnv_xs_exists(hv, tx, nf->dir, NULL) ? remove_keys_tx(nf, tx) : -ENOENT;
+}
+
 void nf_remove_keys(struct xnv_netfront *nf)
 {
-    for (int attempt = 0; attempt < NF_TX_RETRIES; attempt++) {
-        xnv_xs_tx_t tx;
-        if (xnv_xs_tx_start(nf->hv, &tx) < 0)
-            return;
-        if (!nf_xs_dir_exists(nf, tx) || remove_keys_tx(nf, tx) < 0) {
-            xnv_xs_tx_end(nf->hv, tx, true);
-            return;
-        }
-        if (xnv_xs_tx_end(nf->hv, tx, false) != -EAGAIN)
-            return;
-    }
+    xnv_xs_transact(nf->hv, NF_TX_RETRIES, remove_tx, nf);
 }

@@ -116,10 +116,11 @@ static void unwatch_backend(struct xnv_netfront *nf)
 /* Follow our `backend` / `backend-id` keys.  false when there is none. */
 static bool follow_backend(struct xnv_netfront *nf)
 {
-    char *p = nf_xs_read(nf, XNV_XS_NO_TX, nf->dir, "backend");
+    char *p = xnv_xs_read_key(nf->hv, XNV_XS_NO_TX, nf->dir, "backend", NULL);
     uint64_t id;
     bool ok = p && p[0] == '/' && strlen(p) < sizeof nf->be_path &&
-              nf_xs_read_uint(nf, XNV_XS_NO_TX, nf->dir, "backend-id", DOMID_FIRST_RESERVED - 1, &id) == 0;
+              xnv_xs_read_uint(nf->hv, XNV_XS_NO_TX, nf->dir, "backend-id", DOMID_FIRST_RESERVED - 1,
+                               &id) == 0;
     if (!ok) {
         if (p)
             nf_error(nf, "%s: unusable backend or backend-id key", nf->dir);
@@ -149,7 +150,7 @@ static bool follow_backend(struct xnv_netfront *nf)
 static bool backend_flag(struct xnv_netfront *nf, const char *key, bool absent)
 {
     uint64_t v;
-    int rc = nf_xs_read_uint(nf, XNV_XS_NO_TX, nf->be_path, key, 1, &v);
+    int rc = xnv_xs_read_uint(nf->hv, XNV_XS_NO_TX, nf->be_path, key, 1, &v);
     return rc == -ENOENT ? absent : rc == 0 && v == 1;
 }
 
@@ -250,8 +251,8 @@ static bool step_connected(struct xnv_netfront *nf, int bs)
 static bool step(struct xnv_netfront *nf)
 {
     uint64_t fs;
-    int rc = nf_xs_read_uint(nf, XNV_XS_NO_TX, nf->dir, "state", 255, &fs);
-    if (rc < 0 && !nf_xs_dir_exists(nf, XNV_XS_NO_TX)) {
+    int rc = xnv_xs_read_uint(nf->hv, XNV_XS_NO_TX, nf->dir, "state", 255, &fs);
+    if (rc < 0 && !xnv_xs_exists(nf->hv, XNV_XS_NO_TX, nf->dir, NULL)) {
         if (nf->phase != NF_REMOVED) {
             nf_log(nf, LOG_NOTICE, "%s was removed", nf->dir);
             arm_timer(nf, 0);

@@ -22,6 +22,13 @@ int xnv_parse_uint(const char *s, uint64_t max, uint64_t *out)
     return 0;
 }
 
+int xnv_parse_uint_n(const char *s, unsigned len, uint64_t max, uint64_t *out)
+{
+    if (!s || strlen(s) != len)
+        return -EINVAL;
+    return xnv_parse_uint(s, max, out) == 0 ? 0 : -EINVAL;
+}
+
 int xnv_parse_bool(const char *s, bool *out)
 {
     if (s && s[0] == '0' && s[1] == '\0') { *out = false; return 0; }

@@ -1,7 +1,8 @@
 /* Fuzz target: what another domain writes into xenstore for the direct
  * channels: the backend's peer entries (xnv-peers/<domid> = <mac>) and a
  * peer's publication values (ring-ref, event-channel, serial), as the
- * channel code parses them (interdomain/idc_parse.c).
+ * channel code parses them (interdomain/idc_parse.c, and xnv_parse_uint_n
+ * under xnv_xs_read_uint).
  *
  * Input: u8 selector, u16 self domid, then two NUL-separated strings (name,
  * value) with the value's length as xenstore reports it (it may hold NULs).
@@ -14,6 +15,7 @@
 #include <errno.h>
 #include "fuzz_common.h"
 #include "../../interdomain/idc_int.h"
+#include "xnv/parse.h"
 
 static int hexval(char c)
 {
@@ -81,13 +83,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     static const uint64_t bounds[] = { UINT32_MAX, INT32_MAX, UINT64_MAX, IDC_MAX_DOMID, 0 };
     uint64_t max = bounds[sel % 5], got = 12345, want = 0;
-    int rc = idc_parse_value(val, (unsigned)vlen, max, &got);
+    int rc = xnv_parse_uint_n(val, (unsigned)vlen, max, &got);
     bool ok = model_uint(val, vlen, max, &want);
     FZ_CHECK((rc == 0) == ok);
     FZ_CHECK(rc == 0 || rc == -EINVAL);
     if (ok)
         FZ_CHECK(got == want);
-    FZ_CHECK(idc_parse_value(NULL, 0, max, &got) == -EINVAL);
+    FZ_CHECK(xnv_parse_uint_n(NULL, 0, max, &got) == -EINVAL);
 
     xnv_domid_t dom = 0;
     uint8_t mac[6], wmac[6];

@@ -22,23 +22,13 @@ void hfe_sleep_ms(unsigned ms)
     nanosleep(&ts, NULL);
 }
 
-static char *xs_get(struct hfe *h, const char *dir, const char *key)
-{
-    char path[192];
-    unsigned len;
-    snprintf(path, sizeof path, "%s/%s", dir, key);
-    return xnv_xs_read(h->hv, XNV_XS_NO_TX, path, &len);
-}
-
 int hfe_be_state(struct hfe *h)
 {
-    char *s = xs_get(h, h->be, "state");
-    int st = s ? atoi(s) : -1;
-    free(s);
-    return st;
+    uint64_t st;
+    return xnv_xs_read_uint(h->hv, XNV_XS_NO_TX, h->be, "state", 255, &st) == 0 ? (int)st : -1;
 }
 
-char *hfe_be_error(struct hfe *h) { return xs_get(h, h->be, "error"); }
+char *hfe_be_error(struct hfe *h) { return xnv_xs_read_key(h->hv, XNV_XS_NO_TX, h->be, "error", NULL); }
 
 bool hfe_wait_be(struct hfe *h, int state, unsigned ms)
 {
@@ -52,14 +42,10 @@ bool hfe_wait_be(struct hfe *h, int state, unsigned ms)
     }
 }
 
-static int fe_write_tx(struct hfe *h, xnv_xs_tx_t tx, const char *key, const char *val)
+int hfe_fe_write(struct hfe *h, const char *key, const char *val)
 {
-    char path[192];
-    snprintf(path, sizeof path, "%s/%s", h->fe, key);
-    return xnv_xs_write(h->hv, tx, path, val, (unsigned)strlen(val));
+    return xnv_xs_printf(h->hv, XNV_XS_NO_TX, h->fe, key, "%s", val);
 }
-
-int hfe_fe_write(struct hfe *h, const char *key, const char *val) { return fe_write_tx(h, XNV_XS_NO_TX, key, val); }
 
 int hfe_open(struct hfe *h, struct xnv_hv *hv, unsigned device, char *err, size_t errlen)
 {
@@ -68,17 +54,17 @@ int hfe_open(struct hfe *h, struct xnv_hv *hv, unsigned device, char *err, size_
     h->device = device;
     h->hv = hv;
     snprintf(h->fe, sizeof h->fe, "device/vif/%u", device);
-    char *be = xs_get(h, h->fe, "backend"), *bid = xs_get(h, h->fe, "backend-id");
-    if (!be || !bid || strlen(be) >= sizeof h->be) {
+    char *be = xnv_xs_read_key(hv, XNV_XS_NO_TX, h->fe, "backend", NULL);
+    uint64_t bid;
+    int rc = xnv_xs_read_uint(hv, XNV_XS_NO_TX, h->fe, "backend-id", DOMID_FIRST_RESERVED - 1, &bid);
+    if (!be || rc || strlen(be) >= sizeof h->be) {
         snprintf(err, errlen, "no usable %s/backend and backend-id: is a vif %u configured?", h->fe, device);
         free(be);
-        free(bid);
         return -1;
     }
     snprintf(h->be, sizeof h->be, "%s", be);
-    h->backend = (xnv_domid_t)atoi(bid);
+    h->backend = (xnv_domid_t)bid;
     free(be);
-    free(bid);
     h->ch = xnv_evtchn_open(h->hv);
     h->txbuf = xnv_gnt_share(h->hv, h->backend, HFE_BUFS, h->txref, false);
     h->rxbuf = xnv_gnt_share(h->hv, h->backend, HFE_BUFS, h->rxref, true);
@@ -124,6 +110,35 @@ static const char *const fe_keys[] = {
     "multi-queue-num-queues", "queue-0", "queue-1", "ctrl-ring-ref", "event-channel-ctrl",
 };
 
+struct handshake {
+    struct hfe *h;
+    const struct hfe_kv *keys;
+    unsigned nkeys;
+    const struct hfe_kv *over;
+    unsigned n;
+    const char *state;
+};
+
+/* The usual keys, each unless a mode replaces it (a NULL value leaves it
+ * out), the mode's own, then the state; write errors are the mode's. */
+static int handshake_tx(struct xnv_hv *hv, xnv_xs_tx_t tx, void *arg)
+{
+    const struct handshake *hs = arg;
+    const char *fe = hs->h->fe;
+    for (unsigned i = 0; i < hs->nkeys; i++) {
+        bool replaced = false;
+        for (unsigned j = 0; j < hs->n; j++)
+            replaced |= strcmp(hs->over[j].key, hs->keys[i].key) == 0;
+        if (!replaced)
+            xnv_xs_printf(hv, tx, fe, hs->keys[i].key, "%s", hs->keys[i].val);
+    }
+    for (unsigned j = 0; j < hs->n; j++)
+        if (hs->over[j].val)
+            xnv_xs_printf(hv, tx, fe, hs->over[j].key, "%s", hs->over[j].val);
+    xnv_xs_printf(hv, tx, fe, "state", "%s", hs->state);
+    return 0;
+}
+
 int hfe_connect(struct hfe *h, const struct hfe_kv *over, unsigned n, const char *state)
 {
     release_connection(h);
@@ -145,27 +160,10 @@ int hfe_connect(struct hfe *h, const struct hfe_kv *over, unsigned n, const char
         { "tx-ring-ref", txr }, { "rx-ring-ref", rxr }, { "event-channel", ev }, { "request-rx-copy", "1" },
         { "feature-rx-notify", "1" }, { "feature-sg", "1" }, { "feature-gso-tcpv4", "1" },
     };
-    for (int tries = 0; tries < 10; tries++) {
-        xnv_xs_tx_t tx;
-        if (xnv_xs_tx_start(h->hv, &tx))
-            return -1;
-        for (unsigned i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-            bool replaced = false;
-            for (unsigned j = 0; j < n; j++)
-                replaced |= strcmp(over[j].key, keys[i].key) == 0;
-            if (!replaced)
-                fe_write_tx(h, tx, keys[i].key, keys[i].val);
-        }
-        for (unsigned j = 0; j < n; j++)
-            if (over[j].val)
-                fe_write_tx(h, tx, over[j].key, over[j].val);
-        fe_write_tx(h, tx, "state", state);
-        int rc = xnv_xs_tx_end(h->hv, tx, false);
-        if (rc == 0)
-            break;
-        if (rc != -EAGAIN)
-            return -1;
-    }
+    struct handshake hs = { h, keys, sizeof keys / sizeof keys[0], over, n, state };
+    int rc = xnv_xs_transact(h->hv, 10, handshake_tx, &hs);
+    if (rc && rc != -EAGAIN)          /* still lost after 10 tries: see what the backend does */
+        return -1;
     uint64_t end = hfe_now_ms() + 5000;
     while (hfe_now_ms() < end) {
         int st = hfe_be_state(h);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "xnv/hv.h"
 #include "xnv/netif.h"
+#include "xnv/xs.h"
 
 #define HFE_BUFS 32u                 /* pages of each buffer pool */
 

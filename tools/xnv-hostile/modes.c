@@ -182,10 +182,8 @@ static void xs_garbage(struct hfe *h, char *out, size_t len)
         { "request-rx-copy", "0" },         { "feature-sg", "yes please" },
         { "mac", "zz:zz:zz" },
     };
-    char path[80];
-    unsigned mlen;
-    snprintf(path, sizeof path, "%s/mac", h->fe);
-    char *mac = xnv_xs_read(h->hv, XNV_XS_NO_TX, path, &mlen);   /* the toolstack's, put back after */
+    /* the toolstack's, put back after */
+    char *mac = xnv_xs_read_key(h->hv, XNV_XS_NO_TX, h->fe, "mac", NULL);
     size_t n = 0;
     for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int st = hfe_connect(h, &cases[i], 1, "4");

@@ -9,16 +9,12 @@
 static bool peer_key_present(void *arg)
 {
     struct guest *g = arg;
-    char *v = xs_get(g->hv, KEY_PEER);
-    if (!v)
+    uint64_t d;
+    int rc = xnv_xs_read_uint(g->hv, XNV_XS_NO_TX, KEY_PEER, NULL, 0x7fefu, &d);
+    char *v = rc == -EINVAL ? xnv_xs_read_key(g->hv, XNV_XS_NO_TX, KEY_PEER, NULL, NULL) : NULL;
+    if (rc && !v)
         return false;
-    unsigned d;
-    if (!strcmp(v, "none"))
-        g->peer = -1;
-    else if (parse_uint(v, 0x7fefu, &d) == 0)
-        g->peer = (int)d;
-    else
-        g->peer = -2;
+    g->peer = rc == 0 ? (int)d : !strcmp(v, "none") ? -1 : -2;
     free(v);
     return true;
 }
@@ -132,13 +128,13 @@ static int write_keys(struct guest *g)
     int rc;
     if ((rc = xnv_xs_mkdir(g->hv, XNV_XS_NO_TX, KEY_DIR)) ||
         (rc = set_perms(g, KEY_DIR, false)) ||
-        (rc = xs_putf(g->hv, KEY_PAGES, "%u", g->n)) ||
-        (rc = xs_put(g->hv, KEY_REFS, refs)) ||
-        (rc = xs_putf(g->hv, KEY_PORT, "%d", g->port)) ||
-        (rc = xs_put(g->hv, KEY_COMMAND, "")) ||
-        (rc = xs_putf(g->hv, KEY_PRIVATE, "xnv-probe private dom%u", g->me)) ||
+        (rc = xnv_xs_printf(g->hv, XNV_XS_NO_TX, KEY_PAGES, NULL, "%u", g->n)) ||
+        (rc = xnv_xs_printf(g->hv, XNV_XS_NO_TX, KEY_REFS, NULL, "%s", refs)) ||
+        (rc = xnv_xs_printf(g->hv, XNV_XS_NO_TX, KEY_PORT, NULL, "%d", g->port)) ||
+        (rc = xnv_xs_printf(g->hv, XNV_XS_NO_TX, KEY_COMMAND, NULL, "%s", "")) ||
+        (rc = xnv_xs_printf(g->hv, XNV_XS_NO_TX, KEY_PRIVATE, NULL, "xnv-probe private dom%u", g->me)) ||
         (rc = set_perms(g, KEY_PRIVATE, false)) ||
-        (rc = xs_putf(g->hv, KEY_VISIBLE, "xnv-probe peer-visible dom%u", g->me)) ||
+        (rc = xnv_xs_printf(g->hv, XNV_XS_NO_TX, KEY_VISIBLE, NULL, "xnv-probe peer-visible dom%u", g->me)) ||
         (rc = set_perms(g, KEY_VISIBLE, true)))
         return rc;
     return 0;
@@ -165,7 +161,7 @@ static int guest_publish(struct guest *g)
     check(g->r, rc == 0, "watch-initial", "watch on %s: %s", KEY_COMMAND,
           rc == 0 ? "fired at registration" : rc == -ETIMEDOUT ? "did not fire within 5 s"
                                                                : strerror(-rc));
-    rc = xs_put(g->hv, KEY_STATE, "ready");
+    rc = xnv_xs_printf(g->hv, XNV_XS_NO_TX, KEY_STATE, NULL, "%s", "ready");
     return check(g->r, rc == 0, "xs-ready", "%s=ready: %s", KEY_STATE,
                  rc ? strerror(-rc) : "written") ? 0 : -1;
 }

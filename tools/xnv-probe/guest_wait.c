@@ -19,7 +19,7 @@ struct peer_read {
 static bool peer_key_readable(void *arg)
 {
     struct peer_read *p = arg;
-    p->val = xs_get(p->hv, p->path);
+    p->val = xnv_xs_read_key(p->hv, XNV_XS_NO_TX, p->path, NULL, NULL);
     p->err = p->val ? 0 : errno;
     return p->val != NULL;
 }
@@ -43,7 +43,7 @@ void guest_peer_checks(struct guest *g)
     free(p.val);
 
     snprintf(p.path, sizeof p.path, "/local/domain/%d/%s", g->peer, KEY_PRIVATE);
-    char *v = xs_get(g->hv, p.path);
+    char *v = xnv_xs_read_key(g->hv, XNV_XS_NO_TX, p.path, NULL, NULL);
     int e = errno;
     check(g->r, !v && e == EACCES, "peer-denied", "%s: %s", p.path,
           v ? "READABLE (should be denied)" : strerror(e));
@@ -72,7 +72,7 @@ static void take_command(struct guest *g)
     if (f == g->cmd_fired_seen)
         return;
     g->cmd_fired_seen = f;
-    char *v = xs_get(g->hv, KEY_COMMAND);
+    char *v = xnv_xs_read_key(g->hv, XNV_XS_NO_TX, KEY_COMMAND, NULL, NULL);
     if (v && !strncmp(v, CMD_VERIFY, strlen(CMD_VERIFY))) {
         g->cmd_by_watch = true;
         snprintf(g->command, sizeof g->command, "%s", v);
@@ -112,7 +112,7 @@ void guest_wait_host(struct guest *g)
      * still be on its way when the event channel fires. */
     ws_wait(&g->ws, -1, g->got_event ? 5000u : 0u, have_command, g);
     if (!g->cmd_by_watch) {
-        char *v = xs_get(g->hv, KEY_COMMAND);
+        char *v = xnv_xs_read_key(g->hv, XNV_XS_NO_TX, KEY_COMMAND, NULL, NULL);
         snprintf(g->command, sizeof g->command, "%s", v ? v : "");
         free(v);
     }
@@ -168,9 +168,10 @@ void guest_finish(struct guest *g)
     ws_remove_all(&g->ws);
 
     bool pass = g->r->n_fail == 0;
-    int rc = xs_put(g->hv, KEY_DETAIL, pass ? "all checks passed" : g->r->failed);
+    int rc = xnv_xs_printf(g->hv, XNV_XS_NO_TX, KEY_DETAIL, NULL, "%s",
+                           pass ? "all checks passed" : g->r->failed);
     if (rc == 0)
-        rc = xs_put(g->hv, KEY_STATE, pass ? "pass" : "fail");
+        rc = xnv_xs_printf(g->hv, XNV_XS_NO_TX, KEY_STATE, NULL, "%s", pass ? "pass" : "fail");
     check(g->r, rc == 0, "xs-report", "%s=%s: %s", KEY_STATE, pass ? "pass" : "fail",
           rc ? strerror(-rc) : "written");
 }

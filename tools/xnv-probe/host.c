@@ -54,9 +54,7 @@ static void host_domains(struct host *h)
 
 static void read_state(struct host *h, struct host_guest *g)
 {
-    char path[128];
-    snprintf(path, sizeof path, "%s/state", g->dir);
-    char *v = xs_get(h->hv, path);
+    char *v = xnv_xs_read_key(h->hv, XNV_XS_NO_TX, g->dir, "state", NULL);
     snprintf(g->state, sizeof g->state, "%s", v ? v : "");
     free(v);
 }
@@ -128,21 +126,20 @@ static bool has_child(char **v, unsigned n, const char *name)
 
 static void host_read_guest(struct host *h, struct host_guest *g)
 {
-    char path[160], name[32], *refs;
-    unsigned port = 0;
-    snprintf(path, sizeof path, "%s/pages", g->dir);
-    int rc = xs_get_uint(h->hv, path, &g->n);
-    snprintf(path, sizeof path, "%s/event-channel", g->dir);
-    if (rc == 0)
-        rc = xs_get_uint(h->hv, path, &port);
-    snprintf(path, sizeof path, "%s/refs", g->dir);
-    refs = rc == 0 ? xs_get(h->hv, path) : NULL;
+    char name[32], *refs;
+    uint64_t pages, port = 0;
+    int rc = xnv_xs_read_uint(h->hv, XNV_XS_NO_TX, g->dir, "pages", UINT32_MAX, &pages);
+    if (rc == 0) {
+        g->n = (unsigned)pages;
+        rc = xnv_xs_read_uint(h->hv, XNV_XS_NO_TX, g->dir, "event-channel", UINT32_MAX, &port);
+    }
+    refs = rc == 0 ? xnv_xs_read_key(h->hv, XNV_XS_NO_TX, g->dir, "refs", NULL) : NULL;
     int nrefs = refs ? parse_uint_list(refs, g->refs, PROBE_MAX_PAGES) : -1;
-    g->port = port;
+    g->port = (unsigned)port;
     g->usable = rc == 0 && g->n >= 2 && g->n <= PROBE_MAX_PAGES && nrefs == (int)g->n;
     snprintf(name, sizeof name, "xs-read.%u", g->dom);
     check(h->r, g->usable, name, "pages=%u refs='%s' event-channel=%u", g->n,
-          refs ? refs : "?", port);
+          refs ? refs : "?", g->port);
     free(refs);
 
     unsigned num = 0;
@@ -168,8 +165,9 @@ static void host_kick(struct host *h)
         char path[160], name[32];
         snprintf(path, sizeof path, "%s/command", g->dir);
         g->fired_seen = ws_fired(&h->ws, g->token);
-        int rc = g->g2g_from >= 0 ? xs_putf(h->hv, path, CMD_VERIFY " g2g-from=%d", g->g2g_from)
-                                  : xs_put(h->hv, path, CMD_VERIFY);
+        int rc = g->g2g_from >= 0
+                     ? xnv_xs_printf(h->hv, XNV_XS_NO_TX, path, NULL, CMD_VERIFY " g2g-from=%d", g->g2g_from)
+                     : xnv_xs_printf(h->hv, XNV_XS_NO_TX, path, NULL, "%s", CMD_VERIFY);
         snprintf(name, sizeof name, "xs-command.%u", g->dom);
         check(h->r, rc == 0, name, "%s: %s", path, rc ? strerror(-rc) : "written");
         if (!ch)
@@ -228,9 +226,7 @@ static void host_wait_verdicts(struct host *h)
         struct host_guest *g = &h->g[i];
         if (!g->ready)
             continue;
-        char path[160], name[40], *detail;
-        snprintf(path, sizeof path, "%s/detail", g->dir);
-        detail = xs_get(h->hv, path);
+        char name[40], *detail = xnv_xs_read_key(h->hv, XNV_XS_NO_TX, g->dir, "detail", NULL);
         snprintf(name, sizeof name, "guest-verdict.%u", g->dom);
         check(h->r, !strcmp(g->state, "pass"), name, "state='%s' after %llu ms (%s)",
               g->state, (unsigned long long)(now_ms() - t0), detail ? detail : "no detail");

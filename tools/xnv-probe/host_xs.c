@@ -112,7 +112,7 @@ static void check_perms(struct host *h)
     free(got);
 
     rc = xnv_xs_rm(h->hv, XNV_XS_NO_TX, KEY_PERM);
-    char *v = xs_get(h->hv, KEY_PERM);
+    char *v = xnv_xs_read_key(h->hv, XNV_XS_NO_TX, KEY_PERM, NULL, NULL);
     int e = errno;
     check(h->r, rc == 0 && !v && e == ENOENT, "xs-rm", "%s: rm %s, then read %s", KEY_PERM,
           rc ? strerror(-rc) : "ok", v ? "STILL THERE" : strerror(e));

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "xnv/hv.h"
+#include "xnv/xs.h"
 
 #define PROBE_MAX_PAGES   64u
 #define PROBE_MAX_GUESTS  2u
@@ -86,14 +87,10 @@ void host_message(char out[RX_MSG_LEN], unsigned host, unsigned guest);
 /* The host's RX_HOST_LEN bytes for that guest: message then pattern. */
 void host_block(uint8_t out[RX_HOST_LEN], unsigned host, unsigned guest);
 
-/* ---- xsutil.c: xenstore helpers and watch bookkeeping ------------------- */
+/* ---- xsutil.c: parsing, the clock, watch bookkeeping -------------------- */
+/* (xenstore keys through xnv/xs.h) */
 
 uint64_t now_ms(void);
-char *xs_get(struct xnv_hv *hv, const char *path);            /* NULL + errno */
-int xs_get_uint(struct xnv_hv *hv, const char *path, unsigned *out);
-int xs_put(struct xnv_hv *hv, const char *path, const char *val);
-int xs_putf(struct xnv_hv *hv, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* Parse "a b c" into at most max unsigned values; returns the count or -1. */
 int parse_uint_list(const char *s, uint32_t *out, unsigned max);
 int parse_uint(const char *s, unsigned long max, unsigned *out);

@@ -59,10 +59,9 @@ static void setup_guests(struct role_run *rr, const int *dom, unsigned ng,
 
 static int xs_tell_peer(struct xnv_hv *dom0, int dom, int peer)
 {
-    char path[64], val[16];
+    char path[64];
     snprintf(path, sizeof path, "/local/domain/%d/%s", dom, KEY_PEER);
-    snprintf(val, sizeof val, "%d", peer);
-    return xs_put(dom0, path, val);
+    return xnv_xs_printf(dom0, XNV_XS_NO_TX, path, NULL, "%d", peer);
 }
 
 static void run_threads(struct role_run *rr, unsigned n)

@@ -1,4 +1,5 @@
-/* xnv-probe: xenstore helpers and the bookkeeping of watch events. */
+/* xnv-probe: number parsing, the clock and the bookkeeping of watch events
+ * (keys themselves through xnv/xs.h). */
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -15,12 +16,6 @@ uint64_t now_ms(void)
     return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
 }
 
-char *xs_get(struct xnv_hv *hv, const char *path)
-{
-    unsigned len = 0;
-    return xnv_xs_read(hv, XNV_XS_NO_TX, path, &len);
-}
-
 int parse_uint(const char *s, unsigned long max, unsigned *out)
 {
     char *end;
@@ -30,31 +25,6 @@ int parse_uint(const char *s, unsigned long max, unsigned *out)
         return -EINVAL;
     *out = (unsigned)v;
     return 0;
-}
-
-int xs_get_uint(struct xnv_hv *hv, const char *path, unsigned *out)
-{
-    char *v = xs_get(hv, path);
-    if (!v)
-        return errno ? -errno : -EIO;
-    int rc = parse_uint(v, 0xffffffffu, out);
-    free(v);
-    return rc;
-}
-
-int xs_put(struct xnv_hv *hv, const char *path, const char *val)
-{
-    return xnv_xs_write(hv, XNV_XS_NO_TX, path, val, (unsigned)strlen(val));
-}
-
-int xs_putf(struct xnv_hv *hv, const char *path, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    return xs_put(hv, path, buf);
 }
 
 int parse_uint_list(const char *s, uint32_t *out, unsigned max)

@@ -8,6 +8,9 @@
 
 /* Decimal unsigned integer in [0, max]; returns 0 or -EINVAL / -ERANGE. */
 int xnv_parse_uint(const char *s, uint64_t max, uint64_t *out);
+/* The same for a value of len bytes as xenstore hands it over: a NUL
+ * inside is not the number before it.  0 or -EINVAL (also above max). */
+int xnv_parse_uint_n(const char *s, unsigned len, uint64_t max, uint64_t *out);
 /* "0" or "1" only. */
 int xnv_parse_bool(const char *s, bool *out);
 /* "aa:bb:cc:dd:ee:ff" (hex, either case); returns 0 or -EINVAL. */
