@@ -78,7 +78,9 @@ $(B)/tests/suites.h: $(TEST_SRCS) Makefile
 	@for s in $(TEST_SUITES); do echo "XNV_SUITE($$s)"; done > $@.tmp && mv $@.tmp $@
 $(B)/obj/tests/unit/main.o: $(B)/tests/suites.h
 $(B)/obj/tests/unit/%.o: CFLAGS_ALL += $(CHECK_CFLAGS) -I$(B)/tests -Itests/unit
-$(TEST_BIN): $(TEST_OBJS) $(LIBXNV)
+# Parts of the programs that the tests call too (linked, not included).
+TEST_TOOL_OBJS := $(B)/obj/tools/xnv-netfront/grants.o $(B)/obj/tools/xnv-netfront/log.o
+$(TEST_BIN): $(TEST_OBJS) $(TEST_TOOL_OBJS) $(LIBXNV)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CHECK_LIBS) $(LIBS)
 

@@ -46,6 +46,11 @@ int agent_daemonize(void);
 void agent_ready(int status);
 int agent_write_pidfile(const char *path);
 
+/* grants.c: gntalloc's limit raised to what the rings may share (path NULL:
+ * the kernel's parameter).  1 raised, 0 enough already, -errno (logged). */
+unsigned agent_grants_needed(unsigned queues, bool channels);
+int agent_grants_reserve(unsigned queues, bool channels, const char *path);
+
 /* link.c: the TAP interface's address, MTU and largest segment. */
 int agent_link_setup(const char *ifname, const uint8_t mac[6], unsigned mtu, char *err, size_t errlen);
 

@@ -209,6 +209,7 @@ int main(int argc, char **argv)
         agent_logf(LOG_ERR, "%s", err);
         goto out;
     }
+    agent_grants_reserve(o.queues, o.channels, NULL);
     struct xnv_nf_options no;
     xnv_nf_options_default(&no);
     no.queues = o.queues;
