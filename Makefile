@@ -144,11 +144,12 @@ include mk/install.mk
 # XNV_BENCH_RUNS / XNV_BENCH_SECONDS / XNV_BENCH_WRK_SECONDS size it), one
 # after the other so that none disturbs another's timing.
 BENCH_SECONDS ?= 2
-.PHONY: bench-sim bench-callgrind bench-rig profile-rig
+.PHONY: bench-sim bench-density bench-callgrind bench-rig profile-rig
 bench:
 	@tools/install-deps.sh
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory bench-sim
+	@$(MAKE) --no-print-directory bench-density
 	@$(MAKE) --no-print-directory bench-callgrind
 	@$(MAKE) --no-print-directory bench-rig
 bench-sim: all
@@ -156,6 +157,13 @@ bench-sim: all
 	@mkdir -p build/bench
 	$(B)/bin/xnv-bench --seconds $(BENCH_SECONDS) --json > build/bench/sim.json
 	tools/bench/plot-sim.sh build/bench/sim.json build/bench/sim.png
+# One engine serving DENSITY_VIFS guests (2 queues each) over the simulated
+# hypervisor: the cost of each vif, the aggregate with 2 busy and with all.
+DENSITY_VIFS ?= 64
+bench-density: all
+	@mkdir -p build/bench
+	$(B)/bin/xnv-bench --density $(DENSITY_VIFS) --seconds $(BENCH_SECONDS) --output build/bench/density.json \
+	  | tee build/bench/density.txt
 bench-callgrind: all
 	tools/bench/callgrind.sh build/bench/callgrind.json
 bench-rig: all
