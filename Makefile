@@ -13,7 +13,8 @@
 #   make deps         install all dependencies from Debian's packages (root)
 #   make install      programs, library, headers, xnv.pc, man pages, systemd
 #                     units, modprobe configuration (PREFIX, DESTDIR honoured)
-#   make bench        xnv-bench (sim), callgrind Ir/frame, rig: kernel vs xnv
+#   make bench        xnv-bench (sim), density (64 vifs, sim), callgrind Ir/frame,
+#                     rig: kernel vs xnv
 #   make fuzz         libFuzzer targets for every parser of untrusted input
 
 include xen-config.mk
@@ -132,7 +133,7 @@ clean:
 	rm -rf build/obj build/lib build/bin build/tests build/san
 
 help:
-	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
 
 -include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(wildcard $(B)/obj/tools/*/*.d)
 
