@@ -33,7 +33,7 @@ static void usage(FILE *o)
         "                    or the first of --queues): per vif the backend's RSS,\n"
         "                    threads, descriptors, grant mappings and connect time,\n"
         "                    then the aggregate Mpps with 2 vifs busy and with all N,\n"
-        "                    each direction (--sizes: the first, default 64), the\n"
+        "                    each direction (--sizes: 64 or 1514, default 64), the\n"
         "                    two taking turns --rounds times (default 3; medians)\n"
         "  -o, --output FILE with --density: also write the JSON document to FILE\n"
         "  -j, --json        machine-readable output\n"
