@@ -164,7 +164,7 @@ DENSITY_VIFS ?= 64
 bench-density: all
 	@mkdir -p build/bench
 	$(B)/bin/xnv-bench --density $(DENSITY_VIFS) --seconds $(BENCH_SECONDS) --output build/bench/density.json \
-	  | tee build/bench/density.txt
+	  > build/bench/density.txt; rc=$$?; cat build/bench/density.txt; exit $$rc
 bench-callgrind: all
 	tools/bench/callgrind.sh build/bench/callgrind.json
 bench-rig: all
