@@ -13,7 +13,8 @@
 #   make deps         install all dependencies from Debian's packages (root)
 #   make install      programs, library, headers, xnv.pc, man pages, systemd
 #                     units, modprobe configuration (PREFIX, DESTDIR honoured)
-#   make bench        xnv-bench (sim), callgrind Ir/frame, rig: kernel vs xnv
+#   make bench        xnv-bench (sim), density (64 vifs, sim), callgrind Ir/frame,
+#                     rig: kernel vs xnv
 #   make fuzz         libFuzzer targets for every parser of untrusted input
 
 include xen-config.mk
@@ -102,7 +103,7 @@ check-san:
 
 # The engines' suites (netback, netfront, both together) under valgrind's
 # memcheck, in one process (CK_FORK=no): any error or leak fails.
-VALGRIND_SUITES ?= netback netback_hostile netback_hostile_tx netback_fastpath netback_copy_ops netback_queue netback_vifname netback_crash netfront_netbackd netfront churn idc idc_teardown idc_hostile idc_bridge idc_pages idc_storm idc_log
+VALGRIND_SUITES ?= netback netback_fairness netback_hostile netback_hostile_tx netback_fastpath netback_copy_ops netback_queue netback_vifname netback_crash netfront_netbackd netfront churn idc idc_teardown idc_hostile idc_bridge idc_pages idc_storm idc_log
 check-valgrind: $(TEST_BIN)
 	@for s in $(VALGRIND_SUITES); do \
 	  echo "valgrind: suite $$s"; \
@@ -134,7 +135,7 @@ clean:
 	rm -rf build/obj build/lib build/bin build/tests build/san
 
 help:
-	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
 
 -include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(wildcard $(B)/obj/tools/*/*.d)
 
@@ -146,11 +147,12 @@ include mk/install.mk
 # XNV_BENCH_RUNS / XNV_BENCH_SECONDS / XNV_BENCH_WRK_SECONDS size it), one
 # after the other so that none disturbs another's timing.
 BENCH_SECONDS ?= 2
-.PHONY: bench-sim bench-callgrind bench-rig profile-rig
+.PHONY: bench-sim bench-density bench-callgrind bench-rig profile-rig
 bench:
 	@tools/install-deps.sh
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory bench-sim
+	@$(MAKE) --no-print-directory bench-density
 	@$(MAKE) --no-print-directory bench-callgrind
 	@$(MAKE) --no-print-directory bench-rig
 bench-sim: all
@@ -158,6 +160,13 @@ bench-sim: all
 	@mkdir -p build/bench
 	$(B)/bin/xnv-bench --seconds $(BENCH_SECONDS) --json > build/bench/sim.json
 	tools/bench/plot-sim.sh build/bench/sim.json build/bench/sim.png
+# One engine serving DENSITY_VIFS guests (2 queues each) over the simulated
+# hypervisor: the cost of each vif, the aggregate with 2 busy and with all.
+DENSITY_VIFS ?= 64
+bench-density: all
+	@mkdir -p build/bench
+	$(B)/bin/xnv-bench --density $(DENSITY_VIFS) --seconds $(BENCH_SECONDS) --output build/bench/density.json \
+	  > build/bench/density.txt; rc=$$?; cat build/bench/density.txt; exit $$rc
 bench-callgrind: all
 	tools/bench/callgrind.sh build/bench/callgrind.json
 bench-rig: all

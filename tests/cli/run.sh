@@ -227,5 +227,23 @@ print("memcpy" if d["memcpy_gbps"] > 0 and r["ratio_to_bound"] > 0 else "no-memc
     else ok; fi
 fi
 
+# xnv-bench --density: the table on stdout, the same as JSON in --output
+# (the shape only: what it measures is no test's business); a bad count is
+# refused with status 2.
+if [ -x "$BIN/xnv-bench" ]; then
+    run "$BIN/xnv-bench" --density 4 --seconds 0.05 --rounds 1 --output "$T/density.json"
+    got=$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(d["vifs"], d["queues"], d["threads_per_vif"], len(d["traffic"]), len(d["summary"]),
+      "rss" if d["rss_kib_per_idle_vif"] > 0 else "no-rss")' "$T/density.json" 2>&1)
+    if [ $rc -ne 0 ] || [ "$got" != "4 2 2.0 4 4 rss" ] || ! grep -q '^  RSS idle' "$T/out"; then
+        bad "xnv-bench --density 4: status $rc, JSON '$got', stdout '$(head -c 200 "$T/out")'"
+    else ok; fi
+    run "$BIN/xnv-bench" --density 1
+    if [ $rc -ne 2 ] || ! grep -q -- '--density' "$T/err"; then
+        bad "xnv-bench --density 1: status $rc, stderr '$(head -c 200 "$T/err")'"
+    else ok; fi
+fi
+
 echo "cli: $pass passed, $fail failed (${#progs[@]} programs in $BIN)"
 [ $fail -eq 0 ]

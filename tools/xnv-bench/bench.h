@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "xnv/clock.h"
+#include "xnv/netback.h"
 
 /* Backend to guest, the receiver: BACKEND_TO_GUEST copies each frame into
  * its buffer and stops there; the _TAP cases also stand for the guest
@@ -31,6 +33,14 @@ struct bench_result {
     uint64_t frames;
     char error[160];             /* non-empty when the case could not run */
 };
+
+/* The engines' log sink: errors only, to standard error. */
+void bench_log(void *arg, int level, const char *msg);
+/* The netback engine in dom0 with `queues` at most per vif, its ports from
+ * open_port(arg, ...); NULL with err set. */
+struct xnv_netback *bench_netback_new(struct xnv_hv *dom0, unsigned queues, xnv_port_factory open_port,
+                                      void *arg, char *err, size_t errlen);
+static inline double bench_now(void) { return (double)xnv_now_ns() / 1e9; }
 
 /* Single-core memcpy bandwidth in Gbit/s (the physical reference). */
 double bench_memcpy_gbps(double seconds);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bench.h"
+#include "density.h"
 
 static void usage(FILE *o)
 {
@@ -28,6 +29,13 @@ static void usage(FILE *o)
         "  -d, --directions LIST  g2b (guest to backend), b2g (default both);\n"
         "                    b2g-tap-copy, b2g-tap: b2g plus the guest agent's TAP\n"
         "                    write (a copy), after the receive copy or without it\n"
+        "  -D, --density N   instead: one backend serving N guests' vifs (2 queues each,\n"
+        "                    or the first of --queues): per vif the backend's RSS,\n"
+        "                    threads, descriptors, grant mappings and connect time,\n"
+        "                    then the aggregate Mpps with 2 vifs busy and with all N,\n"
+        "                    each direction (--sizes: 64 or 1514, default 64), the\n"
+        "                    two taking turns --rounds times (default 3; medians)\n"
+        "  -o, --output FILE with --density: also write the JSON document to FILE\n"
         "  -j, --json        machine-readable output\n"
         "  -h, --help        show this help and exit\n");
 }
@@ -50,11 +58,26 @@ static unsigned parse_list(char *arg, const uint32_t *allowed, unsigned n, uint3
     return k;
 }
 
+/* A whole number from min to max (min >= 1); 0 after saying why not. */
+static unsigned parse_count(const char *arg, unsigned min, unsigned max, const char *opt)
+{
+    char *end;
+    unsigned long v = strtoul(arg, &end, 10);
+    if (*end || v < min || v > max) {
+        fprintf(stderr, "xnv-bench: %s must be between %u and %u\n", opt, min, max);
+        return 0;
+    }
+    return (unsigned)v;
+}
+
 int main(int argc, char **argv)
 {
     double secs = 1.0;
     unsigned long long packets = 0;
     bool json = false;
+    unsigned density = 0, rounds = 3;
+    const char *json_path = NULL;
+    bool queues_set = false, sizes_set = false;
     static const uint32_t all_sizes[] = { 64, 1514, 65000 }, all_queues[] = { 1, 2, 3, 4 };
     uint32_t qlist[4] = { 1, 2 }, sizes[3] = { 64, 1514, 65000 };
     unsigned nq = 2, ns = 3;
@@ -64,11 +87,13 @@ int main(int argc, char **argv)
         { "seconds", required_argument, NULL, 't' }, { "packets", required_argument, NULL, 'n' },
         { "queues", required_argument, NULL, 'q' },  { "sizes", required_argument, NULL, 's' },
         { "directions", required_argument, NULL, 'd' },
+        { "density", required_argument, NULL, 'D' }, { "rounds", required_argument, NULL, 'r' },
+        { "output", required_argument, NULL, 'o' },
         { "json", no_argument, NULL, 'j' },          { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long(argc, argv, "t:n:q:s:d:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "t:n:q:s:d:D:r:o:jh", opts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 't':
@@ -90,12 +115,23 @@ int main(int argc, char **argv)
                 fprintf(stderr, "xnv-bench: --queues takes up to 4 counts from 1 to 4\n");
                 return 2;
             }
+            queues_set = true;
             break;
         case 's':
             if (!(ns = parse_list(optarg, all_sizes, 3, sizes))) {
                 fprintf(stderr, "xnv-bench: --sizes takes sizes from 64, 1514, 65000\n");
                 return 2;
             }
+            sizes_set = true;
+            break;
+        case 'D':
+            if (!(density = parse_count(optarg, 2, DENSITY_MAX_VIFS, "--density")))
+                return 2;
+            break;
+        case 'o': json_path = optarg; break;
+        case 'r':
+            if (!(rounds = parse_count(optarg, 1, DENSITY_MAX_ROUNDS, "--rounds")))
+                return 2;
             break;
         case 'd':
             memset(dir_on, 0, sizeof dir_on);
@@ -122,6 +158,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "xnv-bench: unexpected argument \"%s\"\n"
                         "Try 'xnv-bench --help' for more information.\n", argv[optind]);
         return 2;
+    }
+    if (density) {
+        struct density_opts d = { .vifs = density, .queues = queues_set ? qlist[0] : 2, .few = 2,
+                                  .frame_bytes = sizes_set && sizes[0] <= 1514 ? sizes[0] : 64,
+                                  .seconds = secs, .json = json, .rounds = rounds,
+                                  .json_path = json_path };
+        return density_main(&d);
     }
     /* The bound is measured right before and right after each case and the
      * larger of the two taken: other processes sharing the cores move both

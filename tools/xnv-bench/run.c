@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,13 +41,6 @@ struct world {
     struct xnv_offload off;       /* of the frame, for the sending guest */
 };
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static struct xnv_port *open_port(void *arg, const char *ifname, char *err, size_t errlen)
 {
     struct world *w = arg;
@@ -54,13 +48,6 @@ static struct xnv_port *open_port(void *arg, const char *ifname, char *err, size
     if (!w->port)
         snprintf(err, errlen, "cannot open an in-memory port");
     return w->port;
-}
-
-static void silent(void *arg, int level, const char *msg)
-{
-    (void)arg;
-    if (level <= 3)      /* LOG_ERR */
-        fprintf(stderr, "xnv-bench: %s\n", msg);
 }
 
 static void *netback_ctrl(void *arg)
@@ -109,13 +96,7 @@ static int setup(struct world *w, char *err, size_t errlen)
 {
     w->sim = xnv_sim_new();
     w->dom0 = xnv_sim_hv_open(w->sim, 0);
-    struct xnv_netback_config cfg;
-    xnv_netback_config_default(&cfg);
-    cfg.max_queues = w->c->queues;
-    cfg.open_port = open_port;
-    cfg.port_arg = w;
-    cfg.log = silent;
-    w->nb = xnv_netback_new(w->dom0, &cfg, err, errlen);
+    w->nb = bench_netback_new(w->dom0, w->c->queues, open_port, w, err, errlen);
     if (!w->nb)
         return -1;
     w->domid = xnv_sim_domain_create(w->sim, "bench");
@@ -132,7 +113,7 @@ static int setup(struct world *w, char *err, size_t errlen)
     o.queues = w->c->queues;
     o.grant_limit = 4096;
     o.connect_timeout_ms = 0;
-    o.log = silent;
+    o.log = bench_log;
     w->nf = xnv_nf_open(w->guest, 0, &o, err, errlen);
     if (!w->nf)
         return -1;
@@ -191,15 +172,15 @@ static void *sender(void *arg)
 }
 
 /* The guest agent's TAP write, as far as the data goes: one copy of the
- * frame into memory of its own (the kernel's buffer). */
-static __thread uint8_t tap_buf[65536];
+ * frame into memory of its own (the kernel's buffer, ctx: TAP_BUF bytes). */
+#define TAP_BUF 65536
 
 static void to_tap(void *ctx, const struct virtio_net_hdr *vh, const struct iovec *iov, unsigned n)
 {
-    (void)ctx;
+    uint8_t *tap_buf = ctx;
     (void)vh;
     size_t at = 0;
-    for (unsigned i = 0; i < n && at + iov[i].iov_len <= sizeof tap_buf; i++) {
+    for (unsigned i = 0; i < n && at + iov[i].iov_len <= TAP_BUF; i++) {
         memcpy(tap_buf + at, iov[i].iov_base, iov[i].iov_len);
         at += iov[i].iov_len;
     }
@@ -209,24 +190,28 @@ static void *receiver(void *arg)
 {
     struct worker *k = arg;
     struct world *w = k->w;
-    static __thread uint8_t bufs[BURST][65536];
+    /* on the heap, not thread-local: static TLS is set up in every thread
+     * of the process, the engine's queue threads included */
+    uint8_t (*bufs)[65536] = malloc(BURST * sizeof *bufs), *tap_buf = malloc(TAP_BUF);
     struct xnv_nf_frame f[BURST];
-    while (!atomic_load(&w->stop)) {
+    while (bufs && tap_buf && !atomic_load(&w->stop)) {
         int n;
         if (w->c->dir == BACKEND_TO_GUEST_TAP) {
-            n = xnv_nf_recv_to(w->nf, k->q, to_tap, NULL, BURST);
+            n = xnv_nf_recv_to(w->nf, k->q, to_tap, tap_buf, BURST);
         } else {
             for (unsigned i = 0; i < BURST; i++)
                 f[i] = (struct xnv_nf_frame){ .data = bufs[i], .cap = sizeof bufs[i] };
             n = xnv_nf_recv(w->nf, k->q, f, BURST);
             for (int i = 0; i < n && w->c->dir == BACKEND_TO_GUEST_TAP_COPY; i++)
-                to_tap(NULL, &f[i].vh, &(struct iovec){ f[i].data, f[i].len }, 1);
+                to_tap(tap_buf, &f[i].vh, &(struct iovec){ f[i].data, f[i].len }, 1);
         }
         if (n < 0)
             break;
         if (n == 0)
             wait_queue(w, k->q);
     }
+    free(bufs);
+    free(tap_buf);
     return NULL;
 }
 
@@ -248,12 +233,12 @@ static uint64_t delivered(struct world *w)
 #define WAIT_LIMIT_S 300
 static bool wait_delivered(struct world *w, uint64_t count)
 {
-    double give_up = now() + WAIT_LIMIT_S;
+    double give_up = bench_now() + WAIT_LIMIT_S;
     for (uint64_t last = delivered(w); last < count; last = delivered(w)) {
         usleep(1000);
         if (delivered(w) != last)
-            give_up = now() + WAIT_LIMIT_S;
-        else if (now() > give_up)
+            give_up = bench_now() + WAIT_LIMIT_S;
+        else if (bench_now() > give_up)
             return false;
     }
     return true;
@@ -295,11 +280,11 @@ void bench_run(const struct bench_case *c, struct bench_result *r)
         xnv_nf_stats(w.nf, XNV_NF_ALL_QUEUES, &f0);
         CALLGRIND_ZERO_STATS;
         d0 = delivered(&w);
-        t0 = now();
+        t0 = bench_now();
         ok = ok && wait_delivered(&w, d0 + c->packets);
         d1 = delivered(&w);
         CALLGRIND_DUMP_STATS_AT("xnv-bench window");
-        t1 = now();
+        t1 = bench_now();
         if (!ok)
             snprintf(r->error, sizeof r->error, "no frame moved for %d s", WAIT_LIMIT_S);
     } else {
@@ -307,10 +292,10 @@ void bench_run(const struct bench_case *c, struct bench_result *r)
         xnv_netback_stats(w.nb, (xnv_domid_t)w.domid, 0, -1, &s0);
         xnv_nf_stats(w.nf, XNV_NF_ALL_QUEUES, &f0);
         d0 = delivered(&w);
-        t0 = now();
+        t0 = bench_now();
         usleep((useconds_t)(c->seconds * 1e6));
         d1 = delivered(&w);
-        t1 = now();
+        t1 = bench_now();
     }
     xnv_netback_stats(w.nb, (xnv_domid_t)w.domid, 0, -1, &s1);
     xnv_nf_stats(w.nf, XNV_NF_ALL_QUEUES, &f1);
