@@ -39,7 +39,13 @@ LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 LIBS := $(XEN_LIBS) -lpthread
 
 # The library: libxnv (hypervisor interface + protocol core) and the engines.
-LIB_SRCS := $(sort $(wildcard libxnv/*/*.c netback/*.c netfront/*.c interdomain/*.c))
+# The simulated hypervisor (libxnv/sim: hypervisor, memory port, test frames)
+# is an archive of its own for the tests, xnv-bench and xnv-probe's
+# selftest-sim; `make install` does not ship it.
+SIM_SRCS := $(sort $(wildcard libxnv/sim/*.c))
+SIM_OBJS := $(SIM_SRCS:%.c=$(B)/obj/%.o)
+LIBXNV_SIM := $(B)/lib/libxnv-sim.a
+LIB_SRCS := $(sort $(filter-out $(SIM_SRCS),$(wildcard libxnv/*/*.c netback/*.c netfront/*.c interdomain/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 LIBXNV   := $(B)/lib/libxnv.a
 
@@ -55,18 +61,23 @@ TEST_SUITES := $(patsubst tests/unit/test_%.c,%,$(filter tests/unit/test_%.c,$(T
 TEST_BIN    := $(B)/tests/xnv-unit-tests
 
 .PHONY: all deps check check-unit check-san check-valgrind check-xen demo clean help bench
-all: $(LIBXNV) $(TOOL_BINS) $(TEST_BIN)
+all: $(LIBXNV) $(LIBXNV_SIM) $(TOOL_BINS) $(TEST_BIN)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
-$(LIBXNV): $(LIB_OBJS)
+# Rebuilt when the Makefile changes which objects go where.
+$(LIBXNV): $(LIB_OBJS) Makefile
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $(filter %.o,$^)
+
+$(LIBXNV_SIM): $(SIM_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
 define tool_rule
-$(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard tools/$(1)/*.c)) $(LIBXNV)
+$(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard tools/$(1)/*.c)) $(LIBXNV_SIM) $(LIBXNV)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(LIBS)
 endef
@@ -81,7 +92,7 @@ $(B)/obj/tests/unit/main.o: $(B)/tests/suites.h
 $(B)/obj/tests/unit/%.o: CFLAGS_ALL += $(CHECK_CFLAGS) -I$(B)/tests -Itests/unit
 # Parts of the programs that the tests call too (linked, not included).
 TEST_TOOL_OBJS := $(B)/obj/tools/xnv-netfront/grants.o $(B)/obj/tools/xnv-netfront/log.o
-$(TEST_BIN): $(TEST_OBJS) $(TEST_TOOL_OBJS) $(LIBXNV)
+$(TEST_BIN): $(TEST_OBJS) $(TEST_TOOL_OBJS) $(LIBXNV_SIM) $(LIBXNV)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CHECK_LIBS) $(LIBS)
 

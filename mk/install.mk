@@ -31,7 +31,8 @@ INSTALL ?= install
 # with selftest-sim) in bin.  xnv-netfront only when it is built here.
 XNV_SBIN_PROGS := $(filter xnv-netbackd xnvctl xnv-netfront,$(TOOL_NAMES))
 XNV_BIN_PROGS  := $(filter xnv-probe,$(TOOL_NAMES))
-XNV_HEADERS    := $(notdir $(wildcard libxnv/include/xnv/*.h))
+# The simulator's headers stay with its archive (not installed).
+XNV_HEADERS    := $(filter-out sim.h frame.h,$(notdir $(wildcard libxnv/include/xnv/*.h)))
 XNV_MAN8       := xnv-netbackd.8 xnvctl.8 $(if $(filter xnv-netfront,$(TOOL_NAMES)),xnv-netfront.8)
 XNV_MAN5       := xnv-netbackd.conf.5
 XNV_UNITS      := xnv-netbackd.service $(if $(filter xnv-netfront,$(TOOL_NAMES)),xnv-netfront.service)

@@ -46,11 +46,11 @@ FUNCS = {
     "TX responses": "libxnv/proto/tx_respond.c:xnv_tx_respond",
     "netback RX batch (placement + grant copy)": "netback/rx.c:nb_rx_batch",
     "RX placement": "libxnv/proto/rx_place.c:xnv_rx_place_sg",
-    "grant copy (simulated hypervisor)": "libxnv/hv/sim_gnt_copy.c:sim_gnt_copy",
+    "grant copy (simulated hypervisor)": "libxnv/sim/sim_gnt_copy.c:sim_gnt_copy",
     "netfront send": "netfront/nf_data.c:xnv_nf_send",
     "netfront recv": "netfront/nf_data.c:xnv_nf_recv",
-    "in-memory port send": "libxnv/port/memport.c:mp_send",
-    "in-memory port recv": "libxnv/port/memport.c:mp_recv",
+    "in-memory port send": "libxnv/sim/memport.c:mp_send",
+    "in-memory port recv": "libxnv/sim/memport.c:mp_recv",
 }
 line = re.compile(r"^\s*([\d,]+) \([\s\d.]+%\)\s+(\S+?):(\S+) \[")
 res = []

@@ -1,4 +1,4 @@
-/* Private to the simulated hypervisor (libxnv/hv/sim_*.c).
+/* Private to the simulated hypervisor (libxnv/sim/sim_*.c).
  *
  * One mutex (xnv_sim.lock) guards every table below: domains, grant tables,
  * event channels and the xenstore.  The only work done outside it is moving
@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <unistd.h>
-#include "hv_impl.h"
+#include "../hv/hv_impl.h"
 #include "xnv/sim.h"
 
 #define SIM_MAX_DOMID           0x7FEFu  /* DOMID_FIRST_RESERVED - 1 */
