@@ -26,17 +26,35 @@ static uint32_t frame_align(uint32_t off)
     return (off + XNV_PAGE_SIZE - 1) & ~(XNV_PAGE_SIZE - 1);
 }
 
-static uint32_t arena_end(const struct nb_queue *q)
+#define NB_ARENA_FULL UINT32_MAX
+
+/* Where the next frame from the port goes.  The arena is a ring in the
+ * order of q->pend: frames leave it mostly in that order, so the room is
+ * after the newest frame, or from the arena's start up to the oldest once
+ * the newest reached the end.  A frame that waits for guest buffers is
+ * never moved (the arena used to be compacted after every batch: each
+ * waiting frame copied again, batch after batch, exactly when the guests
+ * are slowest).  Frames that left out of order leave holes, taken back
+ * when the frames before them leave.  NB_ARENA_FULL: no room for the
+ * largest frame. */
+static uint32_t arena_next(const struct nb_queue *q)
 {
     if (q->npend == 0)
         return 0;
+    uint32_t head = q->pend[0].off;
     const struct nb_pending_rx *last = &q->pend[q->npend - 1];
-    return frame_align(last->off + last->len);
+    uint32_t tail = frame_align(last->off + last->len);
+    if (last->off >= head) {                  /* not wrapped */
+        if (NB_ARENA_BYTES - tail >= NB_FRAME_MAX)
+            return tail;
+        return head >= NB_FRAME_MAX ? 0 : NB_ARENA_FULL;
+    }
+    return head - tail >= NB_FRAME_MAX ? tail : NB_ARENA_FULL;
 }
 
 bool nb_rx_port_wanted(const struct nb_queue *q)
 {
-    return q->npend < q->vif->nb->cfg.rx_queue_frames && NB_ARENA_BYTES - arena_end(q) >= NB_FRAME_MAX;
+    return q->npend < q->vif->nb->cfg.rx_queue_frames && arena_next(q) != NB_ARENA_FULL;
 }
 
 void nb_rx_needs(const struct nb_queue *q, unsigned need[NB_MAX_QUEUES])
@@ -93,7 +111,7 @@ static void fill(struct nb_queue *q)
     while (nb_rx_port_wanted(q)) {
         struct nb_pending_rx *pr = &q->pend[q->npend];
         struct virtio_net_hdr vh;
-        pr->off = arena_end(q);
+        pr->off = arena_next(q);
         int n = xnv_port_recv(q->vif->port, q->id, &vh, q->rx_arena + pr->off, NB_FRAME_MAX);
         if (n < 0)
             break;
@@ -107,22 +125,14 @@ static void fill(struct nb_queue *q)
     }
 }
 
-/* Forget the pending frames marked done, keeping the others in order at
- * the start of the arena. */
+/* Forget the pending frames marked done; the others keep their order and
+ * their place in the arena. */
 static void consume(struct nb_queue *q, const bool *done, unsigned upto)
 {
     unsigned keep = 0;
-    uint32_t off = 0;
-    for (unsigned i = 0; i < q->npend; i++) {
-        if (i < upto && done[i])
-            continue;
-        struct nb_pending_rx pr = q->pend[i];
-        if (pr.off != off)
-            memmove(q->rx_arena + off, q->rx_arena + pr.off, pr.len);
-        pr.off = off;
-        q->pend[keep++] = pr;
-        off = frame_align(off + pr.len);
-    }
+    for (unsigned i = 0; i < q->npend; i++)
+        if (i >= upto || !done[i])
+            q->pend[keep++] = q->pend[i];
     q->npend = keep;
 }
 

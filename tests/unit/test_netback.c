@@ -229,6 +229,47 @@ START_TEST(rx_checksum_completed_once_while_waiting)
 }
 END_TEST
 
+/* Frames wait for guest buffers while more arrive: the backlog grows by 3
+ * a round for 60 rounds, so the waiting frames' place in the queue's arena
+ * wraps past its end several times.  Every frame arrives whole and in
+ * order (the arena is a ring now: a waiting frame is never moved). */
+START_TEST(rx_waiting_frames_survive_the_arena_wrapping)
+{
+    ck_assert(wait_be_state(&w, (xnv_domid_t)dom, 0, XenbusStateInitWait, 2000));
+    ck_assert_int_eq(tfe_connect(&fe, 1, NULL, NULL), 0);
+    xl_hotplug_connected(&w, (xnv_domid_t)dom, 0);
+    ck_assert(wait_be_state(&w, (xnv_domid_t)dom, 0, XenbusStateConnected, 2000));
+    struct xnv_port *p = w.ports[0];
+    struct virtio_net_hdr vh = { 0 };
+    uint32_t len = build_tcp_frame(frame, 0, 3000);
+    unsigned sent = 0, recvd = 0;
+    tfe_post_rx(&fe, 0, 7);                       /* 7 a round: tfe_recv posts each one again */
+    for (unsigned round = 0; round < 60; round++) {
+        for (unsigned i = 0; i < 10; i++, sent++) {
+            memset(frame + 60, (int)(sent * 7), len - 60);
+            frame[len - 1] = (uint8_t)sent;
+            ck_assert_int_eq(xnv_memport_inject(p, 0, &vh, frame, len), 0);
+        }
+        struct xnv_memport_stats ms = { 0 };
+        for (int k = 0; k < 20000 && ms.received < sent; k++, usleep(100))
+            xnv_memport_stats(p, &ms);
+        ck_assert_uint_eq(ms.received, sent);     /* all read: waiting or delivered */
+        for (unsigned i = 0; i < 7; i++, recvd++) {
+            int n = tfe_recv_wait(&fe, 0, got, sizeof got, 2000, NULL);
+            ck_assert_int_eq(n, (int)len);
+            ck_assert_uint_eq(got[len - 1], (uint8_t)recvd);
+            ck_assert_uint_eq(got[100], (uint8_t)(recvd * 7));
+        }
+    }
+    for (; recvd < sent; recvd++) {
+        int n = tfe_recv_wait(&fe, 0, got, sizeof got, 2000, NULL);
+        ck_assert_int_eq(n, (int)len);
+        ck_assert_uint_eq(got[len - 1], (uint8_t)recvd);
+        ck_assert_uint_eq(got[100], (uint8_t)(recvd * 7));
+    }
+}
+END_TEST
+
 START_TEST(two_queues_split_event_channels)
 {
     bring_up(2);
@@ -386,6 +427,7 @@ Suite *xnv_suite_netback(void)
     tcase_add_test(c, tx_batches_many_segments_per_copy_call);
     tcase_add_test(c, rx_frames_reach_the_guest_with_offloads);
     tcase_add_test(c, rx_checksum_completed_once_while_waiting);
+    tcase_add_test(c, rx_waiting_frames_survive_the_arena_wrapping);
     tcase_add_test(c, two_queues_split_event_channels);
     tcase_add_test(c, close_then_reconnect);
     tcase_add_test(c, device_removed_by_toolstack);
