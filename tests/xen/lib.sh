@@ -252,6 +252,7 @@ xr_guest_down() {
     rm -f "$XR_RUN/guests/$1.sig"
     xr_guest_domid "$1" >/dev/null || return 0
     timeout 60 xl destroy "$1" || { xr_log "xl destroy $1 failed"; return 1; }
+    rm -f "$XR_RUN/guests/$1.base.cpio" "$XR_RUN/guests/$1.overlay.cpio"   # an HVM guest's disks
 }
 
 xr_guests_down() {
