@@ -1,5 +1,6 @@
 #!/bin/bash
 # xnv-rig: timeout=1500 tcg=multi
+# xnv-rig-pending: the emulated host's HVM guests do not always boot: passed 2 runs of 3; in the third (and in a trial run) the guest was not ready after 400 s, its kernel slowed to a crawl before any xnv code ran in it
 # hvm-netback: a stock HVM guest (2 vCPUs, the kernel's xen-netfront through
 # the Xen platform device; qemu-system-xen as its device model) on the
 # kernel's xen-netback, then the same guest again on xnv-netbackd in the same
@@ -16,7 +17,13 @@
 # QEMU's single-threaded TCG the HVM guest never got out of its firmware
 # (its vCPU spun at SeaBIOS's default interrupt handler, f000:ff53, for
 # minutes after the option ROM that loads the kernel); under thread=multi
-# the same guest boots.
+# the same guest boots, but not every time: of 6 boots under thread=multi 4
+# answered ping after 80-286 s; one stopped in the stage init's read of its
+# PV disk, one reached the stage init only at 183 s of its uptime (25-45 s
+# otherwise); both were not ready after 400 s.  No xnv code ran in either
+# guest: the second was on the kernel's netback, the first (a trial run)
+# stopped in the disk read, which QEMU serves.  So it stays out of make
+# check-xen until HVM boots are reliable here.
 # shellcheck source=../lib.sh
 . "${XR_LIB:-/job/xen/lib.sh}"
 
