@@ -12,17 +12,25 @@
 #
 # Guests (PV, stock netfront, on xenbr0; dom0 is 10.0.0.1)
 #   xr_guest_up NAME IP [--vcpus N] [--mem MB] [--extra "kernel args"]
-#               [--vif ",opt=val,..."] [--timeout S] [--type pv|pvh] [--no-ping]
+#               [--vif ",opt=val,..."] [--timeout S] [--type pv|pvh|hvm] [--no-ping]
 #       create the guest, or reuse it when a guest of that name already
 #       runs with the same settings; waits until its init is ready and it
 #       answers ping (--no-ping: its init only, for a guest without
-#       network).  Sets XR_GUEST_UP_S (0 when reused).
+#       network).  Sets XR_GUEST_UP_S (0 when reused).  --type hvm: an HVM
+#       guest (qemu-system-xen in dom0, the bzImage by direct kernel boot
+#       with a stage initramfs that unpacks copies of XR_GUEST_BASE and
+#       XR_GUEST_OVERLAY from two PV disks, a PV vif only, console on the
+#       emulated serial port in
+#       /var/log/xen/console/hvm-NAME-serial.log); about 2 minutes under TCG,
+#       so its default timeout is 400 s instead of 120.
 #   xr_guest_down NAME / xr_guests_down      destroy one / every guest
 #   xr_guest_run NAME [-t SECONDS] CMD...    run a shell command inside the
 #       guest (through xenstore data/rig), print its output (the last
 #       16 KiB), return its exit status (124 if dom0 gave up waiting)
 #   xr_guest_domid NAME, xr_ip NAME          domid / address (NAME may be dom0)
 #   xr_wait_ping IP [SECONDS]
+#   xr_wait_until SECONDS CMD...   re-run CMD (5 times a second) until it
+#                                  succeeds; fails after SECONDS
 #
 # Measurements (SRC and DST are dom0 or a guest name)
 #   xr_iperf SRC DST [SECONDS] [iperf3 args...]   print receiver Mbit/s (TCP)
@@ -68,6 +76,11 @@ XR_SCENARIO=${XR_SCENARIO:-manual}
 XR_GUEST_KERNEL=${XR_GUEST_KERNEL:-/var/lib/xnv-rig/vmlinux}
 XR_GUEST_INITRD=${XR_GUEST_INITRD:-$XR_RUN/domu-initrd.cpio}
 XR_GUEST_CFG=${XR_GUEST_CFG:-$XR_JOB/rig/domu.cfg.in}
+XR_GUEST_HVM_CFG=${XR_GUEST_HVM_CFG:-$XR_JOB/rig/domu-hvm.cfg.in}
+XR_GUEST_BZIMAGE=${XR_GUEST_BZIMAGE:-/var/lib/xnv-rig/vmlinuz}
+XR_GUEST_HVM_STAGE=${XR_GUEST_HVM_STAGE:-/var/lib/xnv-rig/domu-hvm-stage.cpio}
+XR_GUEST_BASE=${XR_GUEST_BASE:-/var/lib/xnv-rig/domu-base.cpio}
+XR_GUEST_OVERLAY=${XR_GUEST_OVERLAY:-$XR_JOB/rig/domu-overlay.cpio}
 XR_DOM0_IP=10.0.0.1
 : "${XR_T0:=${EPOCHREALTIME/./}}"
 mkdir -p "$XR_RUN/guests" "$XR_RUN/metrics" "$XR_OUT/scenarios" 2>/dev/null
@@ -155,6 +168,13 @@ xr_wait_ping() {
     done
 }
 
+xr_wait_until() {
+    local t=$1 _
+    shift
+    for _ in $(seq $((t * 5))); do "$@" && return 0; sleep 0.2; done
+    return 1
+}
+
 # --- guests ----------------------------------------------------------------
 
 xr__guest_ready() {
@@ -164,7 +184,7 @@ xr__guest_ready() {
 }
 
 xr_guest_up() {
-    local name=$1 ip=$2 vcpus=1 mem=256 extra="" vif="" tmo=120 type=pv ping=1
+    local name=$1 ip=$2 vcpus=1 mem=256 extra="" vif="" tmo="" type=pv ping=1
     shift 2 || { echo "usage: xr_guest_up NAME IP [options]" >&2; return 2; }
     while [ $# -gt 0 ]; do
         case $1 in
@@ -179,6 +199,12 @@ xr_guest_up() {
         esac
         shift 2
     done
+    local tmpl=$XR_GUEST_CFG kernel=$XR_GUEST_KERNEL initrd=$XR_GUEST_INITRD
+    if [ "$type" = hvm ]; then
+        tmpl=$XR_GUEST_HVM_CFG kernel=$XR_GUEST_BZIMAGE initrd=$XR_GUEST_HVM_STAGE
+        : "${tmo:=400}"
+    fi
+    : "${tmo:=120}"
     local sig="ip=$ip vcpus=$vcpus mem=$mem extra=$extra vif=$vif type=$type ping=$ping"
     local g=$XR_RUN/guests/$name t0 d
     XR_GUEST_UP_S=
@@ -193,17 +219,23 @@ xr_guest_up() {
     fi
     local cfg mac
     mac=$(printf '00:16:3e:00:00:%02x' "${ip##*.}")
-    cfg=$(<"$XR_GUEST_CFG")
+    cfg=$(<"$tmpl")
     shopt -u patsub_replacement 2>/dev/null || true   # keep '&' literal below
     cfg=${cfg//@NAME@/$name}; cfg=${cfg//@IP@/$ip}; cfg=${cfg//@MAC@/$mac}
     cfg=${cfg//@VCPUS@/$vcpus}; cfg=${cfg//@MEM@/$mem}; cfg=${cfg//@EXTRA@/$extra}
-    cfg=${cfg//@VIF@/$vif}; cfg=${cfg//@KERNEL@/$XR_GUEST_KERNEL}; cfg=${cfg//@TYPE@/$type}
-    cfg=${cfg//@RAMDISK@/$XR_GUEST_INITRD}
+    cfg=${cfg//@VIF@/$vif}; cfg=${cfg//@KERNEL@/$kernel}; cfg=${cfg//@TYPE@/$type}
+    cfg=${cfg//@RAMDISK@/$initrd}
+    if [ "$type" = hvm ]; then   # its own copies: QEMU locks its disks' files
+        if ! { cp "$XR_GUEST_BASE" "$g.base.cpio" && cp "$XR_GUEST_OVERLAY" "$g.overlay.cpio"; }; then
+            xr_log "guest $name: cannot copy its disks"; return 1
+        fi
+        cfg=${cfg//@BASE@/$g.base.cpio}; cfg=${cfg//@OVERLAY@/$g.overlay.cpio}
+    fi
     printf '%s\n' "$cfg" >"$g.cfg"
     echo "$ip" >"$g.ip"
-    xr_log "guest $name ($ip, $vcpus vCPU, $mem MB): xl create"
+    xr_log "guest $name ($ip, $type, $vcpus vCPU, $mem MB): xl create"
     t0=$(xr_now_us)
-    if ! timeout 120 xl create "$g.cfg"; then
+    if ! timeout $((tmo > 120 ? tmo : 120)) xl create "$g.cfg"; then
         xr_log "guest $name: xl create failed"
         return 1
     fi
@@ -230,6 +262,7 @@ xr_guest_down() {
     rm -f "$XR_RUN/guests/$1.sig"
     xr_guest_domid "$1" >/dev/null || return 0
     timeout 60 xl destroy "$1" || { xr_log "xl destroy $1 failed"; return 1; }
+    rm -f "$XR_RUN/guests/$1.base.cpio" "$XR_RUN/guests/$1.overlay.cpio"   # an HVM guest's disks
 }
 
 xr_guests_down() {

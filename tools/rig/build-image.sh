@@ -1,6 +1,7 @@
 #!/bin/bash
 # Packs the dom0 disk image: the root filesystem plus the dom0 init, the guest
-# kernel and the guests' base initramfs, as an ext4 image made with
+# kernel (vmlinux for PV/PVH, the bzImage for HVM) and the guests' base
+# initramfs (and the HVM guests' stage initramfs), as an ext4 image made with
 # mkfs.ext4 -d (no loop devices, no mounts).  QEMU opens it with
 # snapshot=on, so every boot starts from the same bytes.
 # Output: build/xen/cache/image/dom0.img (sparse).
@@ -27,6 +28,9 @@ printf '127.0.0.1 localhost\n10.0.0.1 dom0\n' >"$R/etc/hosts"
 rm -rf "$R/var/lib/xnv-rig"
 mkdir -p "$R/var/lib/xnv-rig"
 cp "$CACHE/guest/vmlinux" "$CACHE/guest/domu-base.cpio" "$R/var/lib/xnv-rig/"
+# HVM guests boot the bzImage itself (QEMU's direct kernel boot wants it)
+# with their small stage initramfs
+cp "$CACHE/boot/vmlinuz" "$CACHE/guest/domu-hvm-stage.cpio" "$R/var/lib/xnv-rig/"
 cat >"$R/var/lib/xnv-rig/versions" <<EOF
 xen $XEN_VERSION
 kernel $KERNEL_PKG $KERNEL_VERSION

@@ -12,6 +12,10 @@
 #                                   compressed: libxenguest would unpack only
 #                                   the first of two gzip members (and slowly,
 #                                   in emulated dom0 userspace).
+#   cache/guest/domu-hvm-stage.cpio an HVM guest's initramfs: busybox,
+#                                   xen-blkfront, files/hvm-stage-init; it
+#                                   unpacks the base and the overlay from two
+#                                   PV disks (see that script for why).
 #   cache/guest/vmlinux             the kernel as an uncompressed ELF for PV
 #                                   guests (libxenguest would otherwise spend
 #                                   seconds of emulated time unpacking XZ on
@@ -28,9 +32,10 @@ GUESTBINS="/usr/bin/iperf3 /usr/bin/xenstore-read /usr/bin/xenstore-write /usr/b
            /usr/bin/xenstore-ls /usr/bin/xenstore-rm /usr/bin/xenstore-watch /usr/bin/xenstore-exists
            /usr/bin/xenstore-chmod /usr/sbin/ethtool /usr/bin/tcpdump /usr/sbin/nginx /usr/bin/wrk"
 
-KEY=$(hash_inputs "$0" "$RIG_DIR/files/stage1-init" -s "rootfs $(stamp_get rootfs)")
+KEY=$(hash_inputs "$0" "$RIG_DIR/files/stage1-init" "$RIG_DIR/files/hvm-stage-init" -s "rootfs $(stamp_get rootfs)")
 if stamp_ok initrds "$KEY" && [ -s "$CACHE/boot/dom0-stage1.cpio.gz" ] &&
-   [ -s "$CACHE/guest/domu-base.cpio" ] && [ -s "$CACHE/guest/vmlinux" ]; then
+   [ -s "$CACHE/guest/domu-base.cpio" ] && [ -s "$CACHE/guest/domu-hvm-stage.cpio" ] &&
+   [ -s "$CACHE/guest/vmlinux" ]; then
     phase "initrds: cached"
     exit 0
 fi
@@ -94,6 +99,16 @@ cpio_of "$G" >"$CACHE/guest/domu-base.cpio.new"
 mv "$CACHE/guest/domu-base.cpio.new" "$CACHE/guest/domu-base.cpio"
 rm -f "$CACHE/guest/domu-base.cpio.gz"
 
+phase "initrds: HVM guest stage initramfs"
+H=$W/hvm
+mkdir -p "$H"/usr/bin "$H"/usr/lib
+ln -s usr/bin "$H/bin"; ln -s usr/lib "$H/lib"   # the base's layout: it unpacks over this
+install -m 755 "$CACHE/boot/busybox" "$H/usr/bin/busybox"
+ln -s busybox "$H/usr/bin/sh"
+install -m 755 "$RIG_DIR/files/hvm-stage-init" "$H/init"
+modules_for "$H" xen-blkfront
+cpio_of "$H" >"$CACHE/guest/domu-hvm-stage.cpio"
+
 phase "initrds: uncompressed guest vmlinux"
 # The bzImage carries the kernel as an XZ stream: try each XZ magic in turn
 # until one unpacks to an ELF file.
@@ -108,4 +123,4 @@ mv "$W/vmlinux" "$CACHE/guest/vmlinux"
 
 rm -rf "$W"
 stamp_set initrds "$KEY"
-phase "initrds: ready (stage-1 $(du -h "$CACHE/boot/dom0-stage1.cpio.gz" | cut -f1), guest base $(du -h "$CACHE/guest/domu-base.cpio" | cut -f1), vmlinux $(du -h "$CACHE/guest/vmlinux" | cut -f1))"
+phase "initrds: ready (stage-1 $(du -h "$CACHE/boot/dom0-stage1.cpio.gz" | cut -f1), guest base $(du -h "$CACHE/guest/domu-base.cpio" | cut -f1), HVM stage $(du -h "$CACHE/guest/domu-hvm-stage.cpio" | cut -f1), vmlinux $(du -h "$CACHE/guest/vmlinux" | cut -f1))"

@@ -15,7 +15,10 @@ load_versions
 PKGS="xen-utils-4.17=$XEN_VERSION xenstore-utils iproute2 bridge-utils iperf3 ethtool
       make pkg-config libxen-dev=$XEN_VERSION check
       tcpdump procps psmisc strace kmod iputils-ping busybox less cpio file nginx wrk
-      linux-perf"
+      linux-perf qemu-system-xen"
+# qemu-system-xen: the device model of HVM guests (xr_guest_up --type hvm);
+# it pulls in seabios and ipxe-qemu, the firmware hvmloader
+# (xen-utils-4.17's /usr/lib/xen-4.17/boot/hvmloader) hands over to.
 
 # Kernel module folders dropped from the copy: hardware that QEMU does not
 # emulate here (the image shrinks by two thirds, mkfs and boot get faster).

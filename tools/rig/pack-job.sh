@@ -2,7 +2,7 @@
 # Packs the per-run job disk (never cached): the dom0 runner, a copy of
 # tests/xen, our programs from build/bin, the source tree with its build
 # outputs (src/), the guest overlay initramfs (guest init + our programs,
-# appended to the cached base in dom0) and the xl template.  Our programs thus reach dom0 and the guests without rebuilding
+# appended to the cached base in dom0) and the xl templates (PV/PVH, HVM).  Our programs thus reach dom0 and the guests without rebuilding
 # any cached image.
 #   pack-job.sh OUT_IMG SCENARIO_FILE...
 # Environment: XR_VERBOSE, XR_SHELL, XR_DEFAULT_TIMEOUT, XR_JOB_TIMEOUT are
@@ -64,7 +64,7 @@ if [ "$nbin" -gt 0 ]; then cp "$J"/bin/* "$O/usr/local/bin/"; fi
 # uncompressed, like the base (see build-initrds.sh)
 (cd "$O" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$J/rig/domu-overlay.cpio"
 rm -rf "$O"
-cp "$RIG_DIR/files/domu.cfg.in" "$J/rig/"
+cp "$RIG_DIR/files/domu.cfg.in" "$RIG_DIR/files/domu-hvm.cfg.in" "$J/rig/"
 
 # Size: what is packed plus room for logs the run brings back.
 size=$(( $(du -sm "$J" | cut -f1) + 256 ))
