@@ -4,12 +4,8 @@
  * no work is throttled so that a hostile guest cannot make the thread spin. */
 #include <errno.h>
 #include <poll.h>
-#include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
-#include <syslog.h>
 #include <unistd.h>
 #include "nb.h"
 #include "xnv/storm.h"
@@ -113,36 +109,10 @@ static bool final_check(struct nb_queue *q)
     return tx_more || rx_more || ctrl_more;
 }
 
-/* A kernel backend's work runs in softirq, ahead of every process of the
- * driver domain; ours would otherwise take turns with them.  Where that
- * domain's CPU is short (a capped or busy driver domain: 25 % of a CPU on
- * the rig), the switch fast path fell to a tenth of the kernel bridge's
- * throughput while shell loops and xenstore tools ran beside it.  So the
- * data-path threads run NB_QUEUE_NICE_BOOST below the daemon's own nice
- * value (which the operator sets, e.g. systemd's Nice=), when allowed.  Not
- * over the simulated hypervisor, whose guests are threads of this process. */
-#define NB_QUEUE_NICE_BOOST 10
-
-static void raise_priority(struct nb_queue *q)
-{
-    static atomic_bool warned;
-    if (strcmp(xnv_hv_kind(q->vif->nb->hv), "xen") != 0)
-        return;
-    errno = 0;
-    int base = getpriority(PRIO_PROCESS, 0);
-    if (errno)
-        return;
-    int want = base - NB_QUEUE_NICE_BOOST < -20 ? -20 : base - NB_QUEUE_NICE_BOOST;
-    if (setpriority(PRIO_PROCESS, (id_t)gettid(), want) < 0 && !atomic_exchange(&warned, true))
-        nb_log(q->vif->nb, LOG_INFO, "data-path threads keep the daemon's priority (nice %d): %s", base,
-               strerror(errno));
-}
-
 static void *queue_main(void *arg)
 {
     struct nb_queue *q = arg;
     unsigned stall_poll_ms = q->vif->nb->cfg.stall_timeout_ms / 4 + 1;
-    raise_priority(q);
     while (!atomic_load(&q->stop)) {
         uint64_t now = xnv_now_ns(), tx_wait = 0;
         unsigned work = nb_ctrl_poll(q) + kick_waiters(q);

@@ -90,7 +90,7 @@ xr_guest_up fd2 10.0.0.84 || xr_fail "stock guest fd2 did not come up on xnv-net
 xc_guest_up cd1 10.0.0.85
 xc_guest_up cd2 10.0.0.86
 xc_wait_channel cd1 cd2 60 || xr_fail "no channel between cd1 and cd2 within 60 s"
-# the daemon's data-path threads run below its nice value (netback/queue.c)
+# the nice values of the daemon and of its threads (to see what runs ahead)
 nb_pid=$(pidof xnv-netbackd | cut -d' ' -f1)
 xr_metric daemon_nice "$(ps -o nice= -p "$nb_pid" 2>/dev/null | tr -d ' ')"
 xr_metric daemon_queue_nice "$(ps -L -o nice= -p "$nb_pid" 2>/dev/null | sort -n | head -n1 | tr -d ' ')"
