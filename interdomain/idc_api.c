@@ -335,7 +335,6 @@ void xnv_idc_stats(struct xnv_idc *idc, struct xnv_idc_stats *out)
     *out = idc->st;
     pthread_mutex_unlock(&idc->lock);
     pthread_mutex_lock(&idc->room_lock);
-    out->room_waits = idc->room_waits;
-    out->room_wakeups = idc->room_wakeups;
+    out->room_signals = idc->room_signals;
     pthread_mutex_unlock(&idc->room_lock);
 }

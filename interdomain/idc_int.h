@@ -7,7 +7,7 @@
  *   idc_ctrl.c   the control plane: peer list, watches, @releaseDomain;
  *   idc_park.c   an unlisted peer's receive pages, kept for its return;
  *   idc_events.c the event channel and the per-peer storm pause;
- *   idc_room.c   senders sleeping on a full ring until the peer posts buffers;
+ *   idc_room.c   the sender called back when a peer posts buffers on a full ring;
  *   idc_send.c   the batch sender;
  *   idc_api.c    open/close, the event loop step, recv, statistics. */
 #ifndef XNV_IDC_INT_H
@@ -107,14 +107,13 @@ struct xnv_idc {
     struct xnv_copy_batch cb;
     struct idc_peer peer[XNV_IDC_MAX_PEERS];
     struct xnv_idc_stats st;
-    /* Senders waiting for a full ring (xnv_idc_wait_room): room_gen counts
-     * the peers' notifications of new buffers.  Apart from lock: taken by
-     * idc_events under it, and by senders that must not hold it to sleep. */
+    /* The sender's hook for a peer's new buffers on a ring that was full
+     * (xnv_idc_on_room), and how often it fired.  Apart from lock: called
+     * by idc_events under it, set by a sender that must not take it. */
     pthread_mutex_t room_lock;
-    pthread_cond_t room_cond;
-    uint64_t room_gen, room_waits, room_wakeups;
     void (*room_fn)(void *ctx);
     void *room_ctx;
+    uint64_t room_signals;
     uint8_t rx_scratch[XNV_NF_MAX_FRAME];   /* nf_rx_deliver's rare whole copy */
 };
 

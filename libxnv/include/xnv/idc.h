@@ -79,16 +79,11 @@ int xnv_idc_send(struct xnv_idc *idc, struct xnv_nf_frame *f);
  * went over channels, or -EINVAL when n is too large. */
 #define XNV_IDC_SEND_MAX 16u
 int xnv_idc_send_many(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n, int *verdict);
-/* Waiting for a full ring without spinning: the sender reads
- * xnv_idc_room_seen() before a send, and after a -EAGAIN sleeps in
- * xnv_idc_wait_room() until a peer has posted buffers since (its
- * notification, taken by xnv_idc_process), or ms passed (the stall check
- * needs a retry now and then).  true when a peer's buffers woke it. */
-uint64_t xnv_idc_room_seen(struct xnv_idc *idc);
-bool xnv_idc_wait_room(struct xnv_idc *idc, uint64_t seen, unsigned ms);
-/* Or be called: fn(ctx) from xnv_idc_process's thread each time a peer
- * posts buffers on a ring that was full (NULL: no more calls; it returns
- * after any call under way). */
+/* Waiting for a full ring without spinning: fn(ctx) is called from
+ * xnv_idc_process's thread each time a peer posts buffers on a ring that
+ * was full (after a -EAGAIN), so the sender tries again then (and now and
+ * then anyway: the stall check needs a retry).  NULL: no more calls; it
+ * returns after any call under way. */
 void xnv_idc_on_room(struct xnv_idc *idc, void (*fn)(void *ctx), void *ctx);
 /* Receive up to n frames from every channel into the caller's buffers
  * (f[i].data, f[i].cap); fills len, off and vh.  Returns how many. */
@@ -121,8 +116,7 @@ struct xnv_idc_stats {
     uint64_t lost_pages;        /* pages a peer still held when revoked */
     uint64_t throttled;         /* storm pauses: a peer's wakeups brought no work */
     uint64_t full;              /* frames answered -EAGAIN: a peer's ring was full */
-    uint64_t room_waits;        /* sleeps in xnv_idc_wait_room */
-    uint64_t room_wakeups;      /* ... ended by a peer's new buffers (the rest timed out) */
+    uint64_t room_signals;      /* a peer's new buffers on a ring that was full */
 };
 void xnv_idc_stats(struct xnv_idc *idc, struct xnv_idc_stats *out);
 

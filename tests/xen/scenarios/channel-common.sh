@@ -47,8 +47,8 @@ xc_wait_channel() {
 
 # xc_channel_stats NAME: the agent's channel counters (SIGUSR1 -> its
 # console, logged by xenconsoled), printed as "TX_PACKETS RX_PACKETS
-# FALLBACKS FULL ROOM_WAITS" (FULL: frames that found the peer's ring full;
-# ROOM_WAITS: the sender's sleeps for buffers).
+# FALLBACKS FULL ROOM" (FULL: frames that found the peer's ring full; ROOM:
+# the peers' notifications of new buffers on a ring that was full).
 xc_channel_stats() {
     local log=/var/log/xen/console/guest-$1.log line n0 i
     n0=$(grep -ac 'channels: .* peer(s); tx' "$log" 2>/dev/null)
@@ -61,7 +61,7 @@ xc_channel_stats() {
     [ -n "$line" ] || { echo "0 0 0 0 0"; return 1; }
     echo "$line" | sed -n 's/.*; tx \([0-9]*\) packets.*; rx \([0-9]*\) packets.*; \([0-9]*\) fallbacks.*/\1 \2 \3/p' |
         tr -d '\n'
-    echo " $(echo "$line" | sed -n 's/.*; full \([0-9]*\); room waits \([0-9]*\).*/\1 \2/p')"
+    echo " $(echo "$line" | sed -n 's/.*; full \([0-9]*\); room \([0-9]*\).*/\1 \2/p')"
 
 }
 
@@ -80,14 +80,15 @@ xc_measure() {
     XC_MBPS_REV=$(xr_iperf "$a" "$b" "$secs") || xr_fail "iperf3 $a -> $b failed"
     xr_metric guest_to_guest_reverse_mbps "$XC_MBPS_REV"
     xr_metric retransmits_reverse "$(xr_iperf_retr)"
-    local full_a waits_a full_b waits_b
-    read -r XC_TX_A _ _ full_a waits_a <<<"$(xc_channel_stats "$a")"
-    read -r XC_TX_B _ _ full_b waits_b <<<"$(xc_channel_stats "$b")"
+    local full_a room_a full_b room_b
+    read -r XC_TX_A _ _ full_a room_a <<<"$(xc_channel_stats "$a")"
+    read -r XC_TX_B _ _ full_b room_b <<<"$(xc_channel_stats "$b")"
     xr_metric "channel_tx_packets_$a" "${XC_TX_A:-0}"
     xr_metric "channel_tx_packets_$b" "${XC_TX_B:-0}"
-    # frames that found the peer's ring full, and the senders' sleeps for room
+    # frames that found the peer's ring full, and the peers' notifications of
+    # new buffers that woke the senders
     xr_metric channel_ring_full "$(( ${full_a:-0} + ${full_b:-0} ))"
-    xr_metric channel_room_waits "$(( ${waits_a:-0} + ${waits_b:-0} ))"
+    xr_metric channel_room_signals "$(( ${room_a:-0} + ${room_b:-0} ))"
     [ "${XC_TX_A:-0}" -gt 1000 ] && [ "${XC_TX_B:-0}" -gt 1000 ] ||
         xr_fail "the channels carried too little ($a sent ${XC_TX_A:-0}, $b ${XC_TX_B:-0} frames)"
 }
