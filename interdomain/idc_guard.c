@@ -8,9 +8,13 @@
  * inside one jumps back out of it and the channels close (their frames take
  * the vif), and xnv_idc_reset() rebuilds them.  A fault anywhere else keeps
  * its default action. */
+#include <execinfo.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "idc_int.h"
 
 static __thread sigjmp_buf *guard;
@@ -19,19 +23,30 @@ static bool installed;
 
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
-    (void)si;
     (void)uc;
     sigjmp_buf *j = guard;
     if (j) {
         guard = NULL;
         siglongjmp(*j, 1);
     }
-    /* Not ours: the default action, when the access is made again. */
+    /* Not ours: say where (a crash after a restore is otherwise only the
+     * kernel's one line), then the default action when the access is made
+     * again.  Only write(2) and backtrace_symbols_fd here; backtrace() was
+     * called once at installation so that it allocates nothing now. */
+    char line[128];
+    int n = snprintf(line, sizeof line, "fatal %s at address %p in thread %ld; call chain:\n",
+                     sig == SIGBUS ? "SIGBUS" : "SIGSEGV", si ? si->si_addr : NULL, (long)syscall(SYS_gettid));
+    if (n > 0 && write(STDERR_FILENO, line, (size_t)n) < 0) { /* nowhere to say it */ }
+    void *frames[32];
+    int depth = backtrace(frames, 32);
+    backtrace_symbols_fd(frames, depth, STDERR_FILENO);
     signal(sig, SIG_DFL);
 }
 
 static void install(void)
 {
+    void *warm[1];
+    backtrace(warm, 1);   /* loads the unwinder now, not in the handler */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_fault;
