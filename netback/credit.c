@@ -10,10 +10,11 @@ void nb_credit_init(struct nb_credit *c, uint64_t bytes, uint64_t usec)
     c->next_refill_ns = 0;
 }
 
-bool nb_credit_take(struct nb_credit *c, uint32_t len, uint64_t now_ns, uint64_t *wait_ns)
+bool nb_credit_take(struct nb_credit *c, uint32_t len, struct nb_clock *now, uint64_t *wait_ns)
 {
     if (c->bytes_per_period == 0)
         return true;
+    uint64_t now_ns = nb_clock_now(now);
     if (now_ns >= c->next_refill_ns) {
         c->remaining = c->bytes_per_period;
         c->next_refill_ns = now_ns + c->period_ns;

@@ -43,6 +43,7 @@
 #define NB_MAX_QUEUES      XNV_PORT_MAX_QUEUES
 #define NB_TX_BATCH        64     /* packets per TX grant-copy call */
 #define NB_RX_BATCH        64     /* frames per RX grant-copy call */
+#define NB_PORT_DRY_EVERY  4      /* a busy thread's reads of a port that had nothing */
 #define NB_ARENA_BYTES     ((1u << 20) + NB_FRAME_MAX)   /* 256 page-aligned frames and one more of the largest */
 #define NB_FRAME_MAX       65536u
 
@@ -55,9 +56,25 @@ struct nb_credit {
     uint64_t remaining;
     uint64_t next_refill_ns;
 };
+/* The time of one pass of a queue's thread, read only when something needs
+ * it (a rate limit, frames waiting for buffers): in a PV domain the clock is
+ * a system call, and most passes need none. */
+struct nb_clock {
+    uint64_t ns;                  /* 0: not read yet */
+    unsigned reads;               /* how often it was read (tests) */
+};
+static inline uint64_t nb_clock_now(struct nb_clock *c)
+{
+    if (!c->ns) {
+        c->ns = xnv_now_ns();
+        c->reads++;
+    }
+    return c->ns;
+}
+
 void nb_credit_init(struct nb_credit *c, uint64_t bytes, uint64_t usec);
 /* May a packet of len bytes go now?  If not, *wait_ns says how long until it may. */
-bool nb_credit_take(struct nb_credit *c, uint32_t len, uint64_t now_ns, uint64_t *wait_ns);
+bool nb_credit_take(struct nb_credit *c, uint32_t len, struct nb_clock *now, uint64_t *wait_ns);
 
 struct nb_pending_rx {            /* a frame read from the port, not yet placed */
     uint32_t off, len;            /* in the RX arena */
@@ -91,6 +108,11 @@ struct nb_queue {
     struct nb_pending_rx *pend;   /* frames waiting for guest buffers */
     unsigned npend;
     uint64_t stall_since_ns;      /* 0: not stalled */
+    /* The port had nothing at the last read: while the thread is busy with
+     * other work it reads the port only every NB_PORT_DRY_EVERY passes (an
+     * empty read is a system call), and at once after poll() saw it ready. */
+    bool port_dry;
+    unsigned port_dry_skips;
     bool carrier_off;
     unsigned empty_wakeups;       /* events that brought no work (storm throttle) */
 
@@ -231,8 +253,8 @@ void nb_peers_forget(struct nb_vif *v);
  * guest if it asked. */
 void nb_rx_push_unlock(struct nb_queue *tq);
 /* tx.c / rx.c: one batch each; return packets handled */
-unsigned nb_tx_batch(struct nb_queue *q, uint64_t now_ns, uint64_t *wait_ns);
-unsigned nb_rx_batch(struct nb_queue *q, uint64_t now_ns);
+unsigned nb_tx_batch(struct nb_queue *q, struct nb_clock *now, uint64_t *wait_ns);
+unsigned nb_rx_batch(struct nb_queue *q, struct nb_clock *now);
 /* ctrl.c: the control ring, from queue 0's thread; returns requests handled */
 unsigned nb_ctrl_poll(struct nb_queue *q);
 bool nb_rx_port_wanted(const struct nb_queue *q);

@@ -114,12 +114,13 @@ static void *queue_main(void *arg)
     struct nb_queue *q = arg;
     unsigned stall_poll_ms = q->vif->nb->cfg.stall_timeout_ms / 4 + 1;
     while (!atomic_load(&q->stop)) {
-        uint64_t now = xnv_now_ns(), tx_wait = 0;
+        struct nb_clock now = { 0, 0 };
+        uint64_t tx_wait = 0;
         unsigned work = nb_ctrl_poll(q) + kick_waiters(q);
         if (!q->fatal_why)
-            work += nb_tx_batch(q, now, &tx_wait);
+            work += nb_tx_batch(q, &now, &tx_wait);
         if (!q->fatal_why)
-            work += nb_rx_batch(q, now);
+            work += nb_rx_batch(q, &now);
         if (q->fatal_why) {
             nb_vif_break(q->vif, q->fatal_why);
             break;
@@ -147,6 +148,8 @@ static void *queue_main(void *arg)
             break;
         uint64_t n;
         if ((pfd[1].revents & POLLIN) && read(q->wake_fd, &n, sizeof n) < 0) { /* raced: drained */ }
+        if (nfds > 2 && (pfd[2].revents & POLLIN))
+            q->port_dry = false;
         if (pfd[0].revents & POLLIN) {
             /* A storm: pause before taking the next event (xnv/storm.h);
              * a frontend with real work ends it at once (the count resets). */
@@ -181,6 +184,8 @@ int nb_queue_start(struct nb_queue *q)
     q->npend = 0;
     q->carrier_off = false;
     q->stall_since_ns = 0;
+    q->port_dry = false;
+    q->port_dry_skips = 0;
     if (pthread_create(&q->thread, NULL, queue_main, q))
         return -EAGAIN;
     q->running = true;

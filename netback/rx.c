@@ -108,11 +108,15 @@ static struct nb_queue *steer(struct nb_queue *q, const uint8_t *f, uint32_t len
  * that waits for guest buffers must not be prepared again. */
 static void fill(struct nb_queue *q)
 {
+    if (q->port_dry && ++q->port_dry_skips < NB_PORT_DRY_EVERY)
+        return;
+    q->port_dry_skips = 0;
     while (nb_rx_port_wanted(q)) {
         struct nb_pending_rx *pr = &q->pend[q->npend];
         struct virtio_net_hdr vh;
         pr->off = arena_next(q);
         int n = xnv_port_recv(q->vif->port, q->id, &vh, q->rx_arena + pr->off, NB_FRAME_MAX);
+        q->port_dry = n < 0;
         if (n < 0)
             break;
         pr->len = (uint32_t)n;
@@ -136,7 +140,7 @@ static void consume(struct nb_queue *q, const bool *done, unsigned upto)
     q->npend = keep;
 }
 
-static void stall_check(struct nb_queue *q, unsigned placed, uint64_t now_ns)
+static void stall_check(struct nb_queue *q, unsigned placed, struct nb_clock *now)
 {
     struct nb_vif *v = q->vif;
     if (placed || q->npend == 0) {
@@ -148,10 +152,10 @@ static void stall_check(struct nb_queue *q, unsigned placed, uint64_t now_ns)
         return;
     }
     if (q->stall_since_ns == 0) {
-        q->stall_since_ns = now_ns;
+        q->stall_since_ns = nb_clock_now(now);
         return;
     }
-    if (now_ns - q->stall_since_ns < (uint64_t)v->nb->cfg.stall_timeout_ms * 1000000u)
+    if (nb_clock_now(now) - q->stall_since_ns < (uint64_t)v->nb->cfg.stall_timeout_ms * 1000000u)
         return;
     /* The guest posted no buffers for too long: carrier off, queue flushed. */
     XNV_STAT_ADD(q->stats.rx_drops, q->npend);
@@ -212,10 +216,10 @@ static unsigned place_into(struct nb_queue *q, struct nb_queue *tq, bool *done, 
     return handled;
 }
 
-unsigned nb_rx_batch(struct nb_queue *q, uint64_t now_ns)
+unsigned nb_rx_batch(struct nb_queue *q, struct nb_clock *now)
 {
     if (q->carrier_off && RING_HAS_UNCONSUMED_REQUESTS(&q->rx))
-        stall_check(q, 1, now_ns);           /* buffers are back: carrier on */
+        stall_check(q, 1, now);           /* buffers are back: carrier on */
     fill(q);
     if (q->npend == 0)
         return 0;
@@ -231,6 +235,6 @@ unsigned nb_rx_batch(struct nb_queue *q, uint64_t now_ns)
             handled += place_into(q, &q->vif->q[q->pend[i].queue], done, n);
     }
     consume(q, done, n);
-    stall_check(q, handled, now_ns);
+    stall_check(q, handled, now);
     return handled;
 }

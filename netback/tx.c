@@ -142,7 +142,7 @@ static void copy_rest(struct nb_queue *q, struct batch_state *st, unsigned n)
 }
 
 /* Read and validate; returns packets taken, 0 on fatal (q->fatal_why set). */
-static unsigned read_batch(struct nb_queue *q, struct batch_state *st, uint64_t now_ns, uint64_t *wait_ns)
+static unsigned read_batch(struct nb_queue *q, struct batch_state *st, struct nb_clock *now, uint64_t *wait_ns)
 {
     RING_IDX prod = q->tx.sring->req_prod;
     rmb();   /* requests are read after the producer index */
@@ -158,7 +158,7 @@ static unsigned read_batch(struct nb_queue *q, struct batch_state *st, uint64_t 
             q->fatal_why = p->why;
             return 0;
         }
-        if (vd == XNV_TX_PACKET && !nb_credit_take(&q->credit, p->len, now_ns, wait_ns)) {
+        if (vd == XNV_TX_PACKET && !nb_credit_take(&q->credit, p->len, now, wait_ns)) {
             q->tx.req_cons = before;      /* not consumed: retried after the refill */
             break;
         }
@@ -175,10 +175,10 @@ static unsigned read_batch(struct nb_queue *q, struct batch_state *st, uint64_t 
     return n;
 }
 
-unsigned nb_tx_batch(struct nb_queue *q, uint64_t now_ns, uint64_t *wait_ns)
+unsigned nb_tx_batch(struct nb_queue *q, struct nb_clock *now, uint64_t *wait_ns)
 {
     struct batch_state st;
-    unsigned n = read_batch(q, &st, now_ns, wait_ns);
+    unsigned n = read_batch(q, &st, now, wait_ns);
     if (n == 0)
         return 0;
     if (q->vif->fastpath)
