@@ -146,9 +146,10 @@ void idc_ring_attach(netif_rx_back_ring_t *ring, void *page);
 int idc_ring_put(netif_rx_back_ring_t *ring, xnv_domid_t peer, const uint8_t *data, uint32_t len,
                  const struct xnv_rx_meta *m, struct xnv_copy_batch *b, uint16_t pkt,
                  struct xnv_rx_placed *out);
-/* Ask to be notified when the receiver posts more buffers; true when some
- * arrived meanwhile. */
-bool idc_ring_arm(netif_rx_back_ring_t *ring);
+/* Ask to be notified once the receiver has posted `need` buffers beyond
+ * those consumed (what the first waiting frame needs); true when they are
+ * there already. */
+bool idc_ring_arm(netif_rx_back_ring_t *ring, unsigned need);
 /* Netif RX metadata of a frame for the channel; may complete a partial
  * checksum in f->data.  -EINVAL (why) for a malformed frame. */
 int idc_frame_meta(struct xnv_nf_frame *f, struct xnv_rx_meta *m, const char **why);

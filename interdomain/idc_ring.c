@@ -30,11 +30,15 @@ int idc_ring_put(netif_rx_back_ring_t *ring, xnv_domid_t peer, const uint8_t *da
     return xnv_rx_place(ring, prod, peer, data, len, m, b, pkt, out);
 }
 
-bool idc_ring_arm(netif_rx_back_ring_t *ring)
+bool idc_ring_arm(netif_rx_back_ring_t *ring, unsigned need)
 {
-    int more;
-    RING_FINAL_CHECK_FOR_REQUESTS(ring, more);
-    return more;
+    /* Not "any new request" (RING_FINAL_CHECK_FOR_REQUESTS): the receiver
+     * refills a few buffers at a time, and a 64 KiB frame waiting for 17
+     * would be woken, fail and sleep again at every refill. */
+    ring->sring->req_event = ring->req_cons + need;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);   /* the event is set before the producer is read */
+    RING_IDX prod = __atomic_load_n(&ring->sring->req_prod, __ATOMIC_ACQUIRE);
+    return (RING_IDX)(prod - ring->req_cons) >= need;
 }
 
 int idc_frame_meta(struct xnv_nf_frame *f, struct xnv_rx_meta *m, const char **why)

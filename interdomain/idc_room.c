@@ -1,6 +1,7 @@
 /* Senders that find a peer's ring full are called back when that peer posts
- * buffers.  A full ring arms the ring's request event (idc_ring_arm), so
- * the peer's next buffers come with a notification on our sending port;
+ * buffers.  A full ring arms the ring's request event (idc_ring_arm) for
+ * as many buffers as the first waiting frame needs, so the peer's buffers
+ * come with one notification on our sending port once they are enough;
  * idc_events counts it here and calls the sender's hook (the agent wakes
  * its queue threads, which hold the frames meanwhile).  Waiting for that,
  * rather than retrying on a short timer, leaves the CPU to the peer that

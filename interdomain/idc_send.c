@@ -131,7 +131,7 @@ static void place(struct xnv_idc *idc, struct send_batch *sb, struct xnv_nf_fram
         }
         rc = put(idc, sb, p, &f[i], &m, &pl);
     }
-    if (rc == -EAGAIN && idc_ring_arm(&t->ring))
+    if (rc == -EAGAIN && idc_ring_arm(&t->ring, xnv_rx_slots(f[i].len, &m)))
         rc = put(idc, sb, p, &f[i], &m, &pl);
     if (rc == -EAGAIN) {
         verdict[i] = no_room(idc, p);

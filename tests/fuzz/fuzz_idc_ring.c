@@ -114,9 +114,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FZ_CHECK(s->rsp_prod == ring.rsp_prod_pvt);
             break;
         }
-        case 3:
-            idc_ring_arm(&ring);
+        case 3: {
+            unsigned need = 1 + fz_u8(&in) % 20;
+            bool room = idc_ring_arm(&ring, need);
+            FZ_CHECK(s->req_event == ring.req_cons + need);
+            (void)room;
             break;
+        }
         case 4: {
             struct xnv_nf_frame f = { .data = frame, .meta = (uint8_t)(fz_u8(&in) & 1) };
             fz_bytes(&in, &f.vh, sizeof f.vh);

@@ -242,6 +242,47 @@ START_TEST(a_full_ring_wakes_its_sender_when_the_peer_posts_buffers)
 }
 END_TEST
 
+/* A large frame waiting on a full ring is woken once, when the peer has
+ * posted the buffers it needs, not by every refill before that (which would
+ * wake, fail and put it to sleep again, over and over). */
+START_TEST(a_large_frame_is_woken_once_its_buffers_are_there)
+{
+    struct idc_guest *a = &W.g[0], *b = &W.g[1];
+    idcw_open(&W, a);
+    idcw_open(&W, b);
+    ck_assert(idcw_pump_until_up(&W, a, b));
+    room_calls = 0;
+    xnv_idc_on_room(a->idc, count_room, NULL);
+    static uint8_t small[1500];
+    idcw_frame(small, sizeof small, b, a);
+    struct xnv_nf_frame f = { .data = small, .len = sizeof small };
+    int sent = 0;
+    while (xnv_idc_send(a->idc, &f) == 1)
+        sent++;
+    ck_assert_int_gt(sent, 16);
+    idcw_frame(frame, 60000, b, a);                /* 15 buffers of 4 KiB */
+    struct xnv_nf_frame big = { .data = frame, .len = 60000 };
+    ck_assert_int_eq(xnv_idc_send(a->idc, &big), -EAGAIN);
+    /* b reads 4 small frames, twice: 8 buffers posted again, too few. */
+    struct xnv_nf_frame r[4];
+    for (unsigned k = 0; k < 4; k++)
+        r[k] = (struct xnv_nf_frame){ .data = got + k * 2048, .cap = 2048 };
+    for (int round = 0; round < 2; round++) {
+        ck_assert_int_eq(xnv_idc_recv(b->idc, r, 4), 4);
+        idcw_pump(&W, 20);
+    }
+    ck_assert_uint_eq(room_calls, 0);
+    /* 8 more: 16 posted, enough; one call, and the frame goes. */
+    for (int round = 0; round < 2; round++)
+        ck_assert_int_eq(xnv_idc_recv(b->idc, r, 4), 4);
+    for (int i = 0; i < 200 && room_calls == 0; i++)
+        idcw_pump(&W, 5);
+    ck_assert_uint_eq(room_calls, 1);
+    ck_assert_int_eq(xnv_idc_send(a->idc, &big), 1);
+    xnv_idc_on_room(a->idc, NULL, NULL);
+}
+END_TEST
+
 START_TEST(a_batch_goes_in_one_grant_copy)
 {
     struct idc_guest *a = &W.g[0], *b = &W.g[1], *c = &W.g[2];
@@ -305,6 +346,7 @@ Suite *xnv_suite_idc(void)
     tcase_add_test(tc, offloads_cross_the_channel);
     tcase_add_test(tc, many_frames_wrap_the_ring_with_few_notifications);
     tcase_add_test(tc, a_full_ring_wakes_its_sender_when_the_peer_posts_buffers);
+    tcase_add_test(tc, a_large_frame_is_woken_once_its_buffers_are_there);
     tcase_add_test(tc, a_batch_goes_in_one_grant_copy);
     tcase_add_test(tc, unknown_and_group_destinations_take_the_vif);
     suite_add_tcase(s, tc);
