@@ -8,12 +8,13 @@
  * inside one jumps back out of it and the channels close (their frames take
  * the vif), and xnv_idc_reset() rebuilds them.  A fault anywhere else keeps
  * its default action. */
-#include <execinfo.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <ucontext.h>
 #include <unistd.h>
 #include "idc_int.h"
 
@@ -21,9 +22,80 @@ static __thread sigjmp_buf *guard;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static bool installed;
 
+/* The program's own code, to tell its return addresses on a stack. */
+extern char __executable_start[], etext[];
+
+/* Async-signal-safe formatting: "0x" and hex digits into b, returns length. */
+static size_t hex(char *b, uintptr_t v)
+{
+    char t[2 * sizeof v];
+    size_t n = 0, k = 0;
+    do {
+        t[n++] = "0123456789abcdef"[v & 15];
+        v >>= 4;
+    } while (v);
+    b[k++] = '0';
+    b[k++] = 'x';
+    while (n)
+        b[k++] = t[--n];
+    return k;
+}
+
+static void say(const char *str)
+{
+    if (write(STDERR_FILENO, str, strlen(str)) < 0) { /* nowhere to say it */ }
+}
+
+static void say_hex(const char *label, uintptr_t v)
+{
+    char b[64];
+    size_t k = strlen(label);
+    memcpy(b, label, k);
+    k += hex(b + k, v);
+    if (write(STDERR_FILENO, b, k) < 0) { /* nowhere to say it */ }
+}
+
+/* Where a fault outside the guard happened, in terms that survive a broken
+ * stack: the thread, the faulting address, the instruction and the words on
+ * the stack that point into the program's code (return addresses, most of
+ * them), as offsets in the executable (addr2line -e xnv-netfront OFFSET). */
+static void report(int sig, const siginfo_t *si, const ucontext_t *uc)
+{
+    uintptr_t base = (uintptr_t)__executable_start, end = (uintptr_t)etext;
+    char name[32] = "?";
+    int fd = open("/proc/thread-self/comm", O_RDONLY);
+    if (fd >= 0) {
+        ssize_t n = read(fd, name, sizeof name - 1);
+        name[n > 0 ? n - (name[n - 1] == '\n') : 0] = '\0';
+        close(fd);
+    }
+    say(sig == SIGBUS ? "fatal SIGBUS" : "fatal SIGSEGV");
+    say_hex(" at address ", si ? (uintptr_t)si->si_addr : 0);
+    say_hex(" in thread ", (uintptr_t)syscall(SYS_gettid));
+    say(" (");
+    say(name);
+    say(")");
+    if (uc) {
+        uintptr_t ip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+        uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+        if (ip >= base && ip < end)
+            say_hex("; instruction at +", ip - base);
+        else
+            say_hex("; instruction outside the program at ", ip);
+        say("; code addresses on its stack:");
+        const uintptr_t *w = (const uintptr_t *)sp;
+        for (unsigned i = 0, found = 0; i < 512 && found < 16; i++) {
+            if (w[i] >= base && w[i] < end) {
+                say_hex(" +", w[i] - base);
+                found++;
+            }
+        }
+    }
+    say("\n");
+}
+
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
-    (void)uc;
     sigjmp_buf *j = guard;
     if (j) {
         guard = NULL;
@@ -31,22 +103,18 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
     }
     /* Not ours: say where (a crash after a restore is otherwise only the
      * kernel's one line), then the default action when the access is made
-     * again.  Only write(2) and backtrace_symbols_fd here; backtrace() was
-     * called once at installation so that it allocates nothing now. */
-    char line[128];
-    int n = snprintf(line, sizeof line, "fatal %s at address %p in thread %ld; call chain:\n",
-                     sig == SIGBUS ? "SIGBUS" : "SIGSEGV", si ? si->si_addr : NULL, (long)syscall(SYS_gettid));
-    if (n > 0 && write(STDERR_FILENO, line, (size_t)n) < 0) { /* nowhere to say it */ }
-    void *frames[32];
-    int depth = backtrace(frames, 32);
-    backtrace_symbols_fd(frames, depth, STDERR_FILENO);
+     * again.  A fault while reporting (a stack that ends within the words
+     * read) goes straight to the default action. */
+    static volatile sig_atomic_t reporting;
     signal(sig, SIG_DFL);
+    if (!reporting) {
+        reporting = 1;
+        report(sig, si, uc);
+    }
 }
 
 static void install(void)
 {
-    void *warm[1];
-    backtrace(warm, 1);   /* loads the unwinder now, not in the handler */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_fault;

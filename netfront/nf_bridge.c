@@ -263,6 +263,9 @@ static void *run(void *arg)
 {
     struct br_queue *q = arg;
     struct xnv_nf_bridge *b = q->b;
+    char name[16];
+    snprintf(name, sizeof name, "nf-queue%u", q->id);
+    pthread_setname_np(pthread_self(), name);   /* for ps and fault reports */
     int qfd = xnv_nf_queue_fd(b->nf, q->id), pfd = xnv_port_fd(b->port, q->id);
     while (!atomic_load(&b->stop)) {
         /* The port waits while the ring is full or the held frames take
@@ -379,6 +382,7 @@ static void *run_channels(void *arg)
     struct xnv_nf_bridge *b = arg;
     struct br_queue *q = &b->idc_q;
     struct xnv_idc *idc = atomic_load(&b->idc);
+    pthread_setname_np(pthread_self(), "nf-channels");
     while (!atomic_load(&b->stop)) {
         struct pollfd p[2] = { { .fd = xnv_idc_fd(idc), .events = POLLIN },
                                { .fd = b->stopfd, .events = POLLIN } };

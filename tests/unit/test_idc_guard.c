@@ -1,0 +1,87 @@
+/* The channel set's fault guard (interdomain/idc_guard.c): a fault inside a
+ * guarded ring access jumps back out of it; any other fault is reported
+ * (thread, address, instruction, code addresses on the stack) on stderr and
+ * then kills the process as it would have without the guard. */
+#include <check.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "../../interdomain/idc_int.h"
+
+static volatile int *volatile nowhere;
+
+/* Run fn in a child with stderr to a pipe; its status and what it said. */
+static int in_child(void (*fn)(void), char *said, size_t cap)
+{
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(p[1], STDERR_FILENO);
+        close(p[0]);
+        fn();
+        _exit(0);
+    }
+    close(p[1]);
+    size_t n = 0;
+    ssize_t r;
+    while (n + 1 < cap && (r = read(p[0], said + n, cap - 1 - n)) > 0)
+        n += (size_t)r;
+    said[n] = '\0';
+    close(p[0]);
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    return st;
+}
+
+static void unguarded_fault(void)
+{
+    ck_assert(idc_guard_install());
+    (void)*nowhere;
+}
+
+static void guarded_fault(void)
+{
+    ck_assert(idc_guard_install());
+    sigjmp_buf jb;
+    if (sigsetjmp(jb, 1)) {
+        _exit(42);                 /* jumped back out: the guard worked */
+    }
+    idc_guard_enter(&jb);
+    (void)*nowhere;
+    idc_guard_leave();
+    _exit(1);
+}
+
+START_TEST(a_fault_elsewhere_is_reported_then_kills)
+{
+    char said[2048];
+    int st = in_child(unguarded_fault, said, sizeof said);
+    ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV, "status %#x", st);
+    ck_assert_msg(strstr(said, "fatal SIGSEGV at address 0x0 in thread "), "said: %s", said);
+    ck_assert_msg(strstr(said, "; instruction at +0x"), "said: %s", said);
+    ck_assert_msg(strstr(said, "code addresses on its stack: +0x"), "said: %s", said);
+}
+END_TEST
+
+START_TEST(a_fault_in_a_guarded_access_jumps_back)
+{
+    char said[256];
+    int st = in_child(guarded_fault, said, sizeof said);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 42, "status %#x", st);
+    ck_assert_str_eq(said, "");
+}
+END_TEST
+
+Suite *xnv_suite_idc_guard(void)
+{
+    Suite *s = suite_create("idc_guard");
+    TCase *c = tcase_create("guard");
+    tcase_add_test(c, a_fault_elsewhere_is_reported_then_kills);
+    tcase_add_test(c, a_fault_in_a_guarded_access_jumps_back);
+    suite_add_tcase(s, c);
+    return s;
+}
