@@ -15,7 +15,8 @@ load_versions
 PKGS="xen-utils-4.17=$XEN_VERSION xenstore-utils iproute2 bridge-utils iperf3 ethtool
       make pkg-config libxen-dev=$XEN_VERSION check
       tcpdump procps psmisc strace kmod iputils-ping busybox less cpio file nginx wrk
-      linux-perf qemu-system-xen"
+      linux-perf qemu-system-xen net-tools"
+# net-tools: Xen 4.17's vif-route calls ifconfig (scenario vif-keys)
 # qemu-system-xen: the device model of HVM guests (xr_guest_up --type hvm);
 # it pulls in seabios and ipxe-qemu, the firmware hvmloader
 # (xen-utils-4.17's /usr/lib/xen-4.17/boot/hvmloader) hands over to.
