@@ -22,6 +22,38 @@ static __thread sigjmp_buf *guard;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static bool installed;
 
+/* System calls without libc: a thread whose thread pointer is broken (seen
+ * after a restore) faults in any libc wrapper that checks for cancellation
+ * or sets errno, and the report must still come out. */
+#if defined(__x86_64__)
+static long raw4(long n, long a, long b, long c, long d)
+{
+    long r;
+    register long r10 __asm__("r10") = d;
+    __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10) : "rcx", "r11", "memory");
+    return r;
+}
+#define RAW_WRITE(buf, len) raw4(SYS_write, STDERR_FILENO, (long)(buf), (long)(len), 0)
+#define RAW_GETTID() raw4(SYS_gettid, 0, 0, 0, 0)
+/* The FS base, the x86-64 thread pointer; 0 when unknown. */
+static uintptr_t fs_base(void)
+{
+    unsigned long v = 0;
+    return raw4(SYS_arch_prctl, 0x1003 /* ARCH_GET_FS */, (long)&v, 0, 0) == 0 ? v : 0;
+}
+/* The default action for sig, through the kernel directly. */
+static void raw_default(int sig)
+{
+    struct { void *handler; unsigned long flags; void *restorer; unsigned long mask; } ka = { 0, 0, 0, 0 };
+    raw4(SYS_rt_sigaction, sig, (long)&ka, 0, sizeof ka.mask);
+}
+#else
+#define RAW_WRITE(buf, len) write(STDERR_FILENO, (buf), (len))
+#define RAW_GETTID() syscall(SYS_gettid)
+static uintptr_t fs_base(void) { return 0; }
+static void raw_default(int sig) { signal(sig, SIG_DFL); }
+#endif
+
 /* The program's own code, to tell its return addresses on a stack. */
 extern char __executable_start[], etext[];
 
@@ -43,7 +75,7 @@ static size_t hex(char *b, uintptr_t v)
 
 static void say(const char *str)
 {
-    if (write(STDERR_FILENO, str, strlen(str)) < 0) { /* nowhere to say it */ }
+    RAW_WRITE(str, strlen(str));
 }
 
 static void say_hex(const char *label, uintptr_t v)
@@ -52,7 +84,7 @@ static void say_hex(const char *label, uintptr_t v)
     size_t k = strlen(label);
     memcpy(b, label, k);
     k += hex(b + k, v);
-    if (write(STDERR_FILENO, b, k) < 0) { /* nowhere to say it */ }
+    RAW_WRITE(b, k);
 }
 
 /* Where a fault outside the guard happened, in terms that survive a broken
@@ -62,18 +94,10 @@ static void say_hex(const char *label, uintptr_t v)
 static void report(int sig, const siginfo_t *si, const ucontext_t *uc)
 {
     uintptr_t base = (uintptr_t)__executable_start, end = (uintptr_t)etext;
-    char name[32] = "?";
-    int fd = open("/proc/thread-self/comm", O_RDONLY);
-    if (fd >= 0) {
-        ssize_t n = read(fd, name, sizeof name - 1);
-        name[n > 0 ? n - (name[n - 1] == '\n') : 0] = '\0';
-        close(fd);
-    }
     say(sig == SIGBUS ? "fatal SIGBUS" : "fatal SIGSEGV");
     say_hex(" at address ", si ? (uintptr_t)si->si_addr : 0);
-    say_hex(" in thread ", (uintptr_t)syscall(SYS_gettid));
-    say(" (");
-    say(name);
+    say_hex(" in thread ", (uintptr_t)RAW_GETTID());
+    say_hex(" (fs base ", fs_base());
     say(")");
     if (uc) {
         uintptr_t ip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
@@ -94,9 +118,29 @@ static void report(int sig, const siginfo_t *si, const ucontext_t *uc)
     say("\n");
 }
 
+/* glibc on x86-64 keeps the thread's own address at 0x10 past its FS base:
+ * a thread pointer that breaks that is broken (then the guard, a thread
+ * variable, cannot be read either).  A fault while checking means broken. */
+static volatile sig_atomic_t checking;
+static bool tls_sane(void)
+{
+#if defined(__x86_64__)
+    uintptr_t fs = fs_base();
+    if (!fs || checking)
+        return false;
+    checking = 1;
+    bool ok = *(volatile uintptr_t *)(fs + 0x10) == fs;
+    checking = 0;
+    return ok;
+#else
+    return true;
+#endif
+}
+
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
-    sigjmp_buf *j = guard;
+    bool sane = tls_sane();
+    sigjmp_buf *j = sane ? guard : NULL;
     if (j) {
         guard = NULL;
         siglongjmp(*j, 1);
@@ -106,10 +150,12 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
      * again.  A fault while reporting (a stack that ends within the words
      * read) goes straight to the default action. */
     static volatile sig_atomic_t reporting;
-    signal(sig, SIG_DFL);
+    raw_default(sig);
     if (!reporting) {
         reporting = 1;
         report(sig, si, uc);
+        if (!sane)
+            say("fatal: this thread's thread pointer is broken (its control block does not point at itself)\n");
     }
 }
 

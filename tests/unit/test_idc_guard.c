@@ -3,9 +3,11 @@
  * (thread, address, instruction, code addresses on the stack) on stderr and
  * then kills the process as it would have without the guard. */
 #include <check.h>
+#include <stdint.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "../../interdomain/idc_int.h"
@@ -52,6 +54,16 @@ static void unguarded_fault(void)
     (void)*nowhere;
 }
 
+/* A thread pointer that no longer points at the thread's control block (a
+ * zeroed page here), as one thread had after a restore on the rig. */
+static void broken_thread_pointer_fault(void)
+{
+    ck_assert(idc_guard_install());
+    static uint8_t zeroes[4096] __attribute__((aligned(4096)));
+    syscall(SYS_arch_prctl, 0x1002 /* ARCH_SET_FS */, zeroes);
+    (void)*nowhere;
+}
+
 static void guarded_fault(void)
 {
     ck_assert(idc_guard_install());
@@ -76,6 +88,16 @@ START_TEST(a_fault_elsewhere_is_reported_then_kills)
 }
 END_TEST
 
+START_TEST(a_broken_thread_pointer_is_reported)
+{
+    char said[2048];
+    int st = in_child(broken_thread_pointer_fault, said, sizeof said);
+    ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV, "status %#x", st);
+    ck_assert_msg(strstr(said, "fatal SIGSEGV at address 0x0 in thread "), "said: %s", said);
+    ck_assert_msg(strstr(said, "thread pointer is broken"), "said: %s", said);
+}
+END_TEST
+
 START_TEST(a_fault_in_a_guarded_access_jumps_back)
 {
     char said[256];
@@ -92,9 +114,11 @@ Suite *xnv_suite_idc_guard(void)
     if (SANITIZED) {
         xnv_test_skip("idc_guard", "a_fault_elsewhere_is_reported_then_kills", "ASan owns SIGSEGV");
         xnv_test_skip("idc_guard", "a_fault_in_a_guarded_access_jumps_back", "ASan owns SIGSEGV");
+        xnv_test_skip("idc_guard", "a_broken_thread_pointer_is_reported", "ASan owns SIGSEGV");
     } else {
         tcase_add_test(c, a_fault_elsewhere_is_reported_then_kills);
         tcase_add_test(c, a_fault_in_a_guarded_access_jumps_back);
+        tcase_add_test(c, a_broken_thread_pointer_is_reported);
     }
     suite_add_tcase(s, c);
     return s;
