@@ -43,7 +43,6 @@
 #define NB_MAX_QUEUES      XNV_PORT_MAX_QUEUES
 #define NB_TX_BATCH        64     /* packets per TX grant-copy call */
 #define NB_RX_BATCH        64     /* frames per RX grant-copy call */
-#define NB_PORT_DRY_EVERY  4      /* a busy thread's reads of a port that had nothing */
 #define NB_ARENA_BYTES     ((1u << 20) + NB_FRAME_MAX)   /* 256 page-aligned frames and one more of the largest */
 #define NB_FRAME_MAX       65536u
 
@@ -108,11 +107,6 @@ struct nb_queue {
     struct nb_pending_rx *pend;   /* frames waiting for guest buffers */
     unsigned npend;
     uint64_t stall_since_ns;      /* 0: not stalled */
-    /* The port had nothing at the last read: while the thread is busy with
-     * other work it reads the port only every NB_PORT_DRY_EVERY passes (an
-     * empty read is a system call), and at once after poll() saw it ready. */
-    bool port_dry;
-    unsigned port_dry_skips;
     bool carrier_off;
     unsigned empty_wakeups;       /* events that brought no work (storm throttle) */
 

@@ -148,8 +148,6 @@ static void *queue_main(void *arg)
             break;
         uint64_t n;
         if ((pfd[1].revents & POLLIN) && read(q->wake_fd, &n, sizeof n) < 0) { /* raced: drained */ }
-        if (nfds > 2 && (pfd[2].revents & POLLIN))
-            q->port_dry = false;
         if (pfd[0].revents & POLLIN) {
             /* A storm: pause before taking the next event (xnv/storm.h);
              * a frontend with real work ends it at once (the count resets). */
@@ -184,8 +182,6 @@ int nb_queue_start(struct nb_queue *q)
     q->npend = 0;
     q->carrier_off = false;
     q->stall_since_ns = 0;
-    q->port_dry = false;
-    q->port_dry_skips = 0;
     if (pthread_create(&q->thread, NULL, queue_main, q))
         return -EAGAIN;
     q->running = true;
