@@ -6,9 +6,9 @@
  * the new connection only later, from xenstore.  So on real Xen the
  * accesses to mapped peer rings run under a guard: a SIGSEGV or SIGBUS
  * inside one jumps back out of it and the channels close (their frames take
- * the vif), and xnv_idc_reset() rebuilds them.  A fault anywhere else keeps
- * its default action. */
-#include <fcntl.h>
+ * the vif), and xnv_idc_reset() rebuilds them.  A fault anywhere else is
+ * reported on stderr (where, and whether the thread pointer is sane), then
+ * takes its default action. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
