@@ -207,33 +207,55 @@ END_TEST
 static unsigned room_calls;
 static void count_room(void *ctx) { (void)ctx; room_calls++; }
 
-START_TEST(a_full_ring_wakes_its_sender_when_the_peer_posts_buffers)
+/* a and b with channels, a called back on room, and a's ring towards b
+ * filled with 1500-byte frames; how many went before it was full. */
+static int fill_ring_watching_room(struct idc_guest *a, struct idc_guest *b)
 {
-    struct idc_guest *a = &W.g[0], *b = &W.g[1];
     idcw_open(&W, a);
     idcw_open(&W, b);
     ck_assert(idcw_pump_until_up(&W, a, b));
     room_calls = 0;
     xnv_idc_on_room(a->idc, count_room, NULL);
-    struct xnv_idc_stats st0, st;
-    xnv_idc_stats(a->idc, &st0);                  /* setup's notifications counted already */
-    idcw_frame(frame, 1500, b, a);
-    struct xnv_nf_frame f = { .data = frame, .len = 1500 };
+    static uint8_t small[1500];
+    idcw_frame(small, sizeof small, b, a);
+    struct xnv_nf_frame f = { .data = small, .len = sizeof small };
     int rc, sent = 0;
     while ((rc = xnv_idc_send(a->idc, &f)) == 1)
         sent++;
     ck_assert_int_eq(rc, -EAGAIN);
     ck_assert_int_gt(sent, 16);
-    idcw_pump(&W, 20);
-    ck_assert_uint_eq(room_calls, 0);
-    /* b takes a few frames: its ring's buffers are posted again. */
+    return sent;
+}
+
+/* b reads 4 of the small frames (their buffers are posted again). */
+static void read_four(struct idc_guest *b)
+{
     struct xnv_nf_frame r[4];
     for (unsigned k = 0; k < 4; k++)
         r[k] = (struct xnv_nf_frame){ .data = got + k * 2048, .cap = 2048 };
     ck_assert_int_eq(xnv_idc_recv(b->idc, r, 4), 4);
+}
+
+/* Pump until the room callback came (at most a second). */
+static void pump_until_room(void)
+{
     for (int i = 0; i < 200 && room_calls == 0; i++)
         idcw_pump(&W, 5);
+}
+
+START_TEST(a_full_ring_wakes_its_sender_when_the_peer_posts_buffers)
+{
+    struct idc_guest *a = &W.g[0], *b = &W.g[1];
+    struct xnv_idc_stats st0, st;
+    fill_ring_watching_room(a, b);
+    xnv_idc_stats(a->idc, &st0);                  /* setup's notifications counted already */
+    idcw_pump(&W, 20);
+    ck_assert_uint_eq(room_calls, 0);
+    read_four(b);
+    pump_until_room();
     ck_assert_uint_eq(room_calls, 1);
+    idcw_frame(frame, 1500, b, a);
+    struct xnv_nf_frame f = { .data = frame, .len = 1500 };
     ck_assert_int_eq(xnv_idc_send(a->idc, &f), 1);
     xnv_idc_stats(a->idc, &st);
     ck_assert_uint_eq(st.full, 1);
@@ -248,35 +270,20 @@ END_TEST
 START_TEST(a_large_frame_is_woken_once_its_buffers_are_there)
 {
     struct idc_guest *a = &W.g[0], *b = &W.g[1];
-    idcw_open(&W, a);
-    idcw_open(&W, b);
-    ck_assert(idcw_pump_until_up(&W, a, b));
-    room_calls = 0;
-    xnv_idc_on_room(a->idc, count_room, NULL);
-    static uint8_t small[1500];
-    idcw_frame(small, sizeof small, b, a);
-    struct xnv_nf_frame f = { .data = small, .len = sizeof small };
-    int sent = 0;
-    while (xnv_idc_send(a->idc, &f) == 1)
-        sent++;
-    ck_assert_int_gt(sent, 16);
+    fill_ring_watching_room(a, b);
     idcw_frame(frame, 60000, b, a);                /* 15 buffers of 4 KiB */
     struct xnv_nf_frame big = { .data = frame, .len = 60000 };
     ck_assert_int_eq(xnv_idc_send(a->idc, &big), -EAGAIN);
     /* b reads 4 small frames, twice: 8 buffers posted again, too few. */
-    struct xnv_nf_frame r[4];
-    for (unsigned k = 0; k < 4; k++)
-        r[k] = (struct xnv_nf_frame){ .data = got + k * 2048, .cap = 2048 };
     for (int round = 0; round < 2; round++) {
-        ck_assert_int_eq(xnv_idc_recv(b->idc, r, 4), 4);
+        read_four(b);
         idcw_pump(&W, 20);
     }
     ck_assert_uint_eq(room_calls, 0);
     /* 8 more: 16 posted, enough; one call, and the frame goes. */
-    for (int round = 0; round < 2; round++)
-        ck_assert_int_eq(xnv_idc_recv(b->idc, r, 4), 4);
-    for (int i = 0; i < 200 && room_calls == 0; i++)
-        idcw_pump(&W, 5);
+    read_four(b);
+    read_four(b);
+    pump_until_room();
     ck_assert_uint_eq(room_calls, 1);
     ck_assert_int_eq(xnv_idc_send(a->idc, &big), 1);
     xnv_idc_on_room(a->idc, NULL, NULL);

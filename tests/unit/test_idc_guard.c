@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "../../interdomain/idc_int.h"
+#include "child_output.h"
 #include "skip.h"
 
 /* AddressSanitizer owns SIGSEGV in a sanitized build: the guard is tested in
@@ -23,49 +24,27 @@
 
 static volatile int *volatile nowhere;
 
-/* Run fn in a child with stderr to a pipe; its status and what it said. */
-static int in_child(void (*fn)(void), char *said, size_t cap)
+static void unguarded_fault(void *unused)
 {
-    int p[2];
-    ck_assert_int_eq(pipe(p), 0);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        dup2(p[1], STDERR_FILENO);
-        close(p[0]);
-        fn();
-        _exit(0);
-    }
-    close(p[1]);
-    size_t n = 0;
-    ssize_t r;
-    while (n + 1 < cap && (r = read(p[0], said + n, cap - 1 - n)) > 0)
-        n += (size_t)r;
-    said[n] = '\0';
-    close(p[0]);
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    return st;
-}
-
-static void unguarded_fault(void)
-{
+    (void)unused;
     ck_assert(idc_guard_install());
     (void)*nowhere;
 }
 
 /* A thread pointer that no longer points at the thread's control block (a
  * zeroed page here), as one thread had after a restore on the rig. */
-static void broken_thread_pointer_fault(void)
+static void broken_thread_pointer_fault(void *unused)
 {
+    (void)unused;
     ck_assert(idc_guard_install());
     static uint8_t zeroes[4096] __attribute__((aligned(4096)));
     syscall(SYS_arch_prctl, 0x1002 /* ARCH_SET_FS */, zeroes);
     (void)*nowhere;
 }
 
-static void guarded_fault(void)
+static void guarded_fault(void *unused)
 {
+    (void)unused;
     ck_assert(idc_guard_install());
     sigjmp_buf jb;
     if (sigsetjmp(jb, 1)) {
@@ -79,10 +58,10 @@ static void guarded_fault(void)
 
 /* fn's child died of SIGSEGV after reporting the fault and saying each of
  * the needles (NULL-terminated). */
-static void expect_fatal_report(void (*fn)(void), const char *const *needles)
+static void expect_fatal_report(void (*fn)(void *), const char *const *needles)
 {
     char said[2048];
-    int st = in_child(fn, said, sizeof said);
+    int st = child_output(fn, NULL, false, said, sizeof said);
     ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV, "status %#x", st);
     ck_assert_msg(strstr(said, "fatal SIGSEGV at address 0x0 in thread "), "said: %s", said);
     for (; *needles; needles++)
@@ -105,7 +84,7 @@ END_TEST
 START_TEST(a_fault_in_a_guarded_access_jumps_back)
 {
     char said[256];
-    int st = in_child(guarded_fault, said, sizeof said);
+    int st = child_output(guarded_fault, NULL, false, said, sizeof said);
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 42, "status %#x", st);
     ck_assert_str_eq(said, "");
 }

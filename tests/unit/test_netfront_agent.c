@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "child_output.h"
 #include "skip.h"
 
 static char prog[PATH_MAX];
@@ -30,31 +31,21 @@ static bool find_agent(void)
     return access(prog, X_OK) == 0;
 }
 
+/* The agent's argv (prog and up to 14 arguments), run in the child. */
+static void exec_agent(void *arg)
+{
+    const char *const *args = arg;
+    const char *argv[16] = { prog };
+    for (int i = 0; args[i] && i < 14; i++)
+        argv[i + 1] = args[i];
+    execv(prog, (char *const *)argv);
+    _exit(127);
+}
+
 /* Run the agent with args; its exit status, output in out. */
 static int run_agent(const char *const *args, char *out, size_t outlen)
 {
-    int p[2];
-    ck_assert_int_eq(pipe(p), 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(p[1], 1);
-        dup2(p[1], 2);
-        close(p[0]);
-        const char *argv[16] = { prog };
-        for (int i = 0; args[i] && i < 14; i++)
-            argv[i + 1] = args[i];
-        execv(prog, (char *const *)argv);
-        _exit(127);
-    }
-    close(p[1]);
-    size_t used = 0;
-    ssize_t r;
-    while (used + 1 < outlen && (r = read(p[0], out + used, outlen - 1 - used)) > 0)
-        used += (size_t)r;
-    out[used] = '\0';
-    close(p[0]);
-    int ws;
-    waitpid(pid, &ws, 0);
+    int ws = child_output(exec_agent, (void *)args, true, out, outlen);
     return WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
 }
 
