@@ -148,7 +148,7 @@ clean:
 help:
 	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
 
--include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(wildcard $(B)/obj/tools/*/*.d)
+-include $(LIB_OBJS:.o=.d) $(SIM_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(wildcard $(B)/obj/tools/*/*.d)
 
 include mk/install.mk
 

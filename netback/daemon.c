@@ -8,7 +8,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 #include <xen/io/xenbus.h>
 #include "nb.h"
@@ -18,6 +20,7 @@
 #define TOKEN_ROOT    "xnv-vif"
 #define TOKEN_RELEASE "xnv-release"
 #define TOKEN_FE      "xnv-fe/"
+#define LOOKS_BURST   32
 
 void xnv_netback_config_default(struct xnv_netback_config *cfg)
 {
@@ -25,6 +28,7 @@ void xnv_netback_config_default(struct xnv_netback_config *cfg)
         .max_queues = 4,
         .stall_timeout_ms = 60000,
         .rx_queue_frames = 256,
+        .device_looks_per_s = 4,
     };
 }
 
@@ -161,25 +165,109 @@ static void scan_all(struct xnv_netback *nb)
     }
 }
 
-static void dispatch(struct xnv_netback *nb, const char *path, const char *token)
+/* The watch events one pass drained, reduced to what they ask for.  The
+ * engine's own writes under backend/vif come back as one event per node
+ * written, a dozen for one change of state; looking at a device once per
+ * event cost over a hundred xenstore requests per connect cycle, and a
+ * guest that reconnects in a loop could make dom0 spend that on it. */
+#define NB_NEW_DEVICES 16
+struct nb_events {
+    bool scan;                      /* the whole tree */
+    unsigned nnew;                  /* devices without a vif yet */
+    struct { xnv_domid_t dom; unsigned dev; } added[NB_NEW_DEVICES];
+};
+
+static void note_device(struct xnv_netback *nb, struct nb_events *e, xnv_domid_t dom, unsigned dev)
+{
+    struct nb_vif *v = find_vif(nb, dom, dev);
+    if (v) {
+        v->event_be = true;
+        return;
+    }
+    for (unsigned i = 0; i < e->nnew; i++)
+        if (e->added[i].dom == dom && e->added[i].dev == dev)
+            return;
+    if (e->nnew == NB_NEW_DEVICES) {
+        e->scan = true;
+        return;
+    }
+    e->added[e->nnew].dom = dom;
+    e->added[e->nnew++].dev = dev;
+}
+
+static void note_event(struct xnv_netback *nb, struct nb_events *e, const char *path, const char *token)
 {
     xnv_domid_t dom = 0;
     unsigned dev = 0;
     if (strcmp(token, TOKEN_ROOT) == 0) {
         if (parse_vif_path(nb, path, &dom, &dev) == 2)
-            touch_vif(nb, dom, dev);
+            note_device(nb, e, dom, dev);
         else
-            scan_all(nb);
+            e->scan = true;
     } else if (strncmp(token, TOKEN_FE, strlen(TOKEN_FE)) == 0) {
         unsigned d;
         if (sscanf(token + strlen(TOKEN_FE), "%u/%u", &d, &dev) == 2) {
             struct nb_vif *v = find_vif(nb, (xnv_domid_t)d, dev);
             if (v)
-                nb_vif_evaluate(v);
+                v->event_fe = true;
         }
     } else if (strcmp(token, TOKEN_RELEASE) == 0) {
         for (struct nb_vif *v = nb->vifs; v; v = v->next)
+            v->event_fe = true;
+    }
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The timer at now + wait_ms, unless it fires earlier already. */
+static void timer_arm(struct xnv_netback *nb, uint64_t now, uint64_t wait_ms)
+{
+    uint64_t ms = wait_ms ? wait_ms : 1, due = now + ms;
+    if (nb->timer_due_ms && nb->timer_due_ms <= due)
+        return;
+    struct itimerspec its = { .it_value = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000 } };
+    if (timerfd_settime(nb->timer_fd, 0, &its, NULL) == 0)
+        nb->timer_due_ms = due;
+}
+
+/* Each device the events named, looked at once, within its budget. */
+static void handle_events(struct xnv_netback *nb, struct nb_events *e)
+{
+    if (e->scan) {
+        for (struct nb_vif *v = nb->vifs; v; v = v->next)
+            v->event_be = v->event_fe = false;
+        scan_all(nb);          /* looks at every device */
+        return;
+    }
+    for (unsigned i = 0; i < e->nnew; i++)
+        touch_vif(nb, e->added[i].dom, e->added[i].dev);
+    uint64_t now = 0, wait = 0;
+    /* touch_vif may destroy a vif: start over from the head after each */
+    for (struct nb_vif *v = nb->vifs; v;) {
+        if ((!v->event_be && !v->event_fe) || v->looks_wait) {
+            v = v->next;
+            continue;
+        }
+        if (!now)
+            now = now_ms();
+        if (!nb_budget_take(&v->looks, now, LOOKS_BURST, nb->cfg.device_looks_per_s, &wait)) {
+            v->looks_wait = true;       /* the events stay noted until then */
+            timer_arm(nb, now, wait);
+            v = v->next;
+            continue;
+        }
+        bool be = v->event_be;
+        v->event_be = v->event_fe = false;
+        if (be)
+            touch_vif(nb, v->domid, v->devid);
+        else
             nb_vif_evaluate(v);
+        v = nb->vifs;
     }
 }
 
@@ -193,12 +281,20 @@ int xnv_netback_process(struct xnv_netback *nb)
                 nb_vif_evaluate(v);
         handled++;
     }
+    if (read(nb->timer_fd, &n, sizeof n) == sizeof n) {
+        nb->timer_due_ms = 0;
+        for (struct nb_vif *v = nb->vifs; v; v = v->next)
+            v->looks_wait = false;
+        handled++;
+    }
+    struct nb_events e = { 0 };
     char **ev;
     while ((ev = xnv_xs_read_watch(nb->hv)) != NULL) {
-        dispatch(nb, ev[XS_WATCH_PATH], ev[XS_WATCH_TOKEN]);
+        note_event(nb, &e, ev[XS_WATCH_PATH], ev[XS_WATCH_TOKEN]);
         free(ev);
         handled++;
     }
+    handle_events(nb, &e);
     if (handled)
         nb_peers_refresh(nb);
     return handled;
@@ -227,13 +323,16 @@ struct xnv_netback *xnv_netback_new(struct xnv_hv *hv, const struct xnv_netback_
     free(home);
     snprintf(nb->root, sizeof nb->root, "%s/backend/vif", nb->home);
     nb->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    nb->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
     nb->epfd = epoll_create1(EPOLL_CLOEXEC);
     int xsfd = xnv_xs_watch_fd(hv);
     struct epoll_event e1 = { .events = EPOLLIN, .data.fd = xsfd };
     struct epoll_event e2 = { .events = EPOLLIN, .data.fd = nb->wake_fd };
+    struct epoll_event e3 = { .events = EPOLLIN, .data.fd = nb->timer_fd };
     int rc = 0;
-    if (nb->wake_fd < 0 || nb->epfd < 0 || xsfd < 0 || epoll_ctl(nb->epfd, EPOLL_CTL_ADD, xsfd, &e1) ||
-        epoll_ctl(nb->epfd, EPOLL_CTL_ADD, nb->wake_fd, &e2))
+    if (nb->wake_fd < 0 || nb->timer_fd < 0 || nb->epfd < 0 || xsfd < 0 ||
+        epoll_ctl(nb->epfd, EPOLL_CTL_ADD, xsfd, &e1) || epoll_ctl(nb->epfd, EPOLL_CTL_ADD, nb->wake_fd, &e2) ||
+        epoll_ctl(nb->epfd, EPOLL_CTL_ADD, nb->timer_fd, &e3))
         rc = -EIO;
     if (!rc)
         rc = xnv_xs_watch(hv, nb->root, TOKEN_ROOT);
@@ -257,6 +356,8 @@ static void free_engine(struct xnv_netback *nb)
         close(nb->epfd);
     if (nb->wake_fd >= 0)
         close(nb->wake_fd);
+    if (nb->timer_fd >= 0)
+        close(nb->timer_fd);
     pthread_rwlock_destroy(&nb->sw_lock);
     free(nb);
 }

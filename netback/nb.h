@@ -130,6 +130,16 @@ enum nb_vif_phase {
     NB_CLOSED,        /* data path stopped */
 };
 
+/* budget.c: a token bucket of looks at one device (control thread only) */
+struct nb_budget {
+    bool primed;
+    uint64_t milli;                 /* looks left, in thousandths */
+    uint64_t at_ms;                 /* when milli was last brought up to date */
+};
+/* One look if the bucket holds one (true); else false and *wait_ms until it
+ * will.  per_s 0: no limit. */
+bool nb_budget_take(struct nb_budget *b, uint64_t now_ms, unsigned burst, unsigned per_s, uint64_t *wait_ms);
+
 struct nb_vif {
     struct xnv_netback *nb;
     xnv_domid_t domid;
@@ -165,6 +175,11 @@ struct nb_vif {
     bool data_running;
     /* what a previous run left (recover.c) */
     bool resuming;                /* it served these rings: kick the guest at connect */
+    /* watch events of this pass named it (control thread only): its own
+     * xenstore directory (look whether it still exists), or its frontend */
+    bool event_be, event_fe;
+    bool looks_wait;              /* ... and must wait for its budget */
+    struct nb_budget looks;
     bool recover;                 /* ... and did not stop cleanly: answer what it left */
     bool rings_marked;            /* our xenstore mark of a running data path is set */
     /* refusals and connections logged: a burst per window, then only counted */
@@ -181,6 +196,8 @@ struct xnv_netback {
     char root[96];                /* <home>/backend/vif */
     int epfd;                     /* watch fd + wake fd */
     int wake_fd;                  /* queue threads report fatal errors here */
+    int timer_fd;                 /* a device's looks that had to wait are due */
+    uint64_t timer_due_ms;        /* when it fires (0: not armed) */
     struct nb_vif *vifs;          /* changed under sw_lock (written) */
     /* The switch: data-path threads look up destination vifs under the read
      * lock and hold it while they place frames into them. */

@@ -261,8 +261,10 @@ void nb_vif_evaluate(struct nb_vif *v)
         break;
     case XenbusStateInitialising:
     case XenbusStateInitWait:
-        /* A frontend that starts over (reboot, kexec, restore): reconnect. */
-        if (v->port && (v->phase == NB_CLOSED || v->phase == NB_CONNECTED)) {
+        /* A frontend that starts over (reboot, kexec, restore): reconnect.
+         * From Closing too: its Closed in between may not have been seen,
+         * since a look reads the state a frontend is in now. */
+        if (v->port && (v->phase == NB_CLOSED || v->phase == NB_CONNECTED || v->be_state == XenbusStateClosing)) {
             close_device(v, XenbusStateClosed);
             int rc = enter_initwait(v);
             if (rc)

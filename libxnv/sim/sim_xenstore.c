@@ -232,6 +232,7 @@ static int ctx_open(struct sim_hv *h, xnv_xs_tx_t tx, struct xs_ctx *c)
 {
     if (!h->dom->alive)
         return -ESRCH;
+    h->dom->ctr.xs_requests++;
     c->sim = h->sim;
     c->dom = h->dom->id;
     c->tx = NULL;

@@ -94,6 +94,7 @@ int sim_xs_tx_start(struct xnv_hv *hv, xnv_xs_tx_t *id)
     int rc = 0;
     sim_lock(h->sim);
     struct sim_tx *tx = NULL;
+    h->dom->ctr.xs_requests += h->dom->alive;
     if (!h->dom->alive) {
         rc = -ESRCH;
     } else if (h->ntx >= SIM_XS_MAX_TX) {
@@ -134,6 +135,7 @@ int sim_xs_tx_end(struct xnv_hv *hv, xnv_xs_tx_t id, bool abort)
     while (*pp && (*pp)->id != id)
         pp = &(*pp)->next;
     struct sim_tx *tx = *pp;
+    h->dom->ctr.xs_requests += h->dom->alive;
     if (!h->dom->alive) {
         rc = -ESRCH;
     } else if (!tx) {

@@ -24,6 +24,12 @@ struct xnv_netback_config {
     unsigned max_queues;          /* multi-queue-max-queues advertised (1..16) */
     unsigned stall_timeout_ms;    /* guest posts no RX buffers: carrier off after this */
     unsigned rx_queue_frames;     /* frames held per queue while the guest has no buffers */
+    /* How often the control plane looks at one guest's device once it has
+     * used a burst of 32 looks (a connect takes under ten): a guest that
+     * writes its state in a loop, or breaks the protocol and reconnects at
+     * once, gets its looks spread out at this rate instead of costing dom0
+     * (xenstored and this service) what it asks.  0: no limit. */
+    unsigned device_looks_per_s;
     /* Bridges (comma-separated) on which frames between two vifs served here
      * go guest to guest by one grant copy, bypassing the bridge and so its
      * filtering (ebtables/nftables bridge rules do not see them).  NULL: none. */

@@ -80,6 +80,8 @@ struct xnv_sim_counters {
     uint64_t maps;
     uint64_t notifies;          /* event notifications sent */
     uint64_t stale_ops;         /* binds/unbinds asked of stale event channel handles */
+    uint64_t xs_requests;       /* xenstore requests (reads, writes, directories, removals,
+                                   permissions, transaction starts and ends) */
 };
 /* Counters of what domain dom did (as the caller of those operations). */
 void xnv_sim_counters(struct xnv_sim *sim, xnv_domid_t dom, struct xnv_sim_counters *out);
