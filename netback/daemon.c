@@ -29,6 +29,7 @@ void xnv_netback_config_default(struct xnv_netback_config *cfg)
         .stall_timeout_ms = 60000,
         .rx_queue_frames = 256,
         .device_looks_per_s = 4,
+        .fail_hold_ms = 2000,
     };
 }
 
@@ -217,7 +218,7 @@ static void note_event(struct xnv_netback *nb, struct nb_events *e, const char *
     }
 }
 
-static uint64_t now_ms(void)
+uint64_t nb_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -233,6 +234,14 @@ static void timer_arm(struct xnv_netback *nb, uint64_t now, uint64_t wait_ms)
     struct itimerspec its = { .it_value = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000 } };
     if (timerfd_settime(nb->timer_fd, 0, &its, NULL) == 0)
         nb->timer_due_ms = due;
+}
+
+void nb_vif_look_at(struct nb_vif *v, uint64_t at_ms)
+{
+    uint64_t now = nb_now_ms();
+    v->event_fe = true;
+    v->looks_wait = true;
+    timer_arm(v->nb, now, at_ms > now ? at_ms - now : 0);
 }
 
 /* Each device the events named, looked at once, within its budget. */
@@ -254,7 +263,7 @@ static void handle_events(struct xnv_netback *nb, struct nb_events *e)
             continue;
         }
         if (!now)
-            now = now_ms();
+            now = nb_now_ms();
         if (!nb_budget_take(&v->looks, now, LOOKS_BURST, nb->cfg.device_looks_per_s, &wait)) {
             v->looks_wait = true;       /* the events stay noted until then */
             timer_arm(nb, now, wait);

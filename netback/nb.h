@@ -180,6 +180,7 @@ struct nb_vif {
     bool event_be, event_fe;
     bool looks_wait;              /* ... and must wait for its budget */
     struct nb_budget looks;
+    uint64_t failed_at_ms;        /* when nb_vif_fail closed it last (0: never) */
     bool recover;                 /* ... and did not stop cleanly: answer what it left */
     bool rings_marked;            /* our xenstore mark of a running data path is set */
     /* refusals and connections logged: a burst per window, then only counted */
@@ -207,6 +208,11 @@ struct xnv_netback {
 /* log.c */
 void nb_log(struct xnv_netback *nb, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* daemon.c: the control plane's clock (CLOCK_MONOTONIC, ms), and a look
+ * at a device at (or soon after) at_ms whatever its events */
+uint64_t nb_now_ms(void);
+void nb_vif_look_at(struct nb_vif *v, uint64_t at_ms);
 
 /* xenbus.c: the per-device state machine */
 void nb_vif_evaluate(struct nb_vif *v);

@@ -85,6 +85,7 @@ void nb_vif_fail(struct nb_vif *v, const char *fmt, ...)
     nb_disconnect(v);
     nb_write_state(v, XenbusStateClosed);
     v->phase = NB_CLOSED;
+    v->failed_at_ms = nb_now_ms();
 }
 
 static bool ifname_ok(const char *s)
@@ -265,6 +266,11 @@ void nb_vif_evaluate(struct nb_vif *v)
          * From Closing too: its Closed in between may not have been seen,
          * since a look reads the state a frontend is in now. */
         if (v->port && (v->phase == NB_CLOSED || v->phase == NB_CONNECTED || v->be_state == XenbusStateClosing)) {
+            uint64_t hold_end = v->failed_at_ms + v->nb->cfg.fail_hold_ms;
+            if (v->failed_at_ms && nb_now_ms() < hold_end) {
+                nb_vif_look_at(v, hold_end);      /* InitWait then */
+                break;
+            }
             close_device(v, XenbusStateClosed);
             int rc = enter_initwait(v);
             if (rc)

@@ -61,8 +61,10 @@ static void setup(void)
     cfg.log = quiet;
     /* These guests cycle faster than any real one: what is tested here is
      * what is left and what is logged, not the budget of looks at a device
-     * (netback_xs_cost tests that), which would spread the cycles out. */
+     * and the hold after a failure (netback_xs_cost tests those), which
+     * would spread the cycles out. */
     cfg.device_looks_per_s = 0;
+    cfg.fail_hold_ms = 0;
     char err[256];
     w.nb = xnv_netback_new(w.dom0, &cfg, err, sizeof err);
     ck_assert_msg(w.nb, "xnv_netback_new: %s", err);

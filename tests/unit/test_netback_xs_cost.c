@@ -128,6 +128,34 @@ START_TEST(a_closed_state_missed_between_two_looks_still_reconnects)
 }
 END_TEST
 
+static uint64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* A frontend closed for breaking the protocol that starts over at once gets
+ * InitWait back only after the engine's hold (2 s by default), not at once:
+ * a reconnect loop through protocol violations maps, binds and starts
+ * threads in dom0 at most that often. */
+START_TEST(a_vif_closed_for_a_violation_waits_before_initwait)
+{
+    ck_assert_int_eq(tfe_connect(&bad, 1, NULL, NULL), 0);
+    ck_assert(engine_until(XenbusStateConnected, 2000));
+    bad.q[0].tx.sring->req_prod += 1000;
+    xnv_evtchn_notify(bad.ch, (xnv_port_t)bad.q[0].port_tx);
+    ck_assert(engine_until(XenbusStateClosed, 3000));
+    uint64_t closed = mono_ms();
+    tfe_set_state(&bad, XenbusStateClosed);
+    tfe_unshare_queues(&bad);
+    tfe_set_state(&bad, XenbusStateInitialising);
+    ck_assert(engine_until(XenbusStateInitWait, 6000));
+    uint64_t held = mono_ms() - closed;
+    ck_assert_msg(held >= 1900, "InitWait again %llu ms after the violation (hold 2000)", (unsigned long long)held);
+}
+END_TEST
+
 START_TEST(the_budget_gives_a_burst_then_the_rate)
 {
     struct nb_budget b = { 0 };
@@ -154,10 +182,12 @@ Suite *xnv_suite_netback_xs_cost(void)
 {
     Suite *s = suite_create("netback_xs_cost");
     TCase *c = tcase_create("xs_cost");
+    tcase_set_timeout(c, 60);     /* six fatal cycles, each held 2 s */
     tcase_add_checked_fixture(c, setup, teardown);
     tcase_add_test(c, a_fatal_reconnect_cycle_costs_few_xenstore_requests);
     tcase_add_test(c, a_state_flood_is_looked_at_within_the_budget);
     tcase_add_test(c, a_closed_state_missed_between_two_looks_still_reconnects);
+    tcase_add_test(c, a_vif_closed_for_a_violation_waits_before_initwait);
     tcase_add_test(c, the_budget_gives_a_burst_then_the_rate);
     suite_add_tcase(s, c);
     return s;

@@ -30,6 +30,11 @@ struct xnv_netback_config {
      * once, gets its looks spread out at this rate instead of costing dom0
      * (xenstored and this service) what it asks.  0: no limit. */
     unsigned device_looks_per_s;
+    /* A vif closed with an error (a protocol violation, keys refused at
+     * connect) offers InitWait again no sooner than this after: a frontend
+     * that breaks the protocol and starts over in a loop makes dom0 map,
+     * bind and start threads for it at most this often.  0: at once. */
+    unsigned fail_hold_ms;
     /* Bridges (comma-separated) on which frames between two vifs served here
      * go guest to guest by one grant copy, bypassing the bridge and so its
      * filtering (ebtables/nftables bridge rules do not see them).  NULL: none. */
