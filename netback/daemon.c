@@ -218,13 +218,6 @@ static void note_event(struct xnv_netback *nb, struct nb_events *e, const char *
     }
 }
 
-uint64_t nb_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* The timer at now + wait_ms, unless it fires earlier already. */
 static void timer_arm(struct xnv_netback *nb, uint64_t now, uint64_t wait_ms)
 {

@@ -175,14 +175,14 @@ struct nb_vif {
     bool data_running;
     /* what a previous run left (recover.c) */
     bool resuming;                /* it served these rings: kick the guest at connect */
+    bool recover;                 /* ... and did not stop cleanly: answer what it left */
+    bool rings_marked;            /* our xenstore mark of a running data path is set */
     /* watch events of this pass named it (control thread only): its own
      * xenstore directory (look whether it still exists), or its frontend */
     bool event_be, event_fe;
     bool looks_wait;              /* ... and must wait for its budget */
     struct nb_budget looks;
     uint64_t failed_at_ms;        /* when nb_vif_fail closed it last (0: never) */
-    bool recover;                 /* ... and did not stop cleanly: answer what it left */
-    bool rings_marked;            /* our xenstore mark of a running data path is set */
     /* refusals and connections logged: a burst per window, then only counted */
     struct xnv_log_limit log_limit;
     atomic_bool broken;
@@ -209,9 +209,9 @@ struct xnv_netback {
 void nb_log(struct xnv_netback *nb, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* daemon.c: the control plane's clock (CLOCK_MONOTONIC, ms), and a look
- * at a device at (or soon after) at_ms whatever its events */
-uint64_t nb_now_ms(void);
+/* the control plane's clock, in ms */
+static inline uint64_t nb_now_ms(void) { return xnv_now_ns() / 1000000u; }
+/* daemon.c: a look at a device at (or soon after) at_ms whatever its events */
 void nb_vif_look_at(struct nb_vif *v, uint64_t at_ms);
 
 /* xenbus.c: the per-device state machine */
