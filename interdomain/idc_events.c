@@ -45,7 +45,7 @@ static bool wakeup(struct xnv_idc *idc, struct idc_peer *p, uint64_t now)
         uint64_t w = work(p);
         p->empty = xnv_storm_count(p->empty, w != p->work_seen);
         p->work_seen = w;
-        unsigned ms = xnv_storm_pause_ms(p->empty);
+        unsigned ms = xnv_storm_pause_ms(p->empty, XNV_STORM_EMPTY_WAKEUPS);
         if (ms) {
             p->pause_until_ns = now + (uint64_t)ms * 1000000u;
             idc->st.throttled++;

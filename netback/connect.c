@@ -124,10 +124,21 @@ static struct xnv_features advertised(const struct xnv_netback *nb)
     };
 }
 
+/* The guest cannot write under our backend directory, so keys written once
+ * stay: a frontend that reconnects in a loop costs xenstored one state write
+ * a cycle, not a dozen feature writes (each also a watch event back to us). */
 int nb_advertise(struct nb_vif *v, xnv_xs_tx_t tx)
 {
     struct xnv_features f = advertised(v->nb);
+    if (v->advertised_valid && v->advertised.flags == f.flags && v->advertised.queues == f.queues)
+        return 0;
     return xnv_features_write(v->nb->hv, tx, v->be_path, XNV_SIDE_BACK, &f);
+}
+
+void nb_advertised(struct nb_vif *v)
+{
+    v->advertised = advertised(v->nb);
+    v->advertised_valid = true;
 }
 
 /* The optional control ring: both keys or neither. */

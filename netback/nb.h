@@ -45,6 +45,12 @@
 #define NB_RX_BATCH        64     /* frames per RX grant-copy call */
 #define NB_ARENA_BYTES     ((1u << 20) + NB_FRAME_MAX)   /* 256 page-aligned frames and one more of the largest */
 #define NB_FRAME_MAX       65536u
+/* Empty wakeups in a row before a storming frontend's queue pauses, and
+ * between each doubling of the pause (xnv/storm.h).  A stock netfront
+ * notifies for new requests only, so that each of its wakeups but a raced
+ * one brings work and resets the count (the kernel's netback delays the end
+ * of interrupt of events that bring no work from the first few on). */
+#define NB_STORM_EMPTY_WAKEUPS 16u
 
 struct nb_vif;
 
@@ -151,6 +157,8 @@ struct nb_vif {
     char token[48];
     enum nb_vif_phase phase;
     int be_state;                 /* what we last wrote */
+    struct xnv_features advertised;   /* the feature keys we last wrote ... */
+    bool advertised_valid;            /* ... if any: written once, not at each InitWait */
     struct xnv_port *port;
     uint8_t mac[6];
     struct xnv_features neg;      /* negotiated */
@@ -229,7 +237,10 @@ enum nb_iface_fate { NB_IFACE_KEEP, NB_IFACE_REMOVE, NB_IFACE_ABANDON };
 void nb_iface_close(struct nb_vif *v, enum nb_iface_fate fate);
 
 /* connect.c: frontend keys -> rings, event channels, features */
+/* Advertise our features, unless the same are written already ... */
 int nb_advertise(struct nb_vif *v, xnv_xs_tx_t tx);
+/* ... and the transaction that wrote them committed. */
+void nb_advertised(struct nb_vif *v);
 int nb_connect(struct nb_vif *v, char *err, size_t errlen);
 /* Stop the data path and release the rings; the running mark goes too. */
 void nb_disconnect(struct nb_vif *v);

@@ -152,7 +152,7 @@ static void *queue_main(void *arg)
             /* A storm: pause before taking the next event (xnv/storm.h);
              * a frontend with real work ends it at once (the count resets). */
             q->empty_wakeups = xnv_storm_count(q->empty_wakeups, false);
-            unsigned ms = xnv_storm_pause_ms(q->empty_wakeups);
+            unsigned ms = xnv_storm_pause_ms(q->empty_wakeups, NB_STORM_EMPTY_WAKEUPS);
             if (ms)
                 poll(NULL, 0, (int)ms);
             drain_events(q);

@@ -113,6 +113,7 @@ static int enter_initwait(struct nb_vif *v)
 {
     int rc = xnv_xs_transact(v->nb->hv, NB_XS_TRIES, initwait_tx, v);
     if (rc == 0) {
+        nb_advertised(v);
         v->be_state = XenbusStateInitWait;
         v->phase = NB_INITWAIT;
     }

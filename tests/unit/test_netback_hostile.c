@@ -310,9 +310,11 @@ START_TEST(hostile19_event_storm_bounded)
 }
 END_TEST
 
-/* 19b: a storm that goes on: the pause between the wakeups it causes grows
- * (1 ms, then 2, 4 ... 64 ms), so three seconds of it cost the backend far
- * fewer wakeups than a fixed 1 ms pause would (about 3000); and real work
+/* 19b: a storm that goes on: after 16 empty wakeups in a row the pause
+ * between the wakeups it causes grows (1 ms, then 2, 4 ... 64 ms, doubling
+ * every 16), so three seconds of it cost the backend about 150 wakeups
+ * (about 1800 when the pause began after 256 and doubled every 256, which
+ * under TCG cost the rig's honest guest half its throughput); and real work
  * from the same guest is served at once afterwards. */
 START_TEST(hostile19_long_storm_pause_grows)
 {
@@ -329,8 +331,8 @@ START_TEST(hostile19_long_storm_pause_grows)
     } while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < 3000);
     xnv_netback_stats(w.nb, (xnv_domid_t)bad_dom, 0, -1, &s1);
     unsigned long wakeups = (unsigned long)(s1.notify_recv - s0.notify_recv);
-    ck_assert_msg(wakeups < 1800, "%lu wakeups in a 3 s storm", wakeups);
-    ck_assert_uint_gt(wakeups, 256);            /* it was a storm, and it was served */
+    ck_assert_msg(wakeups < 400, "%lu wakeups in a 3 s storm", wakeups);
+    ck_assert_uint_gt(wakeups, 32);             /* it was a storm, and it was served */
     /* the storm's pause is at its longest now; a real frame ends it */
     uint32_t len = build_udp_frame(frame, 200);
     ck_assert_int_eq(tfe_frame_to_port(&w, &bad, bad_dom, frame, len, got, sizeof got), (int)len);
