@@ -2,6 +2,7 @@
  * libxnv's hypervisor interface, with every step exposed so that a mode can
  * do it wrongly. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,15 +31,45 @@ int hfe_be_state(struct hfe *h)
 
 char *hfe_be_error(struct hfe *h) { return xnv_xs_read_key(h->hv, XNV_XS_NO_TX, h->be, "error", NULL); }
 
+/* Waiting blocks on a watch of the backend's state, as a stock frontend's
+ * does: a tool that read the state 20 times a second while it waited loaded
+ * xenstored (the rig's dom0) whatever the backend, and blurred what the
+ * backend itself costs under attack. */
+bool hfe_be_changed(struct hfe *h, unsigned ms)
+{
+    if (!h->watching) {
+        hfe_sleep_ms(ms);
+        return true;
+    }
+    struct pollfd p = { .fd = xnv_xs_watch_fd(h->hv), .events = POLLIN };
+    if (poll(&p, 1, (int)ms) <= 0)
+        return false;
+    bool changed = false;
+    char **ev;
+    while ((ev = xnv_xs_read_watch(h->hv))) {
+        free(ev);
+        changed = true;
+    }
+    return changed;
+}
+
+/* The state now, or after its next change within the time left of end. */
+static int be_state_by(struct hfe *h, uint64_t end)
+{
+    uint64_t now = hfe_now_ms();
+    if (now < end)
+        hfe_be_changed(h, (unsigned)(end - now < 1000 ? end - now : 1000));
+    return hfe_be_state(h);
+}
+
 bool hfe_wait_be(struct hfe *h, int state, unsigned ms)
 {
     uint64_t end = hfe_now_ms() + ms;
-    for (;;) {
-        if (hfe_be_state(h) == state)
+    for (int st = hfe_be_state(h);; st = be_state_by(h, end)) {
+        if (st == state)
             return true;
         if (hfe_now_ms() >= end)
             return false;
-        hfe_sleep_ms(50);
     }
 }
 
@@ -65,6 +96,9 @@ int hfe_open(struct hfe *h, struct xnv_hv *hv, unsigned device, char *err, size_
     snprintf(h->be, sizeof h->be, "%s", be);
     h->backend = (xnv_domid_t)bid;
     free(be);
+    char state[160];
+    snprintf(state, sizeof state, "%s/state", h->be);
+    h->watching = xnv_xs_watch(hv, state, "xnv-hostile") == 0;
     h->ch = xnv_evtchn_open(h->hv);
     h->txbuf = xnv_gnt_share(h->hv, h->backend, HFE_BUFS, h->txref, false);
     h->rxbuf = xnv_gnt_share(h->hv, h->backend, HFE_BUFS, h->rxref, true);
@@ -165,13 +199,12 @@ int hfe_connect(struct hfe *h, const struct hfe_kv *over, unsigned n, const char
     if (rc && rc != -EAGAIN)          /* still lost after 10 tries: see what the backend does */
         return -1;
     uint64_t end = hfe_now_ms() + 5000;
-    while (hfe_now_ms() < end) {
-        int st = hfe_be_state(h);
+    for (int st = hfe_be_state(h);; st = be_state_by(h, end)) {
         if (st == XenbusStateConnected || st == XenbusStateClosed)
             return st;
-        hfe_sleep_ms(50);
+        if (hfe_now_ms() >= end)
+            return -1;
     }
-    return -1;
 }
 
 int hfe_reset(struct hfe *h)

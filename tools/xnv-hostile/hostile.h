@@ -35,6 +35,7 @@ struct hfe {
     uint8_t *robuf;                  /* granted read-only, posted as RX buffers */
     xnv_gref_t roref[HFE_BUFS];
     bool verbose;
+    bool watching;                   /* a watch on the backend's state is set */
 };
 
 /* A key of the frontend directory: value NULL leaves it out. */
@@ -55,6 +56,9 @@ int hfe_reset(struct hfe *h);
 int hfe_be_state(struct hfe *h);
 /* The backend's error node (malloc'd) or NULL. */
 char *hfe_be_error(struct hfe *h);
+/* Wait up to ms for the backend's state to change; true if it did (or,
+ * without a watch, once the time passed). */
+bool hfe_be_changed(struct hfe *h, unsigned ms);
 /* Wait up to ms for the backend to reach state; true if it did. */
 bool hfe_wait_be(struct hfe *h, int state, unsigned ms);
 int hfe_fe_write(struct hfe *h, const char *key, const char *val);

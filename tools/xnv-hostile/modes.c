@@ -38,9 +38,11 @@ static unsigned settle(struct hfe *h, unsigned ms)
 {
     unsigned errors = 0;
     uint64_t end = hfe_now_ms() + ms;
-    while (hfe_now_ms() < end && hfe_be_state(h) != XenbusStateClosed) {
+    int st = hfe_be_state(h);
+    while (hfe_now_ms() < end && st != XenbusStateClosed) {
         errors += hfe_tx_errors(h);
-        hfe_sleep_ms(100);
+        if (hfe_be_changed(h, 100))
+            st = hfe_be_state(h);
     }
     return errors + hfe_tx_errors(h);
 }
