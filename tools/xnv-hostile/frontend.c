@@ -62,16 +62,19 @@ static int be_state_by(struct hfe *h, uint64_t end)
     return hfe_be_state(h);
 }
 
-bool hfe_wait_be(struct hfe *h, int state, unsigned ms)
+/* The backend's state once it is a or b, or -1 when ms passed first. */
+static int wait_be_either(struct hfe *h, int a, int b, unsigned ms)
 {
     uint64_t end = hfe_now_ms() + ms;
     for (int st = hfe_be_state(h);; st = be_state_by(h, end)) {
-        if (st == state)
-            return true;
+        if (st == a || st == b)
+            return st;
         if (hfe_now_ms() >= end)
-            return false;
+            return -1;
     }
 }
+
+bool hfe_wait_be(struct hfe *h, int state, unsigned ms) { return wait_be_either(h, state, state, ms) == state; }
 
 int hfe_fe_write(struct hfe *h, const char *key, const char *val)
 {
@@ -198,13 +201,7 @@ int hfe_connect(struct hfe *h, const struct hfe_kv *over, unsigned n, const char
     int rc = xnv_xs_transact(h->hv, 10, handshake_tx, &hs);
     if (rc && rc != -EAGAIN)          /* still lost after 10 tries: see what the backend does */
         return -1;
-    uint64_t end = hfe_now_ms() + 5000;
-    for (int st = hfe_be_state(h);; st = be_state_by(h, end)) {
-        if (st == XenbusStateConnected || st == XenbusStateClosed)
-            return st;
-        if (hfe_now_ms() >= end)
-            return -1;
-    }
+    return wait_be_either(h, XenbusStateConnected, XenbusStateClosed, 5000);
 }
 
 int hfe_reset(struct hfe *h)
