@@ -8,7 +8,8 @@
  * inside one jumps back out of it and the channels close (their frames take
  * the vif), and xnv_idc_reset() rebuilds them.  A fault anywhere else is
  * reported on stderr (where, and whether the thread pointer is sane), then
- * takes its default action. */
+ * goes to the handler installed before the guard (the agent's, which
+ * starts the agent again), or takes its default action. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -17,42 +18,28 @@
 #include <ucontext.h>
 #include <unistd.h>
 #include "idc_int.h"
+#include "xnv/rawsys.h"
 
 static __thread sigjmp_buf *guard;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static bool installed;
+/* The handlers before ours (the program's own, if any): a fault that is
+ * not ours goes on to them. */
+static struct sigaction before_segv, before_bus;
 
-/* System calls without libc: a thread whose thread pointer is broken (seen
- * after a restore) faults in any libc wrapper that checks for cancellation
- * or sets errno, and the report must still come out. */
-#if defined(__x86_64__)
-static long raw4(long n, long a, long b, long c, long d)
-{
-    long r;
-    register long r10 __asm__("r10") = d;
-    __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10) : "rcx", "r11", "memory");
-    return r;
-}
-#define RAW_WRITE(buf, len) raw4(SYS_write, STDERR_FILENO, (long)(buf), (long)(len), 0)
-#define RAW_GETTID() raw4(SYS_gettid, 0, 0, 0, 0)
+#define RAW_WRITE(buf, len) xnv_raw_write(STDERR_FILENO, (buf), (unsigned long)(len))
+#define RAW_GETTID() xnv_raw_syscall(SYS_gettid, 0, 0, 0, 0)
+
 /* The FS base, the x86-64 thread pointer; 0 when unknown. */
 static uintptr_t fs_base(void)
 {
+#if defined(__x86_64__)
     unsigned long v = 0;
-    return raw4(SYS_arch_prctl, 0x1003 /* ARCH_GET_FS */, (long)&v, 0, 0) == 0 ? v : 0;
-}
-/* The default action for sig, through the kernel directly. */
-static void raw_default(int sig)
-{
-    struct { void *handler; unsigned long flags; void *restorer; unsigned long mask; } ka = { 0, 0, 0, 0 };
-    raw4(SYS_rt_sigaction, sig, (long)&ka, 0, sizeof ka.mask);
-}
+    return xnv_raw_syscall(SYS_arch_prctl, 0x1003 /* ARCH_GET_FS */, (long)&v, 0, 0) == 0 ? v : 0;
 #else
-#define RAW_WRITE(buf, len) write(STDERR_FILENO, (buf), (len))
-#define RAW_GETTID() syscall(SYS_gettid)
-static uintptr_t fs_base(void) { return 0; }
-static void raw_default(int sig) { signal(sig, SIG_DFL); }
+    return 0;
 #endif
+}
 
 /* The program's own code, to tell its return addresses on a stack. */
 extern char __executable_start[], etext[];
@@ -90,8 +77,9 @@ static void say_hex(const char *label, uintptr_t v)
 /* Where a fault outside the guard happened, in terms that survive a broken
  * stack: the thread, the faulting address, the instruction and the words on
  * the stack that point into the program's code (return addresses, most of
- * them), as offsets in the executable (addr2line -e xnv-netfront OFFSET). */
-static void report(int sig, const siginfo_t *si, const ucontext_t *uc)
+ * them), as offsets in the executable (addr2line -e xnv-netfront OFFSET).
+ * It reads raw stack words on purpose: no AddressSanitizer checks here. */
+__attribute__((noinline, no_sanitize_address)) static void report(int sig, const siginfo_t *si, const ucontext_t *uc)
 {
     uintptr_t base = (uintptr_t)__executable_start, end = (uintptr_t)etext;
     say(sig == SIGBUS ? "fatal SIGBUS" : "fatal SIGSEGV");
@@ -146,17 +134,22 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
         siglongjmp(*j, 1);
     }
     /* Not ours: say where (a crash after a restore is otherwise only the
-     * kernel's one line), then the default action when the access is made
-     * again.  A fault while reporting (a stack that ends within the words
-     * read) goes straight to the default action. */
+     * kernel's one line), then hand it to the handler installed before
+     * ours (the agent starts itself again there), else the default action
+     * when the access is made again.  A fault in the report itself (a
+     * stack that ends within the words read) comes back here with
+     * `reporting` set and goes on to that handler at once. */
     static volatile sig_atomic_t reporting;
-    raw_default(sig);
     if (!reporting) {
         reporting = 1;
         report(sig, si, uc);
         if (!sane)
             say("fatal: this thread's thread pointer is broken (its control block does not point at itself)\n");
     }
+    xnv_raw_default_action(sig);
+    const struct sigaction *b = sig == SIGBUS ? &before_bus : &before_segv;
+    if ((b->sa_flags & SA_SIGINFO) && b->sa_sigaction)
+        b->sa_sigaction(sig, si, uc);
 }
 
 static void install(void)
@@ -166,7 +159,7 @@ static void install(void)
     sa.sa_sigaction = on_fault;
     sa.sa_flags = SA_SIGINFO | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
-    installed = sigaction(SIGSEGV, &sa, NULL) == 0 && sigaction(SIGBUS, &sa, NULL) == 0;
+    installed = sigaction(SIGSEGV, &sa, &before_segv) == 0 && sigaction(SIGBUS, &sa, &before_bus) == 0;
 }
 
 bool idc_guard_install(void)

@@ -10,9 +10,38 @@
  * is never closed. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "xen_internal.h"
+#include "xnv/rawsys.h"
+
+/* Every event channel device fd open in this process (fd + 1; 0: a free
+ * slot), for xnv_xen_evtchn_keep_across_exec(), which reads it from a
+ * signal handler: no lock there, only whole-word loads. */
+#define TRACKED_MAX 64
+static int tracked[TRACKED_MAX];
+static pthread_mutex_t tracked_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void track(int fd, bool on)
+{
+    pthread_mutex_lock(&tracked_lock);
+    for (unsigned i = 0; i < TRACKED_MAX; i++)
+        if (__atomic_load_n(&tracked[i], __ATOMIC_RELAXED) == (on ? 0 : fd + 1)) {
+            __atomic_store_n(&tracked[i], on ? fd + 1 : 0, __ATOMIC_RELEASE);
+            break;
+        }
+    pthread_mutex_unlock(&tracked_lock);
+}
+
+void xnv_xen_evtchn_keep_across_exec(void)
+{
+    for (unsigned i = 0; i < TRACKED_MAX; i++) {
+        int v = __atomic_load_n(&tracked[i], __ATOMIC_ACQUIRE);
+        if (v)
+            xnv_raw_syscall(SYS_fcntl, v - 1, F_SETFD, 0, 0);
+    }
+}
 
 static struct xen_evtchn *ev_of(struct xnv_evtchn *ch) { return (struct xen_evtchn *)ch; }
 
@@ -43,6 +72,7 @@ struct xnv_evtchn *xnv_xen_evtchn_open(struct xnv_hv *hv)
         errno = e;
         return NULL;
     }
+    track(ch->fd, true);
     return &ch->base;
 }
 
@@ -64,8 +94,10 @@ void xnv_xen_evtchn_close(struct xnv_evtchn *ch)
 {
     /* Closing the device unbinds every port bound through it: of a stale
      * handle it stays open (one fd) until the process ends. */
-    if (!xnv_xen_evtchn_stale(ch))
+    if (!xnv_xen_evtchn_stale(ch)) {
+        track(ev_of(ch)->fd, false);
         xenevtchn_close(ev_of(ch)->xe);
+    }
     free(ch);
 }
 

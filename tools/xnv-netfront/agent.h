@@ -51,6 +51,12 @@ int agent_write_pidfile(const char *path);
 unsigned agent_grants_needed(unsigned queues, bool channels);
 int agent_grants_reserve(unsigned queues, bool channels, const char *path);
 
+/* restart.c: from here on a crash (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT)
+ * executes exe (the agent: /proc/self/exe) anew with argv, a few times at
+ * most; returns how many times it was started again so far
+ * (XNV_NETFRONT_RESTARTS in the environment). */
+unsigned agent_restart_arm(const char *exe, char **argv);
+
 /* link.c: the TAP interface's address, MTU and largest segment. */
 int agent_link_setup(const char *ifname, const uint8_t mac[6], unsigned mtu, char *err, size_t errlen);
 

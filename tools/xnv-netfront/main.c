@@ -3,6 +3,7 @@
  * interface for it: one thread per queue moves frames TAP <-> rings, this
  * thread runs the control plane (reconnects) and handles signals. */
 #include <errno.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -185,7 +186,10 @@ int main(int argc, char **argv)
     agent_log_init(o.verbose);
     if ((rc = precheck(&o)) >= 0)
         return rc;
-    if (!o.foreground && (rc = agent_daemonize()) < 0) {
+    /* Started again after a crash (restart.c): a daemon already. */
+    const char *again = getenv("XNV_NETFRONT_RESTARTS");
+    bool restarted = again && strcmp(again, "0") != 0;
+    if (!o.foreground && !restarted && (rc = agent_daemonize()) < 0) {
         fprintf(stderr, "xnv-netfront: cannot run as a daemon: %s\n", strerror(-rc));
         return AGENT_EXIT_FAIL;
     }
@@ -198,16 +202,29 @@ int main(int argc, char **argv)
     struct xnv_nf_bridge *b = NULL;
     struct xnv_hv *idc_hv = NULL;
     struct xnv_idc *idc = NULL;
+    bool tap_ours = false;
     int sfd = signals();
     if (!(hv = xnv_hv_open_xen(err, sizeof err))) {
         agent_logf(LOG_ERR, "cannot open the Xen interfaces: %s", err);
         status = AGENT_EXIT_NO_XEN;
         goto out;
     }
+    /* A TAP of ours (not one the administrator made) is persistent while
+     * we run, so that it keeps the guest's addresses through a start
+     * again after a crash; it goes when we exit. */
+    const char *ours = getenv("XNV_NETFRONT_TAP_OURS");
+    tap_ours = ours ? strcmp(ours, "1") == 0 : if_nametoindex(o.tap) == 0;
+    setenv("XNV_NETFRONT_TAP_OURS", tap_ours ? "1" : "0", 1);
     if (!(port = xnv_tap_open(o.tap, err, sizeof err))) {
         agent_logf(LOG_ERR, "%s", err);
         goto out;
     }
+    if (tap_ours && (rc = xnv_port_set_persist(port, true)) < 0)
+        agent_logf(LOG_WARNING, "cannot make %s persistent (%s): a crash takes it and its addresses",
+                   o.tap, strerror(-rc));
+    unsigned restarts = agent_restart_arm("/proc/self/exe", argv);
+    if (restarted)
+        agent_logf(LOG_WARNING, "started again after a crash (%u in a row)", restarts);
     agent_grants_reserve(o.queues, o.channels, NULL);
     struct xnv_nf_options no;
     xnv_nf_options_default(&no);
@@ -254,6 +271,8 @@ out:
     if (idc_hv)
         xnv_hv_close(idc_hv);
     xnv_nf_close(nf);
+    if (port && tap_ours)
+        xnv_port_set_persist(port, false);
     xnv_port_close(port);
     if (hv)
         xnv_hv_close(hv);

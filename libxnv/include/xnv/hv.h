@@ -92,6 +92,12 @@ int xnv_evtchn_unmask(struct xnv_evtchn *ch, xnv_port_t port);
  * device open for the rest of the process; bind nothing more through it
  * (a port number may come back and collide), open a new handle instead. */
 bool xnv_evtchn_stale(struct xnv_evtchn *ch);
+/* Async-signal-safe: every event channel device fd this process opened on
+ * real Xen stays open across a later execve (the close-on-exec flag goes).
+ * For a process that starts itself again after a crash: closing a device
+ * whose ports a restore left stale kills the process in the kernel (see
+ * libxnv/hv/xen_evtchn.c); kept open, they are never closed. */
+void xnv_xen_evtchn_keep_across_exec(void);
 
 /* ---- xenstore ---------------------------------------------------------- */
 
