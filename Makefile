@@ -38,14 +38,15 @@ CFLAGS_ALL := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -D_GNU_SOURCE -DXNV_VER
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 LIBS := $(XEN_LIBS) -lpthread
 
-# The library: libxnv (hypervisor interface + protocol core) and the engines.
+# The library: libxnv (hypervisor interface + protocol core), the engines
+# (netback, netfront, interdomain) and the guest agent's bridge (agent/).
 # The simulated hypervisor (libxnv/sim: hypervisor, memory port, test frames)
 # is an archive of its own for the tests, xnv-bench and xnv-probe's
 # selftest-sim; `make install` does not ship it.
 SIM_SRCS := $(sort $(wildcard libxnv/sim/*.c))
 SIM_OBJS := $(SIM_SRCS:%.c=$(B)/obj/%.o)
 LIBXNV_SIM := $(B)/lib/libxnv-sim.a
-LIB_SRCS := $(sort $(filter-out $(SIM_SRCS),$(wildcard libxnv/*/*.c netback/*.c netfront/*.c interdomain/*.c)))
+LIB_SRCS := $(sort $(filter-out $(SIM_SRCS),$(wildcard libxnv/*/*.c netback/*.c netfront/*.c interdomain/*.c agent/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 LIBXNV   := $(B)/lib/libxnv.a
 

@@ -37,13 +37,13 @@ FUZZ_SRCS_rx_place  := libxnv/proto/rx_place.c libxnv/proto/copy_batch.c libxnv/
 FUZZ_SRCS_xs_values := libxnv/proto/parse.c libxnv/proto/features.c
 FUZZ_SRCS_hash      := libxnv/proto/toeplitz.c libxnv/proto/headers.c
 FUZZ_SRCS_mcast     := libxnv/proto/mcast.c
-FUZZ_SRCS_nf_rx     := netfront/nf_rx.c netfront/nf_deliver.c libxnv/proto/headers.c libxnv/proto/offload.c \
+FUZZ_SRCS_nf_rx     := libxnv/proto/fe_rx.c libxnv/proto/fe_deliver.c libxnv/proto/headers.c libxnv/proto/offload.c \
                        libxnv/proto/csum.c
 FUZZ_SRCS_nf_tx     := netfront/nf_tx.c
 FUZZ_SRCS_ctrl_ring := libxnv/proto/ctrl.c libxnv/proto/toeplitz.c libxnv/proto/headers.c \
                        libxnv/proto/tx_read.c
 FUZZ_SRCS_idc_setup := interdomain/idc_parse.c libxnv/proto/parse.c
-FUZZ_SRCS_idc_ring  := interdomain/idc_ring.c netfront/nf_offload.c libxnv/proto/rx_place.c libxnv/proto/copy_batch.c \
+FUZZ_SRCS_idc_ring  := interdomain/idc_ring.c libxnv/proto/fe_offload.c libxnv/proto/rx_place.c libxnv/proto/copy_batch.c \
                        libxnv/proto/tx_read.c libxnv/proto/offload.c libxnv/proto/headers.c \
                        libxnv/proto/csum.c
 

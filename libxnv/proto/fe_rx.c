@@ -8,7 +8,7 @@
  * Pure functions over ring memory and private bookkeeping. */
 #include <errno.h>
 #include <string.h>
-#include "nf.h"
+#include "xnv/fe_rx.h"
 
 void nf_rx_init(struct nf_rx *r, void *ring_page, unsigned nbufs)
 {
