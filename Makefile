@@ -34,7 +34,7 @@ XNV_VERSION := 0.1.0
 CC ?= gcc
 OPT ?= -O2
 CFLAGS_ALL := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -D_GNU_SOURCE -DXNV_VERSION='"$(XNV_VERSION)"' \
-              -Ilibxnv/include $(XEN_CFLAGS) $(SANFLAGS) $(CFLAGS)
+              -Ilibxnv/include -Iinclude $(XEN_CFLAGS) $(SANFLAGS) $(CFLAGS)
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 LIBS := $(XEN_LIBS) -lpthread
 

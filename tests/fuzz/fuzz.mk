@@ -24,7 +24,7 @@ FUZZ_CI_SECONDS ?= 10
 FUZZ_OUT        := build/fuzz
 FUZZ_SAN        := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS     = -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
-                   -Ilibxnv/include -Itests/fuzz $(XEN_CFLAGS) $(FUZZ_SAN)
+                   -Ilibxnv/include -Iinclude -Itests/fuzz $(XEN_CFLAGS) $(FUZZ_SAN)
 
 # Each target and the sources it needs besides tests/fuzz/fuzz_<name>.c.
 FUZZ_ALL := tx_read offload rx_place xs_values hash mcast nf_rx nf_tx ctrl_ring idc_setup idc_ring
@@ -113,7 +113,7 @@ FUZZ_LLVM_COV ?= llvm-cov
 FUZZ_COV_SRCS  = $(sort $(foreach t,$(FUZZ_TARGETS),$(FUZZ_SRCS_$(t))))
 
 define fuzz_cov_one
-	$(FUZZ_CC) -std=gnu11 -O1 -g -D_GNU_SOURCE -Ilibxnv/include -Itests/fuzz $(XEN_CFLAGS) \
+	$(FUZZ_CC) -std=gnu11 -O1 -g -D_GNU_SOURCE -Ilibxnv/include -Iinclude -Itests/fuzz $(XEN_CFLAGS) \
 	  -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping \
 	  tests/fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1)) -o $(FUZZ_OUT)/cov/cov_$(1)
 	@mkdir -p $(FUZZ_OUT)/corpus/$(1)
