@@ -92,7 +92,8 @@ $(B)/tests/suites.h: $(TEST_SRCS) Makefile
 $(B)/obj/tests/unit/main.o: $(B)/tests/suites.h
 $(B)/obj/tests/unit/%.o: CFLAGS_ALL += $(CHECK_CFLAGS) -I$(B)/tests -Itests/unit
 # Parts of the programs that the tests call too (linked, not included).
-TEST_TOOL_OBJS := $(B)/obj/tools/xnv-netfront/grants.o $(B)/obj/tools/xnv-netfront/log.o
+TEST_TOOL_OBJS := $(B)/obj/tools/xnv-netfront/grants.o $(B)/obj/tools/xnv-netfront/log.o \
+                  $(B)/obj/tools/xnv-hostile/frontend.o $(B)/obj/tools/xnv-hostile/modes.o
 $(TEST_BIN): $(TEST_OBJS) $(TEST_TOOL_OBJS) $(LIBXNV_SIM) $(LIBXNV)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CHECK_LIBS) $(LIBS)
