@@ -82,8 +82,7 @@ static bool prepare(struct nb_queue *q, struct nb_pending_rx *pr, const struct v
         if (!pass)
             return false;
     }
-    pr->m = (struct xnv_rx_meta){ .flags = xnv_offload_rx_flags(&o), .gso_type = o.gso_type,
-                                  .gso_size = o.gso_size };
+    pr->m = xnv_offload_rx_meta(&o);
     return true;
 }
 
