@@ -31,9 +31,10 @@ FUZZ_ALL := tx_read offload rx_place xs_values hash mcast nf_rx nf_tx ctrl_ring 
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 
 FUZZ_SRCS_tx_read   := libxnv/proto/tx_read.c libxnv/proto/tx_respond.c \
-                       libxnv/proto/tx_copy.c libxnv/proto/copy_batch.c
+                       libxnv/proto/copy_batch.c tests/unit/copy_helpers.c
 FUZZ_SRCS_offload   := libxnv/proto/headers.c libxnv/proto/offload.c libxnv/proto/csum.c
-FUZZ_SRCS_rx_place  := libxnv/proto/rx_place.c libxnv/proto/copy_batch.c libxnv/proto/tx_read.c
+FUZZ_SRCS_rx_place  := libxnv/proto/rx_place.c libxnv/proto/copy_batch.c libxnv/proto/tx_read.c \
+                       tests/unit/copy_helpers.c
 FUZZ_SRCS_xs_values := libxnv/proto/parse.c libxnv/proto/features.c
 FUZZ_SRCS_hash      := libxnv/proto/toeplitz.c libxnv/proto/headers.c
 FUZZ_SRCS_mcast     := libxnv/proto/mcast.c
