@@ -34,18 +34,19 @@ XNV_VERSION := 0.1.0
 CC ?= gcc
 OPT ?= -O2
 CFLAGS_ALL := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -D_GNU_SOURCE -DXNV_VERSION='"$(XNV_VERSION)"' \
-              -Ilibxnv/include $(XEN_CFLAGS) $(SANFLAGS) $(CFLAGS)
+              -Ilibxnv/include -Iinclude $(XEN_CFLAGS) $(SANFLAGS) $(CFLAGS)
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 LIBS := $(XEN_LIBS) -lpthread
 
-# The library: libxnv (hypervisor interface + protocol core) and the engines.
+# The library: libxnv (hypervisor interface + protocol core), the engines
+# (netback, netfront, interdomain) and the guest agent's bridge (agent/).
 # The simulated hypervisor (libxnv/sim: hypervisor, memory port, test frames)
 # is an archive of its own for the tests, xnv-bench and xnv-probe's
 # selftest-sim; `make install` does not ship it.
 SIM_SRCS := $(sort $(wildcard libxnv/sim/*.c))
 SIM_OBJS := $(SIM_SRCS:%.c=$(B)/obj/%.o)
 LIBXNV_SIM := $(B)/lib/libxnv-sim.a
-LIB_SRCS := $(sort $(filter-out $(SIM_SRCS),$(wildcard libxnv/*/*.c netback/*.c netfront/*.c interdomain/*.c)))
+LIB_SRCS := $(sort $(filter-out $(SIM_SRCS),$(wildcard libxnv/*/*.c netback/*.c netfront/*.c interdomain/*.c agent/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 LIBXNV   := $(B)/lib/libxnv.a
 
@@ -92,7 +93,8 @@ $(B)/obj/tests/unit/main.o: $(B)/tests/suites.h
 $(B)/obj/tests/unit/%.o: CFLAGS_ALL += $(CHECK_CFLAGS) -I$(B)/tests -Itests/unit
 # Parts of the programs that the tests call too (linked, not included).
 TEST_TOOL_OBJS := $(B)/obj/tools/xnv-netfront/grants.o $(B)/obj/tools/xnv-netfront/log.o \
-                  $(B)/obj/tools/xnv-netfront/restart.o
+                  $(B)/obj/tools/xnv-netfront/restart.o \
+                  $(B)/obj/tools/xnv-hostile/frontend.o $(B)/obj/tools/xnv-hostile/modes.o
 $(TEST_BIN): $(TEST_OBJS) $(TEST_TOOL_OBJS) $(LIBXNV_SIM) $(LIBXNV)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CHECK_LIBS) $(LIBS)

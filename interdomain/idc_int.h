@@ -1,7 +1,8 @@
 /* Private to the inter-VM channel (interdomain/idc_*.c).
  *
  *   idc_ring.c   the data path: pure functions over ring memory (the sender
- *                side; the receiver side is the netfront's RX ring, nf_rx.c);
+ *                side; the receiver side is the frontend half of a netif RX
+ *                ring, libxnv/proto/fe_rx.c, xnv/fe_rx.h);
  *   idc_chan.c   one channel direction's resources: share/publish, map/attach,
  *                teardown;
  *   idc_ctrl.c   the control plane: peer list, watches, @releaseDomain;
@@ -16,9 +17,9 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
-#include "../netfront/nf.h"       /* struct nf_rx, nf_share: the netfront's RX ring */
 #include "xnv/clock.h"
 #include "xnv/copy_batch.h"
+#include "xnv/fe_rx.h"            /* struct nf_rx, nf_share: the frontend half of the RX ring */
 #include "xnv/idc.h"
 #include "xnv/log_limit.h"
 #include "xnv/rx.h"

@@ -52,29 +52,24 @@ int idc_frame_meta(struct xnv_nf_frame *f, struct xnv_rx_meta *m, const char **w
     if (nf_frame_offload(f, &o, why))
         return -EINVAL;
     if (o.gso_type != XEN_NETIF_GSO_TYPE_NONE) {
-        m->gso_type = o.gso_type;
-        m->gso_size = o.gso_size;
-        m->flags = NETRXF_csum_blank | NETRXF_data_validated;
-        return 0;
-    }
-    if (o.csum_partial) {
+        /* A segmented frame always needs its checksum completed per segment. */
+        o.csum_partial = true;
+        o.csum_valid = true;
+    } else if (o.csum_partial) {
         /* netif carries no checksum position: the receiver finds the L4
          * header itself, so it must be where the caller says. */
         struct xnv_hdrs h;
-        if (xnv_offload_csum_findable(f->data, f->len, &o, &h)) {
-            m->flags = NETRXF_csum_blank | NETRXF_data_validated;
-        } else {
+        if (!xnv_offload_csum_findable(f->data, f->len, &o, &h)) {
             /* Completed here, once: the frame says so from now on (it may
              * be offered again, or go through the vif after all). */
             xnv_csum_complete(f->data, f->len, o.csum_start, o.csum_offset);
-            m->flags = NETRXF_data_validated;
+            o.csum_partial = false;
+            o.csum_valid = true;
             f->vh.flags = VIRTIO_NET_HDR_F_DATA_VALID;
             f->off.csum_partial = false;
             f->off.csum_valid = true;
         }
-        return 0;
     }
-    if (o.csum_valid)
-        m->flags = NETRXF_data_validated;
+    *m = xnv_offload_rx_meta(&o);
     return 0;
 }

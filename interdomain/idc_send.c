@@ -78,9 +78,7 @@ static void flush(struct xnv_idc *idc, struct send_batch *sb, const struct xnv_n
         struct idc_peer *p = sb->peer[i];
         if (p->tx.state != XNV_IDC_UP)
             continue;                   /* not this ring, or pushed already */
-        int notify;
-        RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&p->tx.ring, notify);
-        if (notify)
+        if (XNV_RING_PUSH_RESPONSES(&p->tx.ring))
             idc_notify(idc, p, p->tx.port);
         if (bad[p - idc->peer])   /* the peer revoked or never granted its buffer */
             idc_tx_close(idc, p, true, "grant copy into the peer's buffer failed");

@@ -31,8 +31,11 @@ INSTALL ?= install
 # with selftest-sim) in bin.  xnv-netfront only when it is built here.
 XNV_SBIN_PROGS := $(filter xnv-netbackd xnvctl xnv-netfront,$(TOOL_NAMES))
 XNV_BIN_PROGS  := $(filter xnv-probe,$(TOOL_NAMES))
-# The simulator's headers stay with its archive (not installed).
-XNV_HEADERS    := $(filter-out sim.h frame.h,$(notdir $(wildcard libxnv/include/xnv/*.h)))
+# Headers, all into $(INCLUDEDIR)/xnv: the core's (libxnv/include/xnv) and
+# the engines' and the agent's APIs (include/xnv).  The simulator's headers
+# stay with its archive (not installed).
+XNV_HEADER_SRCS := $(filter-out %/sim.h %/frame.h,$(wildcard libxnv/include/xnv/*.h include/xnv/*.h))
+XNV_HEADERS     := $(notdir $(XNV_HEADER_SRCS))
 XNV_MAN8       := xnv-netbackd.8 xnvctl.8 $(if $(filter xnv-netfront,$(TOOL_NAMES)),xnv-netfront.8)
 XNV_MAN5       := xnv-netbackd.conf.5
 XNV_UNITS      := xnv-netbackd.service $(if $(filter xnv-netfront,$(TOOL_NAMES)),xnv-netfront.service)
@@ -47,7 +50,7 @@ install: $(LIBXNV) $(XNV_SBIN_PROGS:%=$(B)/bin/%) $(XNV_BIN_PROGS:%=$(B)/bin/%)
 	$(INSTALL) -m 0755 $(XNV_SBIN_PROGS:%=$(B)/bin/%) $(DESTDIR)$(SBINDIR)/
 	$(if $(XNV_BIN_PROGS),$(INSTALL) -m 0755 $(XNV_BIN_PROGS:%=$(B)/bin/%) $(DESTDIR)$(BINDIR)/)
 	$(INSTALL) -m 0644 $(LIBXNV) $(DESTDIR)$(LIBDIR)/libxnv.a
-	$(INSTALL) -m 0644 $(XNV_HEADERS:%=libxnv/include/xnv/%) $(DESTDIR)$(INCLUDEDIR)/xnv/
+	$(INSTALL) -m 0644 $(XNV_HEADER_SRCS) $(DESTDIR)$(INCLUDEDIR)/xnv/
 	printf '%s\n' \
 	  'prefix=$(PREFIX)' \
 	  'libdir=$(LIBDIR)' \

@@ -36,9 +36,7 @@ unsigned nb_ctrl_poll(struct nb_queue *q)
         q->fatal_why = "control ring request producer more than a ring ahead";
         return 0;
     }
-    int notify;
-    RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&v->ctrl, notify);
-    if (notify)
+    if (XNV_RING_PUSH_RESPONSES(&v->ctrl))
         xnv_evtchn_notify(q->ch, (xnv_port_t)v->ctrl_port);
     return (unsigned)n;
 }

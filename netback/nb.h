@@ -254,6 +254,13 @@ void nb_rings_unmark(struct nb_vif *v);
 void nb_recover_rings(struct nb_vif *v);
 void nb_kick(struct nb_vif *v);
 
+/* Notify q's frontend on port (of q's event channel handle), counted. */
+static inline void nb_queue_notify(struct nb_queue *q, int port)
+{
+    xnv_evtchn_notify(q->ch, (xnv_port_t)port);
+    XNV_STAT_ADD(q->stats.notify_sent, 1);
+}
+
 /* queue.c: the data-path threads */
 int nb_queue_start(struct nb_queue *q);
 void nb_queue_stop(struct nb_queue *q);

@@ -166,9 +166,8 @@ void nb_kick(struct nb_vif *v)
 {
     for (unsigned i = 0; i < v->nqueues; i++) {
         struct nb_queue *q = &v->q[i];
-        xnv_evtchn_notify(q->ch, (xnv_port_t)q->port_tx);
+        nb_queue_notify(q, q->port_tx);
         if (q->port_rx != q->port_tx)
-            xnv_evtchn_notify(q->ch, (xnv_port_t)q->port_rx);
-        XNV_STAT_ADD(q->stats.notify_sent, q->port_rx != q->port_tx ? 2 : 1);
+            nb_queue_notify(q, q->port_rx);
     }
 }

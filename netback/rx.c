@@ -9,13 +9,10 @@
 
 void nb_rx_push_unlock(struct nb_queue *tq)
 {
-    int notify;
-    RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&tq->rx, notify);
+    bool notify = XNV_RING_PUSH_RESPONSES(&tq->rx);
     pthread_mutex_unlock(&tq->rx_lock);
-    if (notify) {
-        xnv_evtchn_notify(tq->ch, (xnv_port_t)tq->port_rx);
-        XNV_STAT_ADD(tq->stats.notify_sent, 1);
-    }
+    if (notify)
+        nb_queue_notify(tq, tq->port_rx);
 }
 
 /* Each waiting frame starts on a page of the arena: the grant copy then
@@ -85,8 +82,7 @@ static bool prepare(struct nb_queue *q, struct nb_pending_rx *pr, const struct v
         if (!pass)
             return false;
     }
-    pr->m = (struct xnv_rx_meta){ .flags = xnv_offload_rx_flags(&o), .gso_type = o.gso_type,
-                                  .gso_size = o.gso_size };
+    pr->m = xnv_offload_rx_meta(&o);
     return true;
 }
 

@@ -120,11 +120,12 @@ static int place_fast(struct nb_queue *q, struct batch_state *st, unsigned i, st
         if (nb_tx_frag_part(pos, p->frag[f].len, st->have[i], p->len, &a, &b))
             src[ns++] = (struct xnv_rx_src){ .dom = q->vif->domid, .ref = p->frag[f].gref,
                                              .offset = (uint16_t)(p->frag[f].offset + a), .len = b - a };
-    struct xnv_rx_meta m = { .gso_type = p->gso_type, .gso_size = p->gso_size };
-    if (p->flags & NETTXF_csum_blank)
-        m.flags = NETRXF_csum_blank | NETRXF_data_validated;
-    else if (p->flags & NETTXF_data_validated)
-        m.flags = NETRXF_data_validated;
+    /* The sender's flags as they stand (the frame stays in its grants: the
+     * receiving guest finds its headers itself). */
+    struct xnv_offload o = { .csum_partial = (p->flags & NETTXF_csum_blank) != 0,
+                             .csum_valid = (p->flags & NETTXF_data_validated) != 0,
+                             .gso_type = p->gso_type, .gso_size = p->gso_size };
+    struct xnv_rx_meta m = xnv_offload_rx_meta(&o);
     return xnv_rx_place_sg(&tq->rx, prod, tq->vif->domid, src, ns, p->len, &m, &q->txb,
                            (uint16_t)i, placed);
 }

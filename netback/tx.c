@@ -203,11 +203,7 @@ unsigned nb_tx_batch(struct nb_queue *q, struct nb_clock *now, uint64_t *wait_ns
         }
         xnv_tx_respond(&q->tx, p, status);
     }
-    int notify;
-    RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&q->tx, notify);
-    if (notify) {
-        xnv_evtchn_notify(q->ch, (xnv_port_t)q->port_tx);
-        XNV_STAT_ADD(q->stats.notify_sent, 1);
-    }
+    if (XNV_RING_PUSH_RESPONSES(&q->tx))
+        nb_queue_notify(q, q->port_tx);
     return n;
 }

@@ -24,7 +24,7 @@ static void vlog(struct xnv_netfront *nf, int level, const char *fmt, va_list ap
         fprintf(stderr, "xnv-netfront: %s\n", msg);
 }
 
-void nf_log(struct xnv_netfront *nf, int level, const char *fmt, ...)
+void xnv_nf_log(struct xnv_netfront *nf, int level, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -41,7 +41,7 @@ void nf_error(struct xnv_netfront *nf, const char *fmt, ...)
     /* The same error again (every watch event may retry) is logged once. */
     if (strcmp(nf->err, nf->last_logged) != 0) {
         snprintf(nf->last_logged, sizeof nf->last_logged, "%s", nf->err);
-        nf_log(nf, LOG_ERR, "%s", nf->err);
+        xnv_nf_log(nf, LOG_ERR, "%s", nf->err);
     }
 }
 

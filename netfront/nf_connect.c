@@ -50,7 +50,7 @@ static bool read_trusted(struct xnv_netfront *nf)
         return true;                    /* absent: trusted, as netif.h says */
     bool t;
     if (xnv_parse_bool(v, &t)) {
-        nf_log(nf, LOG_WARNING, "`trusted` is \"%.16s\", not 0 or 1: treating the backend as untrusted", v);
+        xnv_nf_log(nf, LOG_WARNING, "`trusted` is \"%.16s\", not 0 or 1: treating the backend as untrusted", v);
         t = false;
     }
     free(v);
@@ -62,7 +62,7 @@ static void read_identity(struct xnv_netfront *nf)
     char *v = xnv_xs_read_key(nf->hv, XNV_XS_NO_TX, nf->dir, "mac", NULL);
     if (!v || xnv_parse_mac(v, nf->mac) || !xnv_mac_is_valid_unicast(nf->mac)) {
         memset(nf->mac, 0, sizeof nf->mac);
-        nf_log(nf, LOG_WARNING, "no valid `mac` in %s", nf->dir);
+        xnv_nf_log(nf, LOG_WARNING, "no valid `mac` in %s", nf->dir);
     }
     free(v);
     uint64_t mtu;
@@ -211,7 +211,7 @@ int nf_connect(struct xnv_netfront *nf)
     nf->connections++;
     nf->err[0] = '\0';
     nf->last_logged[0] = '\0';
-    nf_log(nf, LOG_INFO, "rings published to %s: %u queue(s), %s event channel%s, %u+%u buffers "
+    xnv_nf_log(nf, LOG_INFO, "rings published to %s: %u queue(s), %s event channel%s, %u+%u buffers "
            "per queue, backend %s", nf->be_path, nq, nf->split ? "split" : "one",
            nf->split ? "s" : "", nf->ntx, nf->nrx, nf->trusted ? "trusted" : "untrusted (bounce, scrub)");
     return 0;
@@ -226,7 +226,7 @@ void nf_teardown(struct xnv_netfront *nf)
     atomic_store(&nf->carrier, false);
     if (lost) {
         nf->lost_pages += lost;
-        nf_log(nf, LOG_WARNING, "the backend still held %u shared page(s) when they were revoked: "
+        xnv_nf_log(nf, LOG_WARNING, "the backend still held %u shared page(s) when they were revoked: "
                "they are left to it and never used again", lost);
     }
 }

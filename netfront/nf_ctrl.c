@@ -132,7 +132,7 @@ static bool follow_backend(struct xnv_netfront *nf)
     }
     if (strcmp(p, nf->be_path) != 0 || id != nf->be_dom) {
         if (rings_up(nf)) {
-            nf_log(nf, LOG_NOTICE, "backend moved to %s: reconnecting", p);
+            xnv_nf_log(nf, LOG_NOTICE, "backend moved to %s: reconnecting", p);
             drop_connection(nf, true);
         }
         unwatch_backend(nf);
@@ -214,7 +214,7 @@ static bool step_connected(struct xnv_netfront *nf, int bs)
     unsigned qi;
     const char *why = broken_queue(nf, &qi);
     if (why) {
-        nf_log(nf, LOG_ERR, "queue %u: the backend broke the protocol (%s): disconnecting", qi, why);
+        xnv_nf_log(nf, LOG_ERR, "queue %u: the backend broke the protocol (%s): disconnecting", qi, why);
         nf_start_closing(nf, true);
         return true;
     }
@@ -223,7 +223,7 @@ static bool step_connected(struct xnv_netfront *nf, int bs)
         if (nf->phase == NF_WAIT_BACK) {
             nf->fail_streak = 0;
             nf_set_phase(nf, NF_CONNECTED);
-            nf_log(nf, LOG_INFO, "connected to %s", nf->be_path);
+            xnv_nf_log(nf, LOG_INFO, "connected to %s", nf->be_path);
         }
         atomic_store(&nf->carrier, backend_flag(nf, "carrier", true));
         return false;
@@ -232,14 +232,14 @@ static bool step_connected(struct xnv_netfront *nf, int bs)
             return false;               /* it has not seen our Connected yet */
         /* A new backend instance.  It may have attached to our rings
          * already: close the way it understands, then start over. */
-        nf_log(nf, LOG_NOTICE, "backend %s is in InitWait again (restarted?): reconnecting", nf->be_path);
+        xnv_nf_log(nf, LOG_NOTICE, "backend %s is in InitWait again (restarted?): reconnecting", nf->be_path);
         nf_start_closing(nf, false);
         return true;
     case XenbusStateUnknown:
     case XenbusStateInitialising:
     case XenbusStateClosing:
     case XenbusStateClosed:
-        nf_log(nf, LOG_NOTICE, "backend %s went to %s: disconnecting", nf->be_path, xb_name(bs));
+        xnv_nf_log(nf, LOG_NOTICE, "backend %s went to %s: disconnecting", nf->be_path, xb_name(bs));
         drop_connection(nf, true);
         return true;
     default:
@@ -254,7 +254,7 @@ static bool step(struct xnv_netfront *nf)
     int rc = xnv_xs_read_uint(nf->hv, XNV_XS_NO_TX, nf->dir, "state", 255, &fs);
     if (rc < 0 && !xnv_xs_exists(nf->hv, XNV_XS_NO_TX, nf->dir, NULL)) {
         if (nf->phase != NF_REMOVED) {
-            nf_log(nf, LOG_NOTICE, "%s was removed", nf->dir);
+            xnv_nf_log(nf, LOG_NOTICE, "%s was removed", nf->dir);
             arm_timer(nf, 0);
             nf_teardown(nf);
             unwatch_backend(nf);
@@ -264,14 +264,14 @@ static bool step(struct xnv_netfront *nf)
         return false;
     }
     if (nf->phase == NF_REMOVED) {
-        nf_log(nf, LOG_NOTICE, "%s is back", nf->dir);
+        xnv_nf_log(nf, LOG_NOTICE, "%s is back", nf->dir);
         nf->my_state = XenbusStateUnknown;
         nf_set_phase(nf, NF_IDLE);
     }
     int front = rc == 0 ? (int)fs : XenbusStateUnknown;
     if (nf->my_state != XenbusStateUnknown && front != nf->my_state) {
         /* Not our write: the toolstack reset the device (restore, re-attach). */
-        nf_log(nf, LOG_NOTICE, "%s/state was set to %s from outside: starting over", nf->dir,
+        xnv_nf_log(nf, LOG_NOTICE, "%s/state was set to %s from outside: starting over", nf->dir,
                xb_name(front));
         if (rings_up(nf))
             drop_connection(nf, false);
@@ -298,7 +298,7 @@ static bool step(struct xnv_netfront *nf)
         if (bs == XenbusStateClosing || bs == XenbusStateClosed || bs == XenbusStateUnknown ||
             bs == XenbusStateInitialising || nf->close_timed_out) {
             if (nf->close_timed_out)
-                nf_log(nf, LOG_WARNING, "backend %s did not answer our Closing in time (it is %s): "
+                xnv_nf_log(nf, LOG_WARNING, "backend %s did not answer our Closing in time (it is %s): "
                        "revoking anyway", nf->be_path, xb_name(bs));
             finish_closing(nf);
             return !nf->shutdown;

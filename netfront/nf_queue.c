@@ -138,7 +138,7 @@ static void renew_handle(struct nf_queue *q)
     struct xnv_evtchn *ch = xnv_evtchn_open(q->nf->hv);
     q->port_tx = q->port_rx = -1;
     if (!ch) {
-        nf_log(q->nf, LOG_WARNING, "queue %u: cannot open a new event channel handle after a restore: %s",
+        xnv_nf_log(q->nf, LOG_WARNING, "queue %u: cannot open a new event channel handle after a restore: %s",
                q->id, strerror(errno));
         return;
     }
@@ -146,8 +146,8 @@ static void renew_handle(struct nf_queue *q)
     xnv_evtchn_close(q->ch);
     q->ch = ch;
     if (ep_add(q->epfd, xnv_evtchn_fd(ch)) < 0)
-        nf_log(q->nf, LOG_WARNING, "queue %u: cannot poll the new event channel handle", q->id);
-    nf_log(q->nf, LOG_NOTICE, "queue %u: this domain was restored: new event channel handle", q->id);
+        xnv_nf_log(q->nf, LOG_WARNING, "queue %u: cannot poll the new event channel handle", q->id);
+    xnv_nf_log(q->nf, LOG_NOTICE, "queue %u: this domain was restored: new event channel handle", q->id);
 }
 
 unsigned nf_queue_teardown(struct nf_queue *q)
@@ -202,7 +202,7 @@ void nf_queue_log_drop(struct nf_queue *q, const char *dir, const char *why)
     if (q->last_drop_log_ns && now - q->last_drop_log_ns < 1000000000ull)
         return;
     q->last_drop_log_ns = now;
-    nf_log(q->nf, LOG_WARNING, "queue %u: %s frame dropped: %s", q->id, dir, why);
+    xnv_nf_log(q->nf, LOG_WARNING, "queue %u: %s frame dropped: %s", q->id, dir, why);
 }
 
 static void unmask_all(struct nf_queue *q)

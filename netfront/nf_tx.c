@@ -99,9 +99,7 @@ int nf_tx_put(struct nf_tx *t, const uint8_t *frame, uint32_t len, const struct 
 
 bool nf_tx_push(struct nf_tx *t)
 {
-    int notify;
-    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&t->ring, notify);
-    return notify;
+    return XNV_RING_PUSH_REQUESTS(&t->ring);
 }
 
 static int broken(struct nf_tx_done *d, const char *why)

@@ -84,14 +84,6 @@ bool xnv_copy_gref_to_gref(struct xnv_copy_batch *b,
     return true;
 }
 
-bool xnv_copy_batch_pkt_ok(const struct xnv_copy_batch *b, uint16_t pkt)
-{
-    for (unsigned i = 0; i < b->n; i++)
-        if (b->pkt[i] == pkt && b->seg[i].status != GNTST_okay)
-            return false;
-    return true;
-}
-
 void xnv_copy_batch_failures(const struct xnv_copy_batch *b, bool *failed, unsigned npkts)
 {
     for (unsigned i = 0; i < b->n; i++)

@@ -160,6 +160,13 @@ uint16_t xnv_offload_rx_flags(const struct xnv_offload *o)
     return o->csum_valid ? NETRXF_data_validated : 0;
 }
 
+struct xnv_rx_meta xnv_offload_rx_meta(const struct xnv_offload *o)
+{
+    bool gso = o->gso_type != XEN_NETIF_GSO_TYPE_NONE;
+    return (struct xnv_rx_meta){ .flags = xnv_offload_rx_flags(o), .gso_type = o->gso_type,
+                                 .gso_size = gso ? o->gso_size : 0 };
+}
+
 uint16_t xnv_offload_tx_flags(const struct xnv_offload *o)
 {
     if (o->csum_partial)

@@ -24,26 +24,27 @@ FUZZ_CI_SECONDS ?= 10
 FUZZ_OUT        := build/fuzz
 FUZZ_SAN        := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS     = -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
-                   -Ilibxnv/include -Itests/fuzz $(XEN_CFLAGS) $(FUZZ_SAN)
+                   -Ilibxnv/include -Iinclude -Itests/fuzz $(XEN_CFLAGS) $(FUZZ_SAN)
 
 # Each target and the sources it needs besides tests/fuzz/fuzz_<name>.c.
 FUZZ_ALL := tx_read offload rx_place xs_values hash mcast nf_rx nf_tx ctrl_ring idc_setup idc_ring
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 
 FUZZ_SRCS_tx_read   := libxnv/proto/tx_read.c libxnv/proto/tx_respond.c \
-                       libxnv/proto/tx_copy.c libxnv/proto/copy_batch.c
+                       libxnv/proto/copy_batch.c tests/unit/copy_helpers.c
 FUZZ_SRCS_offload   := libxnv/proto/headers.c libxnv/proto/offload.c libxnv/proto/csum.c
-FUZZ_SRCS_rx_place  := libxnv/proto/rx_place.c libxnv/proto/copy_batch.c libxnv/proto/tx_read.c
+FUZZ_SRCS_rx_place  := libxnv/proto/rx_place.c libxnv/proto/copy_batch.c libxnv/proto/tx_read.c \
+                       tests/unit/copy_helpers.c
 FUZZ_SRCS_xs_values := libxnv/proto/parse.c libxnv/proto/features.c
 FUZZ_SRCS_hash      := libxnv/proto/toeplitz.c libxnv/proto/headers.c
 FUZZ_SRCS_mcast     := libxnv/proto/mcast.c
-FUZZ_SRCS_nf_rx     := netfront/nf_rx.c netfront/nf_deliver.c libxnv/proto/headers.c libxnv/proto/offload.c \
+FUZZ_SRCS_nf_rx     := libxnv/proto/fe_rx.c libxnv/proto/fe_deliver.c libxnv/proto/headers.c libxnv/proto/offload.c \
                        libxnv/proto/csum.c
 FUZZ_SRCS_nf_tx     := netfront/nf_tx.c
 FUZZ_SRCS_ctrl_ring := libxnv/proto/ctrl.c libxnv/proto/toeplitz.c libxnv/proto/headers.c \
                        libxnv/proto/tx_read.c
 FUZZ_SRCS_idc_setup := interdomain/idc_parse.c libxnv/proto/parse.c
-FUZZ_SRCS_idc_ring  := interdomain/idc_ring.c netfront/nf_offload.c libxnv/proto/rx_place.c libxnv/proto/copy_batch.c \
+FUZZ_SRCS_idc_ring  := interdomain/idc_ring.c libxnv/proto/fe_offload.c libxnv/proto/rx_place.c libxnv/proto/copy_batch.c \
                        libxnv/proto/tx_read.c libxnv/proto/offload.c libxnv/proto/headers.c \
                        libxnv/proto/csum.c
 
@@ -113,7 +114,7 @@ FUZZ_LLVM_COV ?= llvm-cov
 FUZZ_COV_SRCS  = $(sort $(foreach t,$(FUZZ_TARGETS),$(FUZZ_SRCS_$(t))))
 
 define fuzz_cov_one
-	$(FUZZ_CC) -std=gnu11 -O1 -g -D_GNU_SOURCE -Ilibxnv/include -Itests/fuzz $(XEN_CFLAGS) \
+	$(FUZZ_CC) -std=gnu11 -O1 -g -D_GNU_SOURCE -Ilibxnv/include -Iinclude -Itests/fuzz $(XEN_CFLAGS) \
 	  -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping \
 	  tests/fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1)) -o $(FUZZ_OUT)/cov/cov_$(1)
 	@mkdir -p $(FUZZ_OUT)/corpus/$(1)

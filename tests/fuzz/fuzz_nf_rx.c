@@ -1,6 +1,6 @@
 /* Fuzz target: the userspace netfront reading RX responses written by a
- * hostile backend (netfront/nf_rx.c: nf_rx_prod, nf_rx_arm, nf_rx_read,
- * nf_rx_refill), followed by the offload handling the receive path applies
+ * hostile backend (the frontend half of the RX ring, libxnv/proto/fe_rx.c:
+ * nf_rx_prod, nf_rx_arm, nf_rx_read, nf_rx_refill), followed by the offload handling the receive path applies
  * to each frame (xnv_offload_from_netif_rx, xnv_offload_for_peer,
  * xnv_offload_to_vnet), as xnv_nf_recv() does.
  *
@@ -28,7 +28,7 @@
 #include <errno.h>
 #include <sanitizer/asan_interface.h>
 #include "fuzz_common.h"
-#include "../../netfront/nf.h"
+#include "xnv/fe_rx.h"
 
 #define SLOTS NF_RX_RING
 

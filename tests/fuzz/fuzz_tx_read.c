@@ -1,6 +1,7 @@
 /* Fuzz target: a hostile frontend's TX ring, read by xnv_tx_read() and
  * answered by xnv_tx_respond(), with the frags of each accepted packet
- * turned into grant-copy segments by xnv_tx_add_copies().
+ * turned into grant-copy segments by the test backends' tx_add_copies()
+ * (tests/unit/copy_helpers.c).
  *
  * Input:
  *   u32 first ring index (req_cons = rsp_prod_pvt = this)
@@ -16,6 +17,7 @@
  * Every verdict is compared with an independent model of the rules in
  * tx.h and the hostile-input list; the packet descriptor, the slot
  * accounting, the responses and the copy segments are checked too. */
+#include "../unit/copy_helpers.h"
 #include "fuzz_common.h"
 #include "xnv/copy_batch.h"
 #include "xnv/tx.h"
@@ -211,7 +213,7 @@ static void check_copies(struct xnv_copy_batch *b, const struct xnv_tx_pkt *pkt,
         xnv_copy_batch_reset(b);        /* the daemon would run the batch first */
     uint8_t *dst = malloc(pkt->len);
     unsigned before = b->n, room = xnv_copy_batch_room(b);
-    bool ok = xnv_tx_add_copies(b, pkt, 7, dst, pkt_index);
+    bool ok = tx_add_copies(b, pkt, 7, dst, pkt_index);
     if (room < pkt->nr_frags) {
         FZ_CHECK(!ok && b->n == before);
         free(dst);

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <xen/io/xenbus.h>
+#include "copy_helpers.h"
 #include "nf_test_backend.h"
 #include "xnv/parse.h"
 
@@ -368,7 +369,7 @@ int nftb_rx_send(struct nftb *b, unsigned qi, const uint8_t *frame, uint32_t len
     xnv_copy_batch_reset(&b->batch);
     int rc = xnv_rx_place(&q->rx, prod, b->fdom, frame, len, m, &b->batch, 0, &placed);
     if (rc == 0) {
-        if (xnv_gnt_copy(b->hv, b->batch.seg, b->batch.n) < 0 || !xnv_copy_batch_pkt_ok(&b->batch, 0))
+        if (xnv_gnt_copy(b->hv, b->batch.seg, b->batch.n) < 0 || !copy_batch_pkt_ok(&b->batch, 0))
             xnv_rx_fail(&q->rx, &placed);
         nftb_push_rx(b, qi);
     } else if (rc == -EAGAIN) {
@@ -413,8 +414,8 @@ int nftb_tx_take(struct nftb *b, unsigned qi, uint8_t *buf, uint32_t cap, struct
     default:
         xnv_copy_batch_reset(&b->batch);
         rc = (int)pkt.len;
-        if (pkt.len > cap || !xnv_tx_add_copies(&b->batch, &pkt, b->fdom, buf, 0) ||
-            xnv_gnt_copy(b->hv, b->batch.seg, b->batch.n) < 0 || !xnv_copy_batch_pkt_ok(&b->batch, 0))
+        if (pkt.len > cap || !tx_add_copies(&b->batch, &pkt, b->fdom, buf, 0) ||
+            xnv_gnt_copy(b->hv, b->batch.seg, b->batch.n) < 0 || !copy_batch_pkt_ok(&b->batch, 0))
             rc = -EIO;
         xnv_tx_respond(&q->tx, &pkt, rc < 0 ? NETIF_RSP_ERROR : NETIF_RSP_OKAY);
         nftb_push_tx(b, qi);
@@ -433,7 +434,7 @@ int nftb_peek_gref(struct nftb *b, grant_ref_t gref, uint8_t *buf, uint32_t len)
         return -ENOMEM;
     int rc = -EIO;
     if (xnv_copy_from_gref(&cb, b->fdom, gref, 0, (uint16_t)len, buf, 0) &&
-        xnv_gnt_copy(b->hv, cb.seg, cb.n) == 0 && xnv_copy_batch_pkt_ok(&cb, 0))
+        xnv_gnt_copy(b->hv, cb.seg, cb.n) == 0 && copy_batch_pkt_ok(&cb, 0))
         rc = 0;
     xnv_copy_batch_free(&cb);
     return rc;

@@ -2,7 +2,8 @@
  * the netback engine over the simulated hypervisor, an honest guest beside:
  * each abuse gets the outcome hostile-inputs.md asks for, the hostile vif
  * comes back to InitWait after every round, and the honest guest's traffic
- * still flows at the end.  The tool's sources are built in here as they are. */
+ * still flows at the end.  The tool's own frontend.c and modes.c are linked
+ * into the test runner as they are (TEST_TOOL_OBJS in the Makefile). */
 #include <check.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -13,8 +14,7 @@
 #include <xen/io/xenbus.h>
 #include "nb_harness.h"
 #include "ring_fixture.h"
-#include "../../tools/xnv-hostile/frontend.c"
-#include "../../tools/xnv-hostile/modes.c"
+#include "../../tools/xnv-hostile/hostile.h"
 
 static struct world w;
 static struct tfe good;

@@ -11,6 +11,7 @@
 #include "ring_fixture.h"
 #include "xnv/idc.h"
 #include "xnv/netfront.h"
+#include "xnv/nf_bridge.h"
 #include "xnv/parse.h"
 #include "xnv/port.h"
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "idc_fixture.h"
+#include "copy_helpers.h"
 #include "idc_hpeer.h"
 #include "xnv/copy_batch.h"
 #include "xnv/rx.h"
@@ -271,7 +272,7 @@ static RING_IDX hsend(uint32_t len, bool gso, void (*mutate)(RING_IDX first, uns
     RING_IDX first = hback.rsp_prod_pvt;
     ck_assert_int_eq(xnv_rx_place(&hback, hback.sring->req_prod, (xnv_domid_t)vic->dom, frame, len, &m, &b, 0, &p), 0);
     ck_assert_int_eq(xnv_gnt_copy(bad->hv, b.seg, b.n), 0);
-    ck_assert(xnv_copy_batch_pkt_ok(&b, 0));
+    ck_assert(copy_batch_pkt_ok(&b, 0));
     xnv_copy_batch_free(&b);
     if (mutate)
         mutate(first, p.nr_slots);

@@ -13,6 +13,7 @@
 #include "nf_test_backend.h"
 #include "ring_fixture.h"
 #include "xnv/netfront.h"
+#include "xnv/nf_bridge.h"
 #include "xnv/port.h"
 
 static struct nf_env e;

@@ -42,7 +42,7 @@ w, out, cases = sys.argv[1], sys.argv[2], sys.argv[3:]
 FUNCS = {
     "netback TX batch (read + grant copy + respond)": "netback/tx.c:nb_tx_batch",
     "TX read (ring parsing)": "libxnv/proto/tx_read.c:xnv_tx_read",
-    "TX copy list": "libxnv/proto/tx_copy.c:xnv_tx_add_copies",
+    "TX copy list": "netback/tx.c:nb_tx_add_copies",
     "TX responses": "libxnv/proto/tx_respond.c:xnv_tx_respond",
     "netback RX batch (placement + grant copy)": "netback/rx.c:nb_rx_batch",
     "RX placement": "libxnv/proto/rx_place.c:xnv_rx_place_sg",

@@ -16,6 +16,7 @@
 #include "agent.h"
 #include "xnv/idc.h"
 #include "xnv/netfront.h"
+#include "xnv/nf_bridge.h"
 #include "xnv/port.h"
 
 /* Before anything else: is there a hypervisor and such a device? */

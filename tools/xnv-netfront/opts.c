@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include "agent.h"
 #include "xnv/netfront.h"
+#include "xnv/nf_bridge.h"
 #include "xnv/parse.h"
 
 static void usage(FILE *o)

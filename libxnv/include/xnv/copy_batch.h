@@ -30,9 +30,7 @@ bool xnv_copy_gref_to_gref(struct xnv_copy_batch *b,
                            xnv_domid_t ddom, xnv_gref_t dref, uint16_t doff,
                            uint16_t len, uint16_t pkt);
 
-/* After the copy: did every segment of packet pkt succeed? */
-bool xnv_copy_batch_pkt_ok(const struct xnv_copy_batch *b, uint16_t pkt);
-/* Marks failed[p] = true for each packet with a failed segment (npkts bound). */
+/* After the copy: marks failed[p] = true for each packet with a failed segment (npkts bound). */
 void xnv_copy_batch_failures(const struct xnv_copy_batch *b, bool *failed, unsigned npkts);
 
 #endif

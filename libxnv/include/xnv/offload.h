@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <linux/virtio_net.h>
 #include "xnv/netif.h"
+#include "xnv/rx.h"
 
 /* Where the headers of an Ethernet frame are. */
 struct xnv_hdrs {
@@ -54,6 +55,11 @@ void xnv_offload_to_vnet(const struct xnv_offload *o, struct virtio_net_hdr *vh)
 /* netif flags for each direction. */
 uint16_t xnv_offload_rx_flags(const struct xnv_offload *o);   /* NETRXF_* */
 uint16_t xnv_offload_tx_flags(const struct xnv_offload *o);   /* NETTXF_* */
+/* What a frame with these offloads carries onto an RX ring (xnv/rx.h): its
+ * RX flags, and its GSO type and size.  The one conversion every sender
+ * onto a guest's RX ring uses: netback's receive path and switch fast
+ * path, and the direct channels. */
+struct xnv_rx_meta xnv_offload_rx_meta(const struct xnv_offload *o);
 /* What xnv_offload_from_netif would decide for a frame of len bytes, from
  * its first `have` bytes at f, changing nothing: 0 when it would take the
  * flags (*h then holds the headers, unless the flags ask for nothing),

@@ -77,11 +77,4 @@ enum xnv_tx_verdict xnv_tx_read(netif_tx_back_ring_t *ring, RING_IDX prod,
  * slots NETIF_RSP_OKAY.  The caller pushes them (RING_PUSH_RESPONSES_*). */
 void xnv_tx_respond(netif_tx_back_ring_t *ring, const struct xnv_tx_pkt *pkt, int16_t status);
 
-struct xnv_copy_batch;
-/* Add one copy segment per fragment of pkt (from domain dom's grants) into
- * the contiguous private buffer dst (at least pkt->len bytes).  Returns false,
- * adding nothing, when the batch has no room for all of them. */
-bool xnv_tx_add_copies(struct xnv_copy_batch *b, const struct xnv_tx_pkt *pkt,
-                       xnv_domid_t dom, uint8_t *dst, uint16_t pkt_index);
-
 #endif

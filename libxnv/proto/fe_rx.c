@@ -8,7 +8,7 @@
  * Pure functions over ring memory and private bookkeeping. */
 #include <errno.h>
 #include <string.h>
-#include "nf.h"
+#include "xnv/fe_rx.h"
 
 void nf_rx_init(struct nf_rx *r, void *ring_page, unsigned nbufs)
 {
@@ -38,9 +38,7 @@ unsigned nf_rx_refill(struct nf_rx *r)
 
 bool nf_rx_push(struct nf_rx *r)
 {
-    int notify;
-    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&r->ring, notify);
-    return notify;
+    return XNV_RING_PUSH_REQUESTS(&r->ring);
 }
 
 int nf_rx_prod(const struct nf_rx *r, RING_IDX *prod, const char **why)

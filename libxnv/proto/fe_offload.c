@@ -2,7 +2,7 @@
  * channel): its offloads, from the virtio-net header or the frame's own
  * record, checked once for what every way out needs.  Pure. */
 #include <errno.h>
-#include "nf.h"
+#include "xnv/fe_rx.h"
 
 int nf_frame_offload(const struct xnv_nf_frame *f, struct xnv_offload *o, const char **why)
 {

@@ -1,12 +1,15 @@
-/* Pages shared with the backend (gntalloc), one grant per page.
+/* Pages a frontend shares with the other end (gntalloc), one grant per
+ * page: the netfront's with its backend, a direct channel's with the peer
+ * that sends over it.
  *
  * Every page of a connection (rings and buffers) is shared when the
  * connection is set up and revoked when it ends; in between the same pages
- * carry every frame.  A page the backend still holds when it is revoked is
- * left to it: its memory is never handed out again by this engine. */
+ * carry every frame.  A page the other end still holds when it is revoked
+ * is left to it: its memory is never handed out again.  The one part of
+ * the frontend side that calls the hypervisor. */
 #include <errno.h>
 #include <string.h>
-#include "nf.h"
+#include "xnv/fe_rx.h"
 
 int nf_share(struct xnv_hv *hv, xnv_domid_t peer, struct nf_page *pg, unsigned n,
              bool writable, bool zero)

@@ -1,8 +1,11 @@
-/* The bridge between a host-side port (the guest agent's TAP) and the
+/* The guest agent's bridge between a host-side port (its TAP) and the
  * netfront: one thread per queue, frames carried with their virtio-net
- * headers.  Frames the port hands over wait in the thread's own buffers
- * while the ring is full (the port is not read meanwhile); frames that
- * cannot go (no connection) are dropped and counted.
+ * headers.  Built on the public APIs of the netfront (xnv/netfront.h), the
+ * channels (xnv/idc.h) and the port (xnv/port.h) only.
+ *
+ * Frames the port hands over wait in the thread's own buffers while the
+ * ring is full (the port is not read meanwhile); frames that cannot go (no
+ * connection) are dropped and counted.
  *
  * With direct channels (xnv_nf_bridge_set_channels): a frame for a peer
  * with a live channel takes it, everything else the netfront; one more
@@ -15,16 +18,20 @@
  * (stall_ms): nothing is dropped. */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <syslog.h>
 #include <unistd.h>
-#include "nf.h"
-#include "xnv/idc.h"
-#include "xnv/port.h"
 #include "xnv/counter.h"
+#include "xnv/idc.h"
+#include "xnv/netfront.h"
+#include "xnv/nf_bridge.h"
+#include "xnv/port.h"
 
 #define BR_BATCH   8u
 #define BR_ROUNDS  4u
@@ -295,10 +302,12 @@ struct xnv_nf_bridge *xnv_nf_bridge_start(struct xnv_netfront *nf, struct xnv_po
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    struct xnv_nf_info info;
+    xnv_nf_info(nf, &info);
     b->nf = nf;
     b->port = port;
     atomic_store(&b->hold_max, BR_HOLD);
-    b->nq = nf->nq_want;
+    b->nq = info.queues;
     b->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (b->stopfd < 0) {
         snprintf(err, errlen, "eventfd: %s", strerror(errno));
@@ -348,14 +357,16 @@ void xnv_nf_bridge_sync(struct xnv_nf_bridge *b)
 {
     bool carrier = xnv_nf_carrier(b->nf);
     if (carrier) {
+        struct xnv_nf_info info;
+        xnv_nf_info(b->nf, &info);
         /* Partial checksums are always welcome (completed here when the
          * backend cannot); large segments only when the backend takes them. */
-        uint32_t off = XNV_F_IPV6_CSUM | (b->nf->tx_flags & (XNV_F_GSO_TCPV4 | XNV_F_GSO_TCPV6));
+        uint32_t off = XNV_F_IPV6_CSUM | (info.tx_offload & (XNV_F_GSO_TCPV4 | XNV_F_GSO_TCPV6));
         if (!b->synced || off != b->offload) {
             if (xnv_port_set_offload(b->port, off) == 0)
                 b->offload = off;
             else
-                nf_log(b->nf, LOG_WARNING, "%s: cannot set its offloads", b->port->name);
+                xnv_nf_log(b->nf, LOG_WARNING, "%s: cannot set its offloads", b->port->name);
         }
     }
     if (!b->synced || carrier != b->carrier)

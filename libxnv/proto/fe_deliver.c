@@ -4,7 +4,7 @@
  * to the sink (a TAP's writev).  Used by the netfront's vif queues and by
  * the direct channels, which share the receive ring code. */
 #include <errno.h>
-#include "nf.h"
+#include "xnv/fe_rx.h"
 
 /* The offloads of a frame read from a netif RX ring (data: at least its
  * headers), adapted to what the receiver takes.  0; -EINVAL (why). */

@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "xnv/hv.h"
-#include "xnv/netfront.h"   /* struct xnv_nf_frame */
+#include "xnv/nf_frame.h"   /* struct xnv_nf_frame, xnv_nf_rx_sink */
 
 struct xnv_idc;
 

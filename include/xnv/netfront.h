@@ -18,23 +18,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/uio.h>
-#include <linux/virtio_net.h>
 #include "xnv/features.h"
 #include "xnv/hv.h"
+#include "xnv/nf_frame.h"   /* struct xnv_nf_frame, xnv_nf_rx_sink, XNV_NF_MAX_FRAME */
 #include "xnv/offload.h"
 
-struct xnv_port;
 struct xnv_netfront;
 
 #define XNV_NF_MAX_QUEUES   16u
-/* Largest frame either way (the 16-bit size of a netif TX request). */
-#define XNV_NF_MAX_FRAME    65535u
 /* Shared pages one queue needs at least: two rings, then buffers for one
  * frame of XEN_NETIF_NR_SLOTS_MIN (18) slots in each direction. */
 #define XNV_NF_MIN_QUEUE_PAGES (2u + 18u + 18u)
-/* Offloads a caller can take on receive (XNV_F_* of features.h). */
-#define XNV_NF_OFFLOAD_ALL  (XNV_F_SG | XNV_F_GSO_TCPV4 | XNV_F_GSO_TCPV6 | XNV_F_IPV6_CSUM)
 
 enum xnv_nf_state {
     XNV_NF_CONNECTING = 1,   /* handshake under way, or waiting for the backend to return */
@@ -76,7 +70,7 @@ struct xnv_netfront *xnv_nf_open(struct xnv_hv *hv, unsigned devid,
                                  const struct xnv_nf_options *opt, char *err, size_t errlen);
 /* Leave cleanly: state Closing, wait (bounded) for the backend to let go,
  * revoke every grant, unbind, state Closed.  Stop every thread using the
- * queues (and the bridge) first. */
+ * queues (and the bridge, xnv/nf_bridge.h) first. */
 void xnv_nf_close(struct xnv_netfront *nf);
 
 /* ---- control plane --------------------------------------------------------- */
@@ -96,6 +90,11 @@ enum xnv_nf_state xnv_nf_state(const struct xnv_netfront *nf);
 bool xnv_nf_carrier(const struct xnv_netfront *nf);
 /* The last error of the control plane ("" if none), e.g. why connecting failed. */
 const char *xnv_nf_last_error(const struct xnv_netfront *nf);
+/* A message through the netfront's log (options.log, else stderr), prefixed
+ * with its device directory as its own are: for code built on the netfront,
+ * such as the guest agent's bridge (xnv/nf_bridge.h). */
+void xnv_nf_log(struct xnv_netfront *nf, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 struct xnv_nf_info {
     unsigned devid;
@@ -118,20 +117,6 @@ void xnv_nf_info(const struct xnv_netfront *nf, struct xnv_nf_info *out);
 
 /* ---- data path --------------------------------------------------------------- */
 
-/* Which metadata of a frame xnv_nf_send() reads. */
-enum xnv_nf_meta { XNV_NF_META_OFFLOAD = 0, XNV_NF_META_VNET = 1 };
-
-struct xnv_nf_frame {
-    uint8_t *data;              /* send: the frame; recv: where to put it */
-    uint32_t len;               /* send: its length; recv: set to the frame length */
-    uint32_t cap;               /* recv: room at data (XNV_NF_MAX_FRAME takes any) */
-    uint8_t meta;               /* send: enum xnv_nf_meta */
-    /* Offloads.  A partial checksum holds the pseudo-header sum in its field,
-     * as with VIRTIO_NET_HDR_F_NEEDS_CSUM.  recv fills both forms. */
-    struct xnv_offload off;
-    struct virtio_net_hdr vh;
-};
-
 /* Queue q's own fd: readable when the backend signalled it (received frames,
  * transmit room), when its throttle timer expires, or on a state change.
  * Then call xnv_nf_recv() (and retry a held-back xnv_nf_send()). */
@@ -148,12 +133,6 @@ int xnv_nf_send(struct xnv_netfront *nf, unsigned q, const struct xnv_nf_frame *
  * Also services the queue's events and reclaims transmit buffers.  Errors as
  * for xnv_nf_send(). */
 int xnv_nf_recv(struct xnv_netfront *nf, unsigned q, struct xnv_nf_frame *f, unsigned n);
-/* Where xnv_nf_recv_to() and xnv_idc_recv_to() put each frame: its
- * virtio-net header and its bytes, iov[0..n) pointing into the receive
- * buffers themselves (valid only during the call; the sender may still be
- * writing into them: copy what you decide on). */
-typedef void (*xnv_nf_rx_sink)(void *ctx, const struct virtio_net_hdr *vh,
-                              const struct iovec *iov, unsigned n);
 /* As xnv_nf_recv(), without the copy into caller buffers: up to n frames
  * handed to sink (e.g. a TAP's writev), each buffer reposted after it. */
 int xnv_nf_recv_to(struct xnv_netfront *nf, unsigned q, xnv_nf_rx_sink sink, void *ctx,
@@ -173,33 +152,5 @@ struct xnv_nf_stats {
 #define XNV_NF_ALL_QUEUES (~0u)
 /* Counters of queue q, or of all queues with XNV_NF_ALL_QUEUES. */
 void xnv_nf_stats(const struct xnv_netfront *nf, unsigned q, struct xnv_nf_stats *out);
-
-/* ---- bridge to a host-side port (the guest agent's TAP) ---------------------- */
-
-/* One thread per queue moving frames port <-> rings with virtio-net
- * headers.  The port gets one queue per netfront queue. */
-struct xnv_nf_bridge;
-struct xnv_nf_bridge *xnv_nf_bridge_start(struct xnv_netfront *nf, struct xnv_port *port,
-                                          char *err, size_t errlen);
-/* After xnv_nf_ctrl_process(): carry carrier and the backend's offloads over
- * to the port. */
-void xnv_nf_bridge_sync(struct xnv_nf_bridge *b);
-struct xnv_nf_bridge_stats {
-    uint64_t to_port, to_port_dropped;     /* frames from the rings */
-    uint64_t from_port, from_port_dropped; /* frames from the port */
-};
-void xnv_nf_bridge_stats(const struct xnv_nf_bridge *b, struct xnv_nf_bridge_stats *out);
-/* Direct channels (xnv/idc.h): frames for a peer with a live channel take
- * it; what the channels receive goes to the port (queue 0), from a thread
- * of the bridge that also runs the channels' control plane.  Once, after
- * start; the set must outlive the bridge.  0 or -errno (err). */
-struct xnv_idc;
-int xnv_nf_bridge_set_channels(struct xnv_nf_bridge *b, struct xnv_idc *idc, char *err, size_t errlen);
-/* Frames each queue holds for peers whose ring is full while it goes on
- * with other destinations (default and most XNV_NF_BRIDGE_MAX_HOLD); with
- * 0 the port is not read while a frame waits for a channel. */
-#define XNV_NF_BRIDGE_MAX_HOLD 48u
-void xnv_nf_bridge_set_hold(struct xnv_nf_bridge *b, unsigned frames);
-void xnv_nf_bridge_stop(struct xnv_nf_bridge *b);
 
 #endif
