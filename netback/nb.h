@@ -50,6 +50,7 @@
  * notifies for new requests only, so that each of its wakeups but a raced
  * one brings work and resets the count (the kernel's netback delays the end
  * of interrupt of events that bring no work from the first few on). */
+#define NB_QUEUE_NICE (-10)         /* the data-path threads' nice value (queue.c) */
 #define NB_STORM_EMPTY_WAKEUPS 16u
 
 struct nb_vif;
