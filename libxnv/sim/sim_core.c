@@ -32,7 +32,7 @@ static void sim_teardown(struct xnv_sim *sim)
         free(d);
     }
     free(sim->doms);
-    xs_node_free(sim->xs_root);
+    sim_xs_node_free(sim->xs_root);
     pthread_mutex_destroy(&sim->lock);
     free(sim);
 }
@@ -89,14 +89,14 @@ static int dom_new(struct xnv_sim *sim, const char *name)
     struct xs_permissions own = { .id = d->id, .perms = XS_PERM_NONE };
     snprintf(id, sizeof(id), "%u", d->id);
     if ((rc = home_path(path, sizeof(path), d->id, NULL)) < 0 ||
-        (rc = xs_sys_write(sim, path, "")) < 0 ||
-        (rc = xs_sys_set_perms(sim, path, &own, 1)) < 0 ||
+        (rc = sim_xs_sys_write(sim, path, "")) < 0 ||
+        (rc = sim_xs_sys_set_perms(sim, path, &own, 1)) < 0 ||
         (rc = home_path(path, sizeof(path), d->id, "name")) < 0 ||
-        (rc = xs_sys_write(sim, path, name)) < 0 ||
+        (rc = sim_xs_sys_write(sim, path, name)) < 0 ||
         (rc = home_path(path, sizeof(path), d->id, "domid")) < 0 ||
-        (rc = xs_sys_write(sim, path, id)) < 0)
+        (rc = sim_xs_sys_write(sim, path, id)) < 0)
         return rc;      /* the domain exists; only its xenstore entries are short */
-    xs_fire(sim, "@introduceDomain", NULL, false);
+    sim_xs_fire(sim, "@introduceDomain", NULL, false);
     return d->id;
 }
 
@@ -107,7 +107,7 @@ struct xnv_sim *xnv_sim_new(void)
         return NULL;
     pthread_mutex_init(&sim->lock, NULL);
     sim->refs = 1;
-    if (xs_init(sim) < 0 || dom_new(sim, "Domain-0") != 0) {
+    if (sim_xs_init(sim) < 0 || dom_new(sim, "Domain-0") != 0) {
         int e = errno ? errno : ENOMEM;
         sim_teardown(sim);
         errno = e;
@@ -149,11 +149,11 @@ int xnv_sim_domain_destroy(struct xnv_sim *sim, xnv_domid_t dom)
         sim_evtchn_domain_destroyed(sim, d);
         for (struct sim_hv *h = sim->handles; h; h = h->next)
             if (h->dom == d)
-                xs_watches_drop(h);
+                sim_xs_watches_drop(h);
         char path[64];
         home_path(path, sizeof(path), dom, NULL);
-        xs_sys_rm(sim, path);
-        xs_fire(sim, "@releaseDomain", NULL, false);
+        sim_xs_sys_rm(sim, path);
+        sim_xs_fire(sim, "@releaseDomain", NULL, false);
     }
     sim_unlock(sim);
     return rc;
@@ -178,7 +178,7 @@ int xnv_sim_domain_shutdown(struct xnv_sim *sim, xnv_domid_t dom, unsigned reaso
     if (d && !d->shutdown) {
         d->shutdown = true;
         d->shutdown_reason = reason;
-        xs_fire(sim, "@releaseDomain", NULL, false);
+        sim_xs_fire(sim, "@releaseDomain", NULL, false);
     }
     sim_unlock(sim);
     return d ? 0 : -ESRCH;
@@ -227,8 +227,8 @@ void sim_hv_close(struct xnv_hv *hv)
         sim->handles = h->next;
     if (h->next)
         h->next->prev = h->prev;
-    xs_watches_drop(h);
-    xs_tx_free_all(h);
+    sim_xs_watches_drop(h);
+    sim_xs_tx_free_all(h);
     sim_unlock(sim);
     close(h->watch_efd);
     free(h);

@@ -291,29 +291,29 @@ void sim_evtchn_domain_destroyed(struct xnv_sim *sim, struct sim_dom *d);
 void sim_evtchn_domain_resumed(struct xnv_sim *sim, struct sim_dom *d);
 
 /* sim_xs_tree.c: nodes, paths and permissions */
-struct xs_node *xs_node_new(const char *name, size_t len, struct xs_node *parent,
+struct xs_node *sim_xs_node_new(const char *name, size_t len, struct xs_node *parent,
                             const struct xs_permissions *perms, unsigned nperms);
-void xs_node_free(struct xs_node *n);
-struct xs_node *xs_node_clone(const struct xs_node *n, struct xs_node *parent);
-struct xs_node *xs_lookup(const struct xs_node *root, const char *path, size_t len);
-void xs_node_unlink(struct xs_node *n);
-unsigned xs_access(const struct xs_node *n, xnv_domid_t dom);
-int xs_canon(xnv_domid_t dom, const char *path, bool allow_special, char **out, bool *relative);
-bool xs_is_under(const char *path, const char *top);    /* path at or below top */
+void sim_xs_node_free(struct xs_node *n);
+struct xs_node *sim_xs_node_clone(const struct xs_node *n, struct xs_node *parent);
+struct xs_node *sim_xs_lookup(const struct xs_node *root, const char *path, size_t len);
+void sim_xs_node_unlink(struct xs_node *n);
+unsigned sim_xs_access(const struct xs_node *n, xnv_domid_t dom);
+int sim_xs_canon(xnv_domid_t dom, const char *path, bool allow_special, char **out, bool *relative);
+bool sim_xs_is_under(const char *path, const char *top);    /* path at or below top */
 
 /* sim_xs_watch.c */
-void xs_fire(struct xnv_sim *sim, const char *path, const struct xs_node *n, bool removed);
+void sim_xs_fire(struct xnv_sim *sim, const char *path, const struct xs_node *n, bool removed);
 int sim_xs_watch(struct xnv_hv *hv, const char *path, const char *token);
 int sim_xs_unwatch(struct xnv_hv *hv, const char *path, const char *token);
 int sim_xs_watch_fd(struct xnv_hv *hv);
 char **sim_xs_read_watch(struct xnv_hv *hv);
-void xs_watches_drop(struct sim_hv *h);
+void sim_xs_watches_drop(struct sim_hv *h);
 
 /* sim_xenstore.c: operations (live or inside a transaction) */
-int xs_init(struct xnv_sim *sim);
-int xs_sys_write(struct xnv_sim *sim, const char *path, const char *val);
-int xs_sys_rm(struct xnv_sim *sim, const char *path);
-int xs_sys_set_perms(struct xnv_sim *sim, const char *path, const struct xs_permissions *p, unsigned n);
+int sim_xs_init(struct xnv_sim *sim);
+int sim_xs_sys_write(struct xnv_sim *sim, const char *path, const char *val);
+int sim_xs_sys_rm(struct xnv_sim *sim, const char *path);
+int sim_xs_sys_set_perms(struct xnv_sim *sim, const char *path, const struct xs_permissions *p, unsigned n);
 char *sim_xs_read(struct xnv_hv *hv, xnv_xs_tx_t tx, const char *path, unsigned *len);
 int sim_xs_write(struct xnv_hv *hv, xnv_xs_tx_t tx, const char *path, const void *val, unsigned len);
 int sim_xs_mkdir(struct xnv_hv *hv, xnv_xs_tx_t tx, const char *path);
@@ -324,18 +324,18 @@ int sim_xs_set_perms(struct xnv_hv *hv, xnv_xs_tx_t tx, const char *path,
                      const struct xs_permissions *perms, unsigned num);
 char *sim_xs_domain_path(struct xnv_hv *hv, xnv_domid_t dom);
 
-int xs_do_write(struct xs_ctx *c, const char *path, const void *val, unsigned len);
-int xs_do_mkdir(struct xs_ctx *c, const char *path);
-int xs_do_rm(struct xs_ctx *c, const char *path);
-int xs_do_set_perms(struct xs_ctx *c, const char *path, const struct xs_permissions *p, unsigned n);
+int sim_xs_do_write(struct xs_ctx *c, const char *path, const void *val, unsigned len);
+int sim_xs_do_mkdir(struct xs_ctx *c, const char *path);
+int sim_xs_do_rm(struct xs_ctx *c, const char *path);
+int sim_xs_do_set_perms(struct xs_ctx *c, const char *path, const struct xs_permissions *p, unsigned n);
 
 /* sim_xs_tx.c */
-int xs_tx_note(struct sim_tx *tx, const char *path, size_t len, const struct xs_node *n);
-int xs_tx_log(struct sim_tx *tx, int kind, const char *path, const void *val, unsigned len,
+int sim_xs_tx_note(struct sim_tx *tx, const char *path, size_t len, const struct xs_node *n);
+int sim_xs_tx_log(struct sim_tx *tx, int kind, const char *path, const void *val, unsigned len,
               const struct xs_permissions *perms, unsigned nperms);
-struct sim_tx *xs_tx_find(struct sim_hv *h, xnv_xs_tx_t id);
+struct sim_tx *sim_xs_tx_find(struct sim_hv *h, xnv_xs_tx_t id);
 int sim_xs_tx_start(struct xnv_hv *hv, xnv_xs_tx_t *tx);
 int sim_xs_tx_end(struct xnv_hv *hv, xnv_xs_tx_t tx, bool abort);
-void xs_tx_free_all(struct sim_hv *h);
+void sim_xs_tx_free_all(struct sim_hv *h);
 
 #endif

@@ -23,8 +23,8 @@ static size_t parent_len(const char *path, size_t len)
 /* Lookup that a transaction notes for its conflict check. */
 static struct xs_node *get(struct xs_ctx *c, const char *path, size_t len, int *err)
 {
-    struct xs_node *n = xs_lookup(c->root, path, len);
-    if (c->tx && xs_tx_note(c->tx, path, len, n) < 0)
+    struct xs_node *n = sim_xs_lookup(c->root, path, len);
+    if (c->tx && sim_xs_tx_note(c->tx, path, len, n) < 0)
         *err = -ENOMEM;
     return n;
 }
@@ -37,7 +37,7 @@ static void touch(struct xs_ctx *c, struct xs_node *n)
 
 static int note_subtree(struct sim_tx *tx, const struct xs_node *n, char *buf, size_t len)
 {
-    int rc = xs_tx_note(tx, buf, len, n);
+    int rc = sim_xs_tx_note(tx, buf, len, n);
     for (unsigned i = 0; i < n->nkids && rc == 0; i++) {
         size_t nl = strlen(n->kids[i]->name);
         if (len + 1 + nl > XENSTORE_ABS_PATH_MAX)
@@ -77,7 +77,7 @@ static struct xs_node *create(struct xs_ctx *c, struct xs_node *a, const char *p
         memcpy(perms, a->perms, a->nperms * sizeof(perms[0]));
         if (c->dom != 0)
             perms[0].id = c->dom;
-        struct xs_node *k = xs_node_new(path + pos, end - pos, a, perms, a->nperms);
+        struct xs_node *k = sim_xs_node_new(path + pos, end - pos, a, perms, a->nperms);
         if (!k)
             return NULL;
         touch(c, k);
@@ -96,7 +96,7 @@ static int write_node(struct xs_ctx *c, const char *path, const void *val, unsig
     if (err)
         return err;
     if (n) {
-        if (!(xs_access(n, c->dom) & XS_PERM_WRITE))
+        if (!(sim_xs_access(n, c->dom) & XS_PERM_WRITE))
             return -EACCES;
         if (mkdir)
             return 0;
@@ -112,30 +112,30 @@ static int write_node(struct xs_ctx *c, const char *path, const void *val, unsig
         } while (!a && !err);
         if (err)
             return err;
-        if (!(xs_access(a, c->dom) & XS_PERM_WRITE))
+        if (!(sim_xs_access(a, c->dom) & XS_PERM_WRITE))
             return -EACCES;
         if (!(n = create(c, a, path, alen)) || (err = set_value(n, val, len)) < 0)
             return err ? err : -ENOMEM;
     }
     if (c->tx)
-        return xs_tx_log(c->tx, mkdir ? XS_OP_MKDIR : XS_OP_WRITE, path, val, len, NULL, 0);
-    xs_fire(c->sim, path, n, false);
+        return sim_xs_tx_log(c->tx, mkdir ? XS_OP_MKDIR : XS_OP_WRITE, path, val, len, NULL, 0);
+    sim_xs_fire(c->sim, path, n, false);
     return 0;
 }
 
-int xs_do_write(struct xs_ctx *c, const char *path, const void *val, unsigned len)
+int sim_xs_do_write(struct xs_ctx *c, const char *path, const void *val, unsigned len)
 {
     if (len > XENSTORE_PAYLOAD_MAX)
         return -E2BIG;
     return write_node(c, path, val, len, false);
 }
 
-int xs_do_mkdir(struct xs_ctx *c, const char *path)
+int sim_xs_do_mkdir(struct xs_ctx *c, const char *path)
 {
     return write_node(c, path, NULL, 0, true);
 }
 
-int xs_do_rm(struct xs_ctx *c, const char *path)
+int sim_xs_do_rm(struct xs_ctx *c, const char *path)
 {
     int err = 0;
     size_t plen = strlen(path);
@@ -147,24 +147,24 @@ int xs_do_rm(struct xs_ctx *c, const char *path)
         return err;
     if (!n)
         return p ? 0 : -ENOENT;
-    if (!(xs_access(n, c->dom) & XS_PERM_WRITE))
+    if (!(sim_xs_access(n, c->dom) & XS_PERM_WRITE))
         return -EACCES;
     if (c->tx) {
         char buf[XENSTORE_ABS_PATH_MAX + 1];
         memcpy(buf, path, plen);
         if ((err = note_subtree(c->tx, n, buf, plen)) < 0 ||
-            (err = xs_tx_log(c->tx, XS_OP_RM, path, NULL, 0, NULL, 0)) < 0)
+            (err = sim_xs_tx_log(c->tx, XS_OP_RM, path, NULL, 0, NULL, 0)) < 0)
             return err;
     } else {
-        xs_fire(c->sim, path, n, true);
+        sim_xs_fire(c->sim, path, n, true);
     }
-    xs_node_unlink(n);
-    xs_node_free(n);
+    sim_xs_node_unlink(n);
+    sim_xs_node_free(n);
     touch(c, p);
     return 0;
 }
 
-int xs_do_set_perms(struct xs_ctx *c, const char *path, const struct xs_permissions *p, unsigned num)
+int sim_xs_do_set_perms(struct xs_ctx *c, const char *path, const struct xs_permissions *p, unsigned num)
 {
     int err = 0;
     if (num == 0 || num > SIM_XS_MAX_PERMS || !p)
@@ -190,39 +190,39 @@ int xs_do_set_perms(struct xs_ctx *c, const char *path, const struct xs_permissi
     n->nperms = num;
     touch(c, n);
     if (c->tx)
-        return xs_tx_log(c->tx, XS_OP_PERMS, path, NULL, 0, p, num);
-    xs_fire(c->sim, path, n, false);
+        return sim_xs_tx_log(c->tx, XS_OP_PERMS, path, NULL, 0, p, num);
+    sim_xs_fire(c->sim, path, n, false);
     return 0;
 }
 
 /* ---- domain 0 acting on the live tree (domain creation and death) ----- */
 
-int xs_init(struct xnv_sim *sim)
+int sim_xs_init(struct xnv_sim *sim)
 {
     struct xs_permissions none = { .id = 0, .perms = XS_PERM_NONE };
-    if (!(sim->xs_root = xs_node_new("", 0, NULL, &none, 1)))
+    if (!(sim->xs_root = sim_xs_node_new("", 0, NULL, &none, 1)))
         return -ENOMEM;
     sim->xs_root->gen = ++sim->xs_gen;
     struct xs_ctx c = { .sim = sim, .root = sim->xs_root };
-    return xs_do_mkdir(&c, "/local/domain");
+    return sim_xs_do_mkdir(&c, "/local/domain");
 }
 
-int xs_sys_write(struct xnv_sim *sim, const char *path, const char *val)
+int sim_xs_sys_write(struct xnv_sim *sim, const char *path, const char *val)
 {
     struct xs_ctx c = { .sim = sim, .root = sim->xs_root };
-    return xs_do_write(&c, path, val, (unsigned)strlen(val));
+    return sim_xs_do_write(&c, path, val, (unsigned)strlen(val));
 }
 
-int xs_sys_rm(struct xnv_sim *sim, const char *path)
+int sim_xs_sys_rm(struct xnv_sim *sim, const char *path)
 {
     struct xs_ctx c = { .sim = sim, .root = sim->xs_root };
-    return xs_do_rm(&c, path);
+    return sim_xs_do_rm(&c, path);
 }
 
-int xs_sys_set_perms(struct xnv_sim *sim, const char *path, const struct xs_permissions *p, unsigned n)
+int sim_xs_sys_set_perms(struct xnv_sim *sim, const char *path, const struct xs_permissions *p, unsigned n)
 {
     struct xs_ctx c = { .sim = sim, .root = sim->xs_root };
-    return xs_do_set_perms(&c, path, p, n);
+    return sim_xs_do_set_perms(&c, path, p, n);
 }
 
 /* ---- the API ----------------------------------------------------------- */
@@ -238,7 +238,7 @@ static int ctx_open(struct sim_hv *h, xnv_xs_tx_t tx, struct xs_ctx *c)
     c->tx = NULL;
     c->root = h->sim->xs_root;
     if (tx != XNV_XS_NO_TX) {
-        if (!(c->tx = xs_tx_find(h, tx)))
+        if (!(c->tx = sim_xs_tx_find(h, tx)))
             return -ENOENT;
         c->root = c->tx->root;
     }
@@ -254,7 +254,7 @@ static int read_node(struct xs_ctx *c, const char *path, struct xs_node **n)
         return err;
     if (!*n)
         return -ENOENT;
-    return xs_access(*n, c->dom) & XS_PERM_READ ? 0 : -EACCES;
+    return sim_xs_access(*n, c->dom) & XS_PERM_READ ? 0 : -EACCES;
 }
 
 char *sim_xs_read(struct xnv_hv *hv, xnv_xs_tx_t tx, const char *path, unsigned *len)
@@ -264,7 +264,7 @@ char *sim_xs_read(struct xnv_hv *hv, xnv_xs_tx_t tx, const char *path, unsigned 
     struct xs_node *n;
     char *abs, *out = NULL;
     bool rel;
-    int rc = xs_canon(hv->domid, path, false, &abs, &rel);
+    int rc = sim_xs_canon(hv->domid, path, false, &abs, &rel);
     if (rc == 0) {
         sim_lock(h->sim);
         if ((rc = ctx_open(h, tx, &c)) == 0 && (rc = read_node(&c, abs, &n)) == 0) {
@@ -293,7 +293,7 @@ char **sim_xs_directory(struct xnv_hv *hv, xnv_xs_tx_t tx, const char *path, uns
     struct xs_node *n;
     char *abs, **out = NULL;
     bool rel;
-    int rc = xs_canon(hv->domid, path, false, &abs, &rel);
+    int rc = sim_xs_canon(hv->domid, path, false, &abs, &rel);
     if (rc == 0) {
         sim_lock(h->sim);
         if ((rc = ctx_open(h, tx, &c)) == 0 && (rc = read_node(&c, abs, &n)) == 0) {
@@ -329,7 +329,7 @@ struct xs_permissions *sim_xs_get_perms(struct xnv_hv *hv, xnv_xs_tx_t tx, const
     struct xs_permissions *out = NULL;
     char *abs;
     bool rel;
-    int rc = xs_canon(hv->domid, path, false, &abs, &rel);
+    int rc = sim_xs_canon(hv->domid, path, false, &abs, &rel);
     if (rc == 0) {
         sim_lock(h->sim);
         if ((rc = ctx_open(h, tx, &c)) == 0 && (rc = read_node(&c, abs, &n)) == 0) {
@@ -358,16 +358,16 @@ static int change(struct xnv_hv *hv, xnv_xs_tx_t tx, int what, const char *path,
     struct xs_ctx c;
     char *abs;
     bool rel;
-    int rc = xs_canon(hv->domid, path, false, &abs, &rel);
+    int rc = sim_xs_canon(hv->domid, path, false, &abs, &rel);
     if (rc < 0)
         return rc;
     sim_lock(h->sim);
     if ((rc = ctx_open(h, tx, &c)) == 0) {
         switch (what) {
-        case CHANGE_WRITE: rc = xs_do_write(&c, abs, val, len); break;
-        case CHANGE_MKDIR: rc = xs_do_mkdir(&c, abs); break;
-        case CHANGE_RM: rc = xs_do_rm(&c, abs); break;
-        default: rc = xs_do_set_perms(&c, abs, perms, num); break;
+        case CHANGE_WRITE: rc = sim_xs_do_write(&c, abs, val, len); break;
+        case CHANGE_MKDIR: rc = sim_xs_do_mkdir(&c, abs); break;
+        case CHANGE_RM: rc = sim_xs_do_rm(&c, abs); break;
+        default: rc = sim_xs_do_set_perms(&c, abs, perms, num); break;
         }
     }
     sim_unlock(h->sim);

@@ -5,7 +5,7 @@
 #include <string.h>
 #include "sim_internal.h"
 
-struct xs_node *xs_node_new(const char *name, size_t len, struct xs_node *parent,
+struct xs_node *sim_xs_node_new(const char *name, size_t len, struct xs_node *parent,
                             const struct xs_permissions *perms, unsigned nperms)
 {
     struct xs_node *n = calloc(1, sizeof(*n));
@@ -37,12 +37,12 @@ fail:
     return NULL;
 }
 
-void xs_node_free(struct xs_node *n)
+void sim_xs_node_free(struct xs_node *n)
 {
     if (!n)
         return;
     for (unsigned i = 0; i < n->nkids; i++)
-        xs_node_free(n->kids[i]);
+        sim_xs_node_free(n->kids[i]);
     free(n->kids);
     free(n->name);
     free(n->value);
@@ -50,7 +50,7 @@ void xs_node_free(struct xs_node *n)
     free(n);
 }
 
-struct xs_node *xs_node_clone(const struct xs_node *n, struct xs_node *parent)
+struct xs_node *sim_xs_node_clone(const struct xs_node *n, struct xs_node *parent)
 {
     struct xs_node *c = calloc(1, sizeof(*c));
     if (!c)
@@ -70,15 +70,15 @@ struct xs_node *xs_node_clone(const struct xs_node *n, struct xs_node *parent)
         memcpy(c->value, n->value, n->vlen);
     c->kids_cap = n->nkids;
     for (; c->nkids < n->nkids; c->nkids++)
-        if (!(c->kids[c->nkids] = xs_node_clone(n->kids[c->nkids], c)))
+        if (!(c->kids[c->nkids] = sim_xs_node_clone(n->kids[c->nkids], c)))
             goto fail;
     return c;
 fail:
-    xs_node_free(c);
+    sim_xs_node_free(c);
     return NULL;
 }
 
-void xs_node_unlink(struct xs_node *n)
+void sim_xs_node_unlink(struct xs_node *n)
 {
     struct xs_node *p = n->parent;
     if (!p)
@@ -94,7 +94,7 @@ void xs_node_unlink(struct xs_node *n)
 }
 
 /* path[0..len) is absolute and valid. */
-struct xs_node *xs_lookup(const struct xs_node *root, const char *path, size_t len)
+struct xs_node *sim_xs_lookup(const struct xs_node *root, const char *path, size_t len)
 {
     struct xs_node *n = (struct xs_node *)root;
     size_t pos = 1;
@@ -117,7 +117,7 @@ struct xs_node *xs_lookup(const struct xs_node *root, const char *path, size_t l
 
 /* perms[0]: owner (full access) and the access of everybody not listed;
  * perms[1..]: per-domain access.  Domain 0 is privileged. */
-unsigned xs_access(const struct xs_node *n, xnv_domid_t dom)
+unsigned sim_xs_access(const struct xs_node *n, xnv_domid_t dom)
 {
     const unsigned rw = XS_PERM_READ | XS_PERM_WRITE;
     if (dom == 0 || n->perms[0].id == dom)
@@ -128,7 +128,7 @@ unsigned xs_access(const struct xs_node *n, xnv_domid_t dom)
     return n->perms[0].perms & rw;
 }
 
-bool xs_is_under(const char *path, const char *top)
+bool sim_xs_is_under(const char *path, const char *top)
 {
     size_t tl = strlen(top);
     if (tl == 1 && top[0] == '/')
@@ -156,7 +156,7 @@ static bool valid_abs(const char *p)
 /* A caller's path made absolute (malloc'd): relative paths are under
  * /local/domain/<dom>; "@releaseDomain" / "@introduceDomain" only when
  * allow_special (watches). */
-int xs_canon(xnv_domid_t dom, const char *path, bool allow_special, char **out, bool *relative)
+int sim_xs_canon(xnv_domid_t dom, const char *path, bool allow_special, char **out, bool *relative)
 {
     char *abs;
     *out = NULL;

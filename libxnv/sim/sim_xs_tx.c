@@ -6,7 +6,7 @@
 #include <string.h>
 #include "sim_internal.h"
 
-int xs_tx_note(struct sim_tx *tx, const char *path, size_t len, const struct xs_node *n)
+int sim_xs_tx_note(struct sim_tx *tx, const char *path, size_t len, const struct xs_node *n)
 {
     for (unsigned i = 0; i < tx->nnotes; i++)
         if (strlen(tx->notes[i].path) == len && memcmp(tx->notes[i].path, path, len) == 0)
@@ -26,7 +26,7 @@ int xs_tx_note(struct sim_tx *tx, const char *path, size_t len, const struct xs_
     return 0;
 }
 
-int xs_tx_log(struct sim_tx *tx, int kind, const char *path, const void *val, unsigned len,
+int sim_xs_tx_log(struct sim_tx *tx, int kind, const char *path, const void *val, unsigned len,
               const struct xs_permissions *perms, unsigned nperms)
 {
     if (tx->nops == tx->ops_cap) {
@@ -57,7 +57,7 @@ int xs_tx_log(struct sim_tx *tx, int kind, const char *path, const void *val, un
 
 static void tx_free(struct sim_tx *tx)
 {
-    xs_node_free(tx->root);
+    sim_xs_node_free(tx->root);
     for (unsigned i = 0; i < tx->nnotes; i++)
         free(tx->notes[i].path);
     for (unsigned i = 0; i < tx->nops; i++) {
@@ -70,7 +70,7 @@ static void tx_free(struct sim_tx *tx)
     free(tx);
 }
 
-struct sim_tx *xs_tx_find(struct sim_hv *h, xnv_xs_tx_t id)
+struct sim_tx *sim_xs_tx_find(struct sim_hv *h, xnv_xs_tx_t id)
 {
     for (struct sim_tx *tx = h->txs; tx; tx = tx->next)
         if (tx->id == id)
@@ -78,7 +78,7 @@ struct sim_tx *xs_tx_find(struct sim_hv *h, xnv_xs_tx_t id)
     return NULL;
 }
 
-void xs_tx_free_all(struct sim_hv *h)
+void sim_xs_tx_free_all(struct sim_hv *h)
 {
     while (h->txs) {
         struct sim_tx *tx = h->txs;
@@ -99,13 +99,13 @@ int sim_xs_tx_start(struct xnv_hv *hv, xnv_xs_tx_t *id)
         rc = -ESRCH;
     } else if (h->ntx >= SIM_XS_MAX_TX) {
         rc = -ENOSPC;
-    } else if (!(tx = calloc(1, sizeof(*tx))) || !(tx->root = xs_node_clone(h->sim->xs_root, NULL))) {
+    } else if (!(tx = calloc(1, sizeof(*tx))) || !(tx->root = sim_xs_node_clone(h->sim->xs_root, NULL))) {
         free(tx);
         rc = -ENOMEM;
     } else {
         do
             tx->id = ++h->next_tx;
-        while (tx->id == XNV_XS_NO_TX || xs_tx_find(h, tx->id));
+        while (tx->id == XNV_XS_NO_TX || sim_xs_tx_find(h, tx->id));
         tx->next = h->txs;
         h->txs = tx;
         h->ntx++;
@@ -119,7 +119,7 @@ static bool conflicts(struct xnv_sim *sim, const struct sim_tx *tx)
 {
     for (unsigned i = 0; i < tx->nnotes; i++) {
         const char *p = tx->notes[i].path;
-        const struct xs_node *n = xs_lookup(sim->xs_root, p, strlen(p));
+        const struct xs_node *n = sim_xs_lookup(sim->xs_root, p, strlen(p));
         if ((n ? n->gen : 0) != tx->notes[i].gen)
             return true;
     }
@@ -152,10 +152,10 @@ int sim_xs_tx_end(struct xnv_hv *hv, xnv_xs_tx_t id, bool abort)
             for (unsigned i = 0; i < tx->nops; i++) {
                 const struct xs_op *op = &tx->ops[i];
                 switch (op->kind) {
-                case XS_OP_WRITE: xs_do_write(&c, op->path, op->val, op->len); break;
-                case XS_OP_MKDIR: xs_do_mkdir(&c, op->path); break;
-                case XS_OP_RM: xs_do_rm(&c, op->path); break;
-                default: xs_do_set_perms(&c, op->path, op->perms, op->nperms); break;
+                case XS_OP_WRITE: sim_xs_do_write(&c, op->path, op->val, op->len); break;
+                case XS_OP_MKDIR: sim_xs_do_mkdir(&c, op->path); break;
+                case XS_OP_RM: sim_xs_do_rm(&c, op->path); break;
+                default: sim_xs_do_set_perms(&c, op->path, op->perms, op->nperms); break;
                 }
             }
         }

@@ -49,26 +49,26 @@ static const char *event_path(const struct sim_hv *h, const struct sim_watch *w,
 
 /* Lock held.  path changed (n: the node, before removal when removed); an
  * unprivileged watcher only hears about nodes it may read. */
-void xs_fire(struct xnv_sim *sim, const char *path, const struct xs_node *n, bool removed)
+void sim_xs_fire(struct xnv_sim *sim, const char *path, const struct xs_node *n, bool removed)
 {
     bool special = path[0] == '@';
     for (struct sim_hv *h = sim->handles; h; h = h->next) {
         if (!h->dom->alive)
             continue;
-        bool may_read = !n || (xs_access(n, h->dom->id) & XS_PERM_READ);
+        bool may_read = !n || (sim_xs_access(n, h->dom->id) & XS_PERM_READ);
         for (struct sim_watch *w = h->watches; w; w = w->next) {
             if (special || w->path[0] == '@') {
                 if (strcmp(w->path, path) == 0)
                     queue_event(h, w, path);
-            } else if (xs_is_under(path, w->path)) {
+            } else if (sim_xs_is_under(path, w->path)) {
                 if (may_read)
                     queue_event(h, w, event_path(h, w, path));
-            } else if (removed && xs_is_under(w->path, path)) {
+            } else if (removed && sim_xs_is_under(w->path, path)) {
                 /* A watched node inside the removed subtree went too: it
                  * fires if it existed and the watcher could read it. */
                 const char *rest = w->path + strlen(path);
-                const struct xs_node *wn = xs_lookup(n, rest, strlen(rest));
-                if (wn && (xs_access(wn, h->dom->id) & XS_PERM_READ))
+                const struct xs_node *wn = sim_xs_lookup(n, rest, strlen(rest));
+                if (wn && (sim_xs_access(wn, h->dom->id) & XS_PERM_READ))
                     queue_event(h, w, w->given);
             }
         }
@@ -103,7 +103,7 @@ static void watch_free(struct sim_watch *w)
     free(w);
 }
 
-void xs_watches_drop(struct sim_hv *h)
+void sim_xs_watches_drop(struct sim_hv *h)
 {
     while (h->watches) {
         struct sim_watch *w = h->watches;
@@ -131,7 +131,7 @@ int sim_xs_watch(struct xnv_hv *hv, const char *path, const char *token)
     bool rel;
     if (!token)
         return -EINVAL;
-    int rc = xs_canon(hv->domid, path, true, &abs, &rel);
+    int rc = sim_xs_canon(hv->domid, path, true, &abs, &rel);
     if (rc < 0)
         return rc;
     sim_lock(h->sim);
@@ -180,7 +180,7 @@ int sim_xs_unwatch(struct xnv_hv *hv, const char *path, const char *token)
     bool rel;
     if (!token)
         return -EINVAL;
-    int rc = xs_canon(hv->domid, path, true, &abs, &rel);
+    int rc = sim_xs_canon(hv->domid, path, true, &abs, &rel);
     if (rc < 0)
         return rc;
     sim_lock(h->sim);
