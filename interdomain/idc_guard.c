@@ -60,11 +60,6 @@ static size_t hex(char *b, uintptr_t v)
     return k;
 }
 
-static void say(const char *str)
-{
-    RAW_WRITE(str, strlen(str));
-}
-
 static void say_hex(const char *label, uintptr_t v)
 {
     char b[64];
@@ -82,11 +77,11 @@ static void say_hex(const char *label, uintptr_t v)
 __attribute__((noinline, no_sanitize_address)) static void report(int sig, const siginfo_t *si, const ucontext_t *uc)
 {
     uintptr_t base = (uintptr_t)__executable_start, end = (uintptr_t)etext;
-    say(sig == SIGBUS ? "fatal SIGBUS" : "fatal SIGSEGV");
+    xnv_raw_say(sig == SIGBUS ? "fatal SIGBUS" : "fatal SIGSEGV");
     say_hex(" at address ", si ? (uintptr_t)si->si_addr : 0);
     say_hex(" in thread ", (uintptr_t)RAW_GETTID());
     say_hex(" (fs base ", fs_base());
-    say(")");
+    xnv_raw_say(")");
     if (uc) {
         uintptr_t ip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
         uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
@@ -94,7 +89,7 @@ __attribute__((noinline, no_sanitize_address)) static void report(int sig, const
             say_hex("; instruction at +", ip - base);
         else
             say_hex("; instruction outside the program at ", ip);
-        say("; code addresses on its stack:");
+        xnv_raw_say("; code addresses on its stack:");
         const uintptr_t *w = (const uintptr_t *)sp;
         for (unsigned i = 0, found = 0; i < 512 && found < 16; i++) {
             if (w[i] >= base && w[i] < end) {
@@ -103,7 +98,7 @@ __attribute__((noinline, no_sanitize_address)) static void report(int sig, const
             }
         }
     }
-    say("\n");
+    xnv_raw_say("\n");
 }
 
 /* glibc on x86-64 keeps the thread's own address at 0x10 past its FS base:
@@ -144,7 +139,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
         reporting = 1;
         report(sig, si, uc);
         if (!sane)
-            say("fatal: this thread's thread pointer is broken (its control block does not point at itself)\n");
+            xnv_raw_say("fatal: this thread's thread pointer is broken (its control block does not point at itself)\n");
     }
     xnv_raw_default_action(sig);
     const struct sigaction *b = sig == SIGBUS ? &before_bus : &before_segv;

@@ -56,6 +56,8 @@ int agent_grants_reserve(unsigned queues, bool channels, const char *path);
  * most; returns how many times it was started again so far
  * (XNV_NETFRONT_RESTARTS in the environment). */
 unsigned agent_restart_arm(const char *exe, char **argv);
+/* How many times it was started again so far (0: a first start). */
+unsigned agent_restarts_so_far(void);
 
 /* link.c: the TAP interface's address, MTU and largest segment. */
 int agent_link_setup(const char *ifname, const uint8_t mac[6], unsigned mtu, char *err, size_t errlen);

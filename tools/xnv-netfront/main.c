@@ -188,8 +188,7 @@ int main(int argc, char **argv)
     if ((rc = precheck(&o)) >= 0)
         return rc;
     /* Started again after a crash (restart.c): a daemon already. */
-    const char *again = getenv("XNV_NETFRONT_RESTARTS");
-    bool restarted = again && strcmp(again, "0") != 0;
+    bool restarted = agent_restarts_so_far() > 0;
     if (!o.foreground && !restarted && (rc = agent_daemonize()) < 0) {
         fprintf(stderr, "xnv-netfront: cannot run as a daemon: %s\n", strerror(-rc));
         return AGENT_EXIT_FAIL;

@@ -31,7 +31,7 @@
 
 static const char *saved_exe;
 static char **saved_argv;
-static char **saved_envp;             /* environ, with our count in env_slot */
+static char **saved_envp;             /* environ, with env_count in place of ours */
 static char env_count[sizeof RESTART_ENV + 24];
 static unsigned restarts;             /* starts before this one, in the window */
 static long started_s;                /* CLOCK_MONOTONIC seconds at arming */
@@ -42,8 +42,6 @@ static long now_s(void)
     xnv_raw_syscall(SYS_clock_gettime, CLOCK_MONOTONIC, (long)&ts, 0, 0);
     return (long)ts.tv_sec;
 }
-
-static void say(const char *s) { xnv_raw_write(STDERR_FILENO, s, strlen(s)); }
 
 /* "XNV_NETFRONT_RESTARTS=<n>" into env_count, without stdio. */
 static void set_count(unsigned n)
@@ -68,24 +66,29 @@ static void on_crash(int sig, siginfo_t *si, void *uc)
     /* A start that lived through the window counts from zero again. */
     unsigned n = now_s() - started_s >= AGENT_RESTART_WINDOW_S ? 0 : restarts;
     if (!saved_argv || n >= AGENT_RESTARTS) {
-        say("xnv-netfront: crashed again too soon after starting again: giving up\n");
+        xnv_raw_say("xnv-netfront: crashed again too soon after starting again: giving up\n");
         return;
     }
-    say("xnv-netfront: fatal signal: starting again\n");
+    xnv_raw_say("xnv-netfront: fatal signal: starting again\n");
     set_count(n + 1);
     xnv_xen_evtchn_keep_across_exec();
     /* The new image starts with no signal blocked (this one is, in here). */
     unsigned long none = 0;
     xnv_raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)&none, 0, sizeof none);
     xnv_raw_syscall(SYS_execve, (long)saved_exe, (long)saved_argv, (long)saved_envp, 0);
-    say("xnv-netfront: cannot execute itself again\n");
+    xnv_raw_say("xnv-netfront: cannot execute itself again\n");
+}
+
+unsigned agent_restarts_so_far(void)
+{
+    const char *c = getenv("XNV_NETFRONT_RESTARTS");
+    return c ? (unsigned)strtoul(c, NULL, 10) : 0;
 }
 
 unsigned agent_restart_arm(const char *exe, char **argv)
 {
     extern char **environ;
-    const char *c = getenv("XNV_NETFRONT_RESTARTS");
-    restarts = c ? (unsigned)strtoul(c, NULL, 10) : 0;
+    restarts = agent_restarts_so_far();
     started_s = now_s();
     size_t n = 0;
     while (environ && environ[n])

@@ -17,7 +17,6 @@ static inline long xnv_raw_syscall(long n, long a, long b, long c, long d)
     __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10) : "rcx", "r11", "memory");
     return r;
 }
-#define XNV_RAW_SYSCALLS 1
 #else
 /* Elsewhere libc's generic wrapper: good enough where the thread pointer
  * has not been seen to break. */
@@ -26,12 +25,20 @@ static inline long xnv_raw_syscall(long n, long a, long b, long c, long d)
     long r = syscall(n, a, b, c, d);
     return r < 0 ? -errno : r;
 }
-#define XNV_RAW_SYSCALLS 0
 #endif
 
 static inline long xnv_raw_write(int fd, const void *buf, unsigned long len)
 {
     return xnv_raw_syscall(SYS_write, fd, (long)buf, (long)len, 0);
+}
+
+/* A message on standard error (no stdio, no errno). */
+static inline void xnv_raw_say(const char *s)
+{
+    unsigned long n = 0;
+    while (s[n])
+        n++;
+    xnv_raw_write(STDERR_FILENO, s, n);
 }
 
 /* The default action for sig (the kernel's struct sigaction, not libc's). */
