@@ -32,6 +32,7 @@
 #include "xnv/netfront.h"
 #include "xnv/nf_bridge.h"
 #include "xnv/port.h"
+#include "xnv/thread.h"
 
 #define BR_BATCH   8u
 #define BR_ROUNDS  4u
@@ -52,6 +53,7 @@ struct br_queue {
     struct xnv_nf_bridge *b;
     unsigned id;
     pthread_t th;
+    _Atomic pid_t tid;              /* its kernel id once running (0 before) */
     bool started;
     int roomfd;                     /* a peer posted buffers (eventfd) */
     uint8_t *arena;                 /* BR_SLOTS buffers for frames from the port
@@ -70,6 +72,7 @@ struct xnv_nf_bridge {
     struct xnv_port *port;
     struct xnv_idc *_Atomic idc;     /* NULL: no direct channels */
     _Atomic unsigned hold_max;      /* frames a queue may hold for full channels */
+    _Atomic int nice;               /* the data-path threads' nice value */
     pthread_t idc_th;
     bool idc_started;
     struct br_queue idc_q;          /* the channel thread's counters */
@@ -266,13 +269,22 @@ static void pump_tx(struct br_queue *q)
     }
 }
 
+/* The calling data-path thread: named, its id kept for later changes of
+ * the nice value, then at the bridge's (ahead of the guest's processes). */
+static void thread_begin(struct br_queue *q, const char *name)
+{
+    pthread_setname_np(pthread_self(), name);   /* for ps and fault reports */
+    atomic_store(&q->tid, xnv_thread_id());
+    xnv_thread_set_nice(0, atomic_load(&q->b->nice));
+}
+
 static void *run(void *arg)
 {
     struct br_queue *q = arg;
     struct xnv_nf_bridge *b = q->b;
     char name[16];
     snprintf(name, sizeof name, "nf-queue%u", q->id);
-    pthread_setname_np(pthread_self(), name);   /* for ps and fault reports */
+    thread_begin(q, name);
     int qfd = xnv_nf_queue_fd(b->nf, q->id), pfd = xnv_port_fd(b->port, q->id);
     while (!atomic_load(&b->stop)) {
         /* The port waits while the ring is full or the held frames take
@@ -307,6 +319,7 @@ struct xnv_nf_bridge *xnv_nf_bridge_start(struct xnv_netfront *nf, struct xnv_po
     b->nf = nf;
     b->port = port;
     atomic_store(&b->hold_max, BR_HOLD);
+    atomic_store(&b->nice, XNV_DATA_PATH_NICE);
     b->nq = info.queues;
     b->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (b->stopfd < 0) {
@@ -393,7 +406,7 @@ static void *run_channels(void *arg)
     struct xnv_nf_bridge *b = arg;
     struct br_queue *q = &b->idc_q;
     struct xnv_idc *idc = atomic_load(&b->idc);
-    pthread_setname_np(pthread_self(), "nf-channels");
+    thread_begin(q, "nf-channels");
     while (!atomic_load(&b->stop)) {
         struct pollfd p[2] = { { .fd = xnv_idc_fd(idc), .events = POLLIN },
                                { .fd = b->stopfd, .events = POLLIN } };
@@ -413,6 +426,17 @@ static void *run_channels(void *arg)
         }
     }
     return NULL;
+}
+
+void xnv_nf_bridge_set_nice(struct xnv_nf_bridge *b, int nice_value)
+{
+    atomic_store(&b->nice, nice_value);
+    for (unsigned i = 0; i <= b->nq; i++) {
+        struct br_queue *q = i < b->nq ? &b->q[i] : &b->idc_q;
+        pid_t tid = atomic_load(&q->tid);
+        if (tid)
+            xnv_thread_set_nice(tid, nice_value);
+    }
 }
 
 void xnv_nf_bridge_set_hold(struct xnv_nf_bridge *b, unsigned frames)

@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include "nb.h"
 #include "xnv/storm.h"
@@ -112,24 +110,14 @@ static bool final_check(struct nb_queue *q)
     return tx_more || rx_more || ctrl_more;
 }
 
-/* The data path runs ahead of dom0's ordinary processes, as the kernel's
- * backend does (its work is softirq and kernel threads): a driver domain's
- * xenstored, toolstack, device models and shells must not make every
- * guest's frames wait behind them.  A nice value, not real time: a queue
- * with endless work still leaves the rest of dom0 its share.  Without the
- * privilege (a test run as a user) the thread keeps the process's. */
-static void run_ahead(void)
-{
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), NB_QUEUE_NICE) < 0) { /* unprivileged */ }
-}
-
 static void *queue_main(void *arg)
 {
     struct nb_queue *q = arg;
     char name[16];
     snprintf(name, sizeof name, "vif%u.%u-q%u", (unsigned)q->vif->domid, q->vif->devid, q->id);
     pthread_setname_np(pthread_self(), name);   /* for top -H, ps -L and perf */
-    run_ahead();
+    /* ahead of dom0's ordinary processes (xnv/thread.h); unprivileged: as is */
+    xnv_thread_set_nice(0, NB_QUEUE_NICE);
     unsigned stall_poll_ms = q->vif->nb->cfg.stall_timeout_ms / 4 + 1;
     while (!atomic_load(&q->stop)) {
         struct nb_clock now = { 0, 0 };

@@ -35,6 +35,11 @@ int xnv_nf_bridge_set_channels(struct xnv_nf_bridge *b, struct xnv_idc *idc, cha
  * 0 the port is not read while a frame waits for a channel. */
 #define XNV_NF_BRIDGE_MAX_HOLD 48u
 void xnv_nf_bridge_set_hold(struct xnv_nf_bridge *b, unsigned frames);
+/* The nice value of the bridge's threads, those running and those to come
+ * (default XNV_DATA_PATH_NICE of xnv/thread.h: ahead of the guest's
+ * processes, as its kernel's network drivers run); a value the process may
+ * not take leaves the threads as they are. */
+void xnv_nf_bridge_set_nice(struct xnv_nf_bridge *b, int nice_value);
 void xnv_nf_bridge_stop(struct xnv_nf_bridge *b);
 
 #endif

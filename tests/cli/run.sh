@@ -75,6 +75,12 @@ if [ -x "$BIN/xnv-netfront" ]; then
     if [ $rc -ne 2 ] || ! grep -q -- '--channel-hold must be a number of frames from 0 to 48' "$T/err"; then
         bad "xnv-netfront --channel-hold 49: status $rc, stderr '$(head -c 200 "$T/err")'"
     else ok; fi
+    for v in -21 20 - 1x; do
+        run "$BIN/xnv-netfront" --nice "$v"
+        if [ $rc -ne 2 ] || ! grep -q -- "--nice must be a number from -20 to 19, not \"$v\"" "$T/err"; then
+            bad "xnv-netfront --nice $v: status $rc, stderr '$(head -c 200 "$T/err")'"
+        else ok; fi
+    done
 fi
 # An unknown command of xnvctl, and a daemon that is not there.
 if [ -x "$BIN/xnvctl" ]; then

@@ -9,11 +9,14 @@
 #include <unistd.h>
 #include "nb_harness.h"
 #include "ring_fixture.h"
+#include "skip.h"
+#include "thread_nice.h"
 #include "xnv/idc.h"
 #include "xnv/netfront.h"
 #include "xnv/nf_bridge.h"
 #include "xnv/parse.h"
 #include "xnv/port.h"
+#include "xnv/thread.h"
 
 struct agent {
     int dom;
@@ -255,6 +258,21 @@ START_TEST(a_full_channel_holds_its_frames_and_no_one_elses)
 }
 END_TEST
 
+/* The agents' data-path threads (one per queue, and the channels' thread)
+ * run at nice -10, ahead of the guest's processes that make and take their
+ * frames, as the guest kernel's own network drivers run; an operator's value
+ * reaches the running threads (root only). */
+START_TEST(data_path_threads_run_ahead_of_the_guests_processes)
+{
+    ck_assert_uint_eq(wait_threads_at_nice("nf-queue", XNV_DATA_PATH_NICE, 2, 2000), 2);
+    ck_assert_uint_eq(wait_threads_at_nice("nf-channels", XNV_DATA_PATH_NICE, 2, 2000), 2);
+    xnv_nf_bridge_set_nice(ag[0].br, 5);
+    ck_assert_uint_eq(threads_at_nice("nf-queue", 5), 1);
+    ck_assert_uint_eq(threads_at_nice("nf-channels", 5), 1);
+    ck_assert_uint_eq(threads_at_nice("nf-queue", XNV_DATA_PATH_NICE), 1);
+}
+END_TEST
+
 Suite *xnv_suite_idc_bridge(void)
 {
     Suite *s = suite_create("idc_bridge");
@@ -264,6 +282,11 @@ Suite *xnv_suite_idc_bridge(void)
     tcase_add_test(tc, peer_frames_take_the_channel_both_ways);
     tcase_add_test(tc, other_frames_take_the_vif);
     tcase_add_test(tc, a_full_channel_holds_its_frames_and_no_one_elses);
+    if (geteuid() == 0)
+        tcase_add_test(tc, data_path_threads_run_ahead_of_the_guests_processes);
+    else
+        xnv_test_skip("idc_bridge", "data_path_threads_run_ahead_of_the_guests_processes",
+                      "needs root to raise a thread's priority");
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,7 +1,6 @@
 /* The netback engine end to end over the simulated hypervisor: handshake,
  * traffic both ways with offloads, multi-queue, close/reconnect, removal. */
 #include <check.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include <string.h>
 #include <xen/io/xenbus.h>
 #include "nb_harness.h"
+#include "thread_nice.h"
 #include "skip.h"
 #include "ring_fixture.h"
 #include "xnv/features.h"
@@ -274,45 +274,12 @@ END_TEST
 
 /* The data-path threads, named vif<dom>.<dev>-q<n>, run at nice -10: ahead of
  * dom0's ordinary processes, as the kernel's backend runs (root only). */
-static unsigned queue_threads_at(int nice_value)
-{
-    char prefix[32];
-    snprintf(prefix, sizeof prefix, "vif%d.0-q", dom);
-    unsigned found = 0;
-    DIR *d = opendir("/proc/self/task");
-    ck_assert_ptr_nonnull(d);
-    for (struct dirent *e; (e = readdir(d));) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[300], stat[512];
-        snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        size_t n = fread(stat, 1, sizeof stat - 1, f);
-        fclose(f);
-        stat[n] = '\0';
-        /* pid (comm) state ppid ... : nice is field 19, the 17th after ") " */
-        char *open = strchr(stat, '('), *close = strrchr(stat, ')');
-        if (!open || !close || strncmp(open + 1, prefix, strlen(prefix)) != 0)
-            continue;
-        char *p = close + 2;
-        for (int field = 3; field < 19 && p; field++)
-            p = (p = strchr(p, ' ')) ? p + 1 : NULL;
-        if (p && atoi(p) == nice_value)
-            found++;
-    }
-    closedir(d);
-    return found;
-}
-
 START_TEST(queue_threads_run_ahead_of_dom0s_processes)
 {
     bring_up(2);
-    unsigned n = 0;
-    for (int i = 0; i < 2000 && (n = queue_threads_at(-10)) < 2; i++)
-        usleep(1000);   /* each thread names itself and lowers its nice value as it starts */
-    ck_assert_uint_eq(n, 2);
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "vif%d.0-q", dom);
+    ck_assert_uint_eq(wait_threads_at_nice(prefix, -10, 2, 2000), 2);
 }
 END_TEST
 

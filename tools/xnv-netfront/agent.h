@@ -26,6 +26,7 @@ struct agent_opts {
     bool no_offload;
     bool channels;              /* direct channels to peers (xnv/idc.h) */
     unsigned channel_hold;      /* frames held per queue for full channels */
+    int nice;                   /* the data-path threads' nice value */
     const char *pidfile;
 };
 

@@ -17,6 +17,7 @@
 #include "xnv/idc.h"
 #include "xnv/netfront.h"
 #include "xnv/nf_bridge.h"
+#include "xnv/thread.h"
 #include "xnv/port.h"
 
 /* Before anything else: is there a hypervisor and such a device? */
@@ -243,6 +244,8 @@ int main(int argc, char **argv)
         agent_logf(LOG_ERR, "%s", err);
         goto out;
     }
+    if (o.nice != XNV_DATA_PATH_NICE)
+        xnv_nf_bridge_set_nice(b, o.nice);
     if (o.channels) {
         /* Its own handle: the channel set reads every watch event of it. */
         struct xnv_idc_options io;

@@ -9,6 +9,7 @@
 #include "xnv/netfront.h"
 #include "xnv/nf_bridge.h"
 #include "xnv/parse.h"
+#include "xnv/thread.h"
 
 static void usage(FILE *o)
 {
@@ -35,6 +36,9 @@ static void usage(FILE *o)
         "      --channel-hold N  frames each queue holds for peers whose ring is full\n"
         "                        while it goes on with other destinations, 0-%u\n"
         "                        (default %u; 0: wait with the frame, the TAP unread)\n"
+        "      --nice N          the nice value of the data-path threads, -20 to 19\n"
+        "                        (default %d: ahead of this guest's processes, as its\n"
+        "                        kernel's network drivers run; needs root below 0)\n"
         "  -p, --pidfile FILE    write the process id to FILE\n"
         "  -f, --foreground      stay in the foreground and log to standard error\n"
         "                        (default: run as a daemon, log to syslog)\n"
@@ -47,7 +51,8 @@ static void usage(FILE *o)
         "access and /dev/net/tun; the kernel's xen-netfront must not drive the same\n"
         "device (unbind it: echo vif-N > /sys/bus/xen/drivers/vif/unbind).\n"
         "Exit status: 0 clean exit, 1 failure, 2 bad usage, 3 no Xen interface,\n"
-        "4 no such device.\n", XNV_NF_MAX_QUEUES, XNV_NF_BRIDGE_MAX_HOLD, XNV_NF_BRIDGE_MAX_HOLD);
+        "4 no such device.\n", XNV_NF_MAX_QUEUES, XNV_NF_BRIDGE_MAX_HOLD, XNV_NF_BRIDGE_MAX_HOLD,
+        XNV_DATA_PATH_NICE);
 }
 
 static int bad(const char *what, const char *arg, const char *expect)
@@ -65,6 +70,7 @@ int agent_parse(struct agent_opts *o, int argc, char **argv)
         { "untrusted", no_argument, NULL, 'U' },      { "no-offload", no_argument, NULL, 'O' },
         { "pidfile", required_argument, NULL, 'p' },  { "foreground", no_argument, NULL, 'f' },
         { "channels", no_argument, NULL, 'C' },       { "channel-hold", required_argument, NULL, 'H' },
+        { "nice", required_argument, NULL, 'N' },
         { "verbose", no_argument, NULL, 'v' },        { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },        { NULL, 0, NULL, 0 },
     };
@@ -72,6 +78,7 @@ int agent_parse(struct agent_opts *o, int argc, char **argv)
     o->queues = 1;
     o->timeout_s = 30;
     o->channel_hold = XNV_NF_BRIDGE_MAX_HOLD;
+    o->nice = XNV_DATA_PATH_NICE;
     bool tap_given = false;
     uint64_t v;
     int c;
@@ -107,6 +114,14 @@ int agent_parse(struct agent_opts *o, int argc, char **argv)
                 return bad("--channel-hold", optarg, "a number of frames from 0 to 48");
             o->channel_hold = (unsigned)v;
             break;
+        case 'N': {
+            /* -20..19: a sign, then the number */
+            bool neg = optarg[0] == '-';
+            if (xnv_parse_uint(optarg + neg, neg ? 20 : 19, &v))
+                return bad("--nice", optarg, "a number from -20 to 19");
+            o->nice = neg ? -(int)v : (int)v;
+            break;
+        }
         case 'p': o->pidfile = optarg; break;
         case 'f': o->foreground = true; break;
         case 'v': o->verbose = true; break;
