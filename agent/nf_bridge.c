@@ -275,7 +275,13 @@ static void thread_begin(struct br_queue *q, const char *name)
 {
     pthread_setname_np(pthread_self(), name);   /* for ps and fault reports */
     atomic_store(&q->tid, xnv_thread_id());
-    xnv_thread_set_nice(0, atomic_load(&q->b->nice));
+    /* Again if xnv_nf_bridge_set_nice changed the value meanwhile: its own
+     * setting of this thread may have come before ours. */
+    int nice_value;
+    do {
+        nice_value = atomic_load(&q->b->nice);
+        xnv_thread_set_nice(0, nice_value);
+    } while (nice_value != atomic_load(&q->b->nice));
 }
 
 static void *run(void *arg)
