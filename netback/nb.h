@@ -39,7 +39,6 @@
 #include "xnv/rx.h"
 #include "xnv/tx.h"
 #include "xnv/counter.h"
-#include "xnv/thread.h"
 
 #define NB_MAX_QUEUES      XNV_PORT_MAX_QUEUES
 #define NB_TX_BATCH        64     /* packets per TX grant-copy call */
@@ -51,7 +50,6 @@
  * notifies for new requests only, so that each of its wakeups but a raced
  * one brings work and resets the count (the kernel's netback delays the end
  * of interrupt of events that bring no work from the first few on). */
-#define NB_QUEUE_NICE XNV_DATA_PATH_NICE       /* the data-path threads' nice value (queue.c) */
 #define NB_STORM_EMPTY_WAKEUPS 16u
 
 struct nb_vif;

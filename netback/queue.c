@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "nb.h"
 #include "xnv/storm.h"
+#include "xnv/thread.h"
 
 
 static void drain_events(struct nb_queue *q)
@@ -117,7 +118,7 @@ static void *queue_main(void *arg)
     snprintf(name, sizeof name, "vif%u.%u-q%u", (unsigned)q->vif->domid, q->vif->devid, q->id);
     pthread_setname_np(pthread_self(), name);   /* for top -H, ps -L and perf */
     /* ahead of dom0's ordinary processes (xnv/thread.h); unprivileged: as is */
-    xnv_thread_set_nice(0, NB_QUEUE_NICE);
+    xnv_thread_set_nice(0, XNV_DATA_PATH_NICE);
     unsigned stall_poll_ms = q->vif->nb->cfg.stall_timeout_ms / 4 + 1;
     while (!atomic_load(&q->stop)) {
         struct nb_clock now = { 0, 0 };
