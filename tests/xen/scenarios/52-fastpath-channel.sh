@@ -35,6 +35,13 @@ xc_daemon_start
 xc_guest_up c1 10.0.0.71
 xc_guest_up c2 10.0.0.72
 xc_wait_channel c1 c2 30 || xr_fail "no channel between c1 and c2 within 30 s"
+# The agents' data-path threads run ahead of the guests' own processes
+# (nice -10): "name nice" of each nf-* thread of c1's agent.
+nice_of=$(xr_guest_run c1 'for t in /proc/$(pidof xnv-netfront)/task/*; do n=$(cat $t/comm); case $n in nf-*) echo "$n $(cut -d" " -f19 $t/stat)";; esac; done' 2>&1)
+echo "$nice_of" >&2
+xr_metric agent_data_path_nice "$(echo "$nice_of" | awk '{ print $2 }' | sort -u | tr '\n' ' ' | sed 's/ $//')"
+echo "$nice_of" | grep -q '^nf-queue0 -10$' && echo "$nice_of" | grep -q '^nf-channels -10$' ||
+    xr_fail "c1's agent's data-path threads are not at nice -10: $(echo "$nice_of" | tr '\n' ' ')"
 xc_measure c1 c2 "$SECS"
 xr_metric throughput_ratio "$(awk -v a="$XC_MBPS" -v b="$bg" 'BEGIN { if (b > 0) printf "%.2f", a / b }')"
 xr_metric throughput_ratio_reverse "$(awk -v a="$XC_MBPS_REV" -v b="$bg2" 'BEGIN { if (b > 0) printf "%.2f", a / b }')"
