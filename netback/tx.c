@@ -69,12 +69,12 @@ void nb_tx_gather(uint8_t *buf, const struct iovec *iov, unsigned n)
     }
 }
 
-/* Offloads: OKAY when packet i can go to the port (its virtio header made),
- * ERROR when its metadata does not fit its headers.  The headers are looked
- * for in the first piece; only when they run past it (a frontend that
- * splits them across slots not meeting at a page's edge) is the packet
+/* Offloads, then the port.  The guest gets OKAY once we accepted the packet,
+ * even if the host side drops it later (as a NIC would).  The headers are
+ * looked for in the first piece; only when they run past it (a frontend
+ * that splits them across slots not meeting at a page's edge) is the packet
  * gathered into one piece first. */
-static int16_t prepare(struct nb_queue *q, struct batch_state *st, unsigned i)
+static int16_t deliver(struct nb_queue *q, const struct batch_state *st, unsigned i)
 {
     const struct xnv_tx_pkt *p = &q->txp[i];
     struct iovec iov[XNV_TX_MAX_FRAGS];
@@ -83,39 +83,25 @@ static int16_t prepare(struct nb_queue *q, struct batch_state *st, unsigned i)
     struct xnv_offload o;
     int rc = xnv_offload_from_netif_head(iov[0].iov_base, (uint32_t)iov[0].iov_len, p->len, p->flags,
                                          p->gso_type, p->gso_size, &o, &why);
-    st->gathered[i] = false;
     if (rc && n > 1) {
         nb_tx_gather(q->tx_gather, iov, n);
-        st->gathered[i] = true;
+        iov[0] = (struct iovec){ q->tx_gather, p->len };
+        n = 1;
         rc = xnv_offload_from_netif(q->tx_gather, p->len, p->flags, p->gso_type, p->gso_size, &o, &why);
     }
     if (rc) {
         XNV_STAT_ADD(q->stats.tx_drops, 1);
         return NETIF_RSP_ERROR;
     }
-    xnv_offload_to_vnet(&o, &st->vh[i]);
-    st->send[i] = true;
-    /* counted before the answer: whoever sees the answer sees the count */
+    struct virtio_net_hdr vh;
+    xnv_offload_to_vnet(&o, &vh);
+    if (xnv_port_send(q->vif->port, q->id, &vh, iov, n)) {
+        XNV_STAT_ADD(q->stats.tx_drops, 1);
+        return NETIF_RSP_OKAY;
+    }
     XNV_STAT_ADD(q->stats.tx_packets, 1);
     XNV_STAT_ADD(q->stats.tx_bytes, p->len);
     return NETIF_RSP_OKAY;
-}
-
-/* Packet i to the port, after its answer: the guest got OKAY (and the
- * packet was counted) once we had its bytes; if the host side drops it now
- * (as a NIC's queue would), it is counted in tx_drops too. */
-static void deliver(struct nb_queue *q, const struct batch_state *st, unsigned i)
-{
-    const struct xnv_tx_pkt *p = &q->txp[i];
-    struct iovec iov[XNV_TX_MAX_FRAGS];
-    unsigned n = nb_tx_packet_iov(q, st, i, 0, p->len, iov);
-    if (st->gathered[i]) {     /* tx_gather may hold a later packet's headers */
-        nb_tx_gather(q->tx_gather, iov, n);
-        iov[0] = (struct iovec){ q->tx_gather, p->len };
-        n = 1;
-    }
-    if (xnv_port_send(q->vif->port, q->id, &st->vh[i], iov, n))
-        XNV_STAT_ADD(q->stats.tx_drops, 1);
 }
 
 void nb_tx_run_copy(struct nb_queue *q, struct xnv_copy_batch *b, bool *failed, unsigned n)
@@ -182,7 +168,6 @@ static unsigned read_batch(struct nb_queue *q, struct batch_state *st, struct nb
         st->target[n] = NULL;
         st->failed[n] = false;
         st->status[n] = NETIF_RSP_NULL;   /* not decided yet */
-        st->send[n] = false;
         if (vd == XNV_TX_PACKET)
             used += p->nr_frags * XNV_PAGE_SIZE;
         n++;
@@ -214,16 +199,11 @@ unsigned nb_tx_batch(struct nb_queue *q, struct nb_clock *now, uint64_t *wait_ns
             XNV_STAT_ADD(q->stats.tx_errors, 1);
             status = NETIF_RSP_ERROR;
         } else {
-            status = prepare(q, &st, i);
+            status = deliver(q, &st, i);
         }
         xnv_tx_respond(&q->tx, p, status);
     }
-    /* The answers go first: the guest frees its buffers (and TCP's small
-     * queues let the next packets out) while we write to the port. */
     if (XNV_RING_PUSH_RESPONSES(&q->tx))
         nb_queue_notify(q, q->port_tx);
-    for (unsigned i = 0; i < n; i++)
-        if (st.send[i])
-            deliver(q, &st, i);
     return n;
 }

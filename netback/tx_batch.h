@@ -3,7 +3,6 @@
 #ifndef XNV_NB_TX_BATCH_H
 #define XNV_NB_TX_BATCH_H
 
-#include <linux/virtio_net.h>
 #include <sys/uio.h>
 #include "nb.h"
 
@@ -19,9 +18,6 @@ struct batch_state {
     struct nb_vif *target[NB_TX_BATCH]; /* fast-path destination, or NULL */
     bool failed[NB_TX_BATCH];
     int16_t status[NB_TX_BATCH];
-    bool send[NB_TX_BATCH];             /* answered OKAY, goes to the port */
-    bool gathered[NB_TX_BATCH];         /* its headers run past its first piece */
-    struct virtio_net_hdr vh[NB_TX_BATCH];
 };
 
 /* Where bytes [from, to) of a packet meet its fragment holding bytes

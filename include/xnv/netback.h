@@ -81,11 +81,7 @@ void xnv_netback_abandon(struct xnv_netback *nb);
 /* ---- observation (control socket, tests) -------------------------------- */
 
 struct xnv_queue_stats {
-    /* guest -> host: tx_packets and tx_bytes count what was taken from the
-     * guest and answered OKAY (guest to guest included); tx_drops what was
-     * refused, or taken and then dropped by the host port (those are in
-     * tx_packets too); tx_errors what could not be copied */
-    uint64_t tx_packets, tx_bytes, tx_drops, tx_errors;
+    uint64_t tx_packets, tx_bytes, tx_drops, tx_errors;   /* guest -> host */
     uint64_t rx_packets, rx_bytes, rx_drops, rx_errors;   /* host -> guest */
     uint64_t notify_sent, notify_recv;
     uint64_t copy_calls, copy_segments;

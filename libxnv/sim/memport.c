@@ -31,8 +31,6 @@ struct memport {
     unsigned depth;
     struct mq q[XNV_PORT_MAX_QUEUES];
     bool sink;
-    bool held;               /* send() waits on `released` while set */
-    pthread_cond_t released;
     struct frame source;
     uint64_t source_left;
     struct xnv_memport_stats st;
@@ -93,8 +91,6 @@ static int mp_send(struct xnv_port *p, unsigned q, const struct virtio_net_hdr *
     if (iovcnt > XNV_PORT_MAX_IOV)     /* what the TAP port takes */
         return -EINVAL;
     pthread_mutex_lock(&m->lock);
-    while (m->held)
-        pthread_cond_wait(&m->released, &m->lock);
     if (m->sink) {
         for (unsigned i = 0; i < iovcnt; i++)
             m->st.sent_bytes += iov[i].iov_len;
@@ -180,7 +176,6 @@ static void mp_close(struct xnv_port *p)
         close(m->q[q].efd);
     }
     free(m->source.data);
-    pthread_cond_destroy(&m->released);
     pthread_mutex_destroy(&m->lock);
     free(m);
 }
@@ -202,7 +197,6 @@ struct xnv_port *xnv_memport_open(const char *name, unsigned depth)
     m->depth = depth ? depth : 1;
     m->st.carrier = true;
     pthread_mutex_init(&m->lock, NULL);
-    pthread_cond_init(&m->released, NULL);
     for (unsigned q = 0; q < XNV_PORT_MAX_QUEUES; q++) {
         m->q[q].to_host.f = calloc(m->depth, sizeof(struct frame));
         m->q[q].to_guest.f = calloc(m->depth, sizeof(struct frame));
@@ -245,16 +239,6 @@ void xnv_memport_set_sink(struct xnv_port *p, bool sink)
     struct memport *m = (struct memport *)p;
     pthread_mutex_lock(&m->lock);
     m->sink = sink;
-    pthread_mutex_unlock(&m->lock);
-}
-
-void xnv_memport_hold(struct xnv_port *p, bool held)
-{
-    struct memport *m = (struct memport *)p;
-    pthread_mutex_lock(&m->lock);
-    m->held = held;
-    if (!held)
-        pthread_cond_broadcast(&m->released);
     pthread_mutex_unlock(&m->lock);
 }
 

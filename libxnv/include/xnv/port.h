@@ -89,8 +89,6 @@ int xnv_memport_take(struct xnv_port *p, unsigned q, struct virtio_net_hdr *vh,
                      uint8_t *buf, uint32_t cap);
 /* Sink mode: sent frames are only counted. */
 void xnv_memport_set_sink(struct xnv_port *p, bool sink);
-/* Held: send() waits until released (a host side that takes its time). */
-void xnv_memport_hold(struct xnv_port *p, bool held);
 /* Source mode: recv() on every queue returns copies of this frame until
  * `count` frames were handed out in all (benchmarks). */
 void xnv_memport_set_source(struct xnv_port *p, const struct virtio_net_hdr *vh,
