@@ -263,6 +263,8 @@ static inline void nb_queue_notify(struct nb_queue *q, int port)
 
 /* queue.c: the data-path threads */
 int nb_queue_start(struct nb_queue *q);
+/* The queue's name, vif<dom>.<dev>-q<n> (its thread's and its interrupts'). */
+void nb_queue_name(const struct nb_queue *q, char *buf, size_t len);
 void nb_queue_stop(struct nb_queue *q);
 void nb_queue_release(struct nb_queue *q);
 #define NB_WHY_RX_AHEAD "RX request producer more than a ring ahead of the consumer"

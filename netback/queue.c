@@ -111,11 +111,16 @@ static bool final_check(struct nb_queue *q)
     return tx_more || rx_more || ctrl_more;
 }
 
+void nb_queue_name(const struct nb_queue *q, char *buf, size_t len)
+{
+    snprintf(buf, len, "vif%u.%u-q%u", (unsigned)q->vif->domid, q->vif->devid, q->id);
+}
+
 static void *queue_main(void *arg)
 {
     struct nb_queue *q = arg;
     char name[16];
-    snprintf(name, sizeof name, "vif%u.%u-q%u", (unsigned)q->vif->domid, q->vif->devid, q->id);
+    nb_queue_name(q, name, sizeof name);
     pthread_setname_np(pthread_self(), name);   /* for top -H, ps -L and perf */
     /* ahead of dom0's ordinary processes (xnv/thread.h); unprivileged: as is */
     xnv_thread_set_nice(0, XNV_DATA_PATH_NICE);

@@ -13,7 +13,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 #include "sim_internal.h"
 
@@ -149,6 +151,10 @@ struct xnv_evtchn *sim_evtchn_open(struct xnv_hv *hv)
         return NULL;
     }
     ch->base.ops = hv->ops;
+    char comm[16] = "";
+    if (prctl(PR_GET_NAME, comm, 0, 0, 0) != 0)
+        comm[0] = '\0';
+    snprintf(ch->name, sizeof ch->name, "evtchn:%s", comm);
     ch->sim = h->sim;
     ch->dom = h->dom;
     ch->incarnation = h->dom->incarnation;
@@ -331,4 +337,21 @@ void sim_evtchn_domain_resumed(struct xnv_sim *sim, struct sim_dom *d)
         if (d->ports[p].state != PORT_FREE)
             port_close(sim, d, p);
     d->incarnation++;
+}
+
+bool xnv_sim_evtchn_peer_name(struct xnv_sim *sim, xnv_domid_t dom, xnv_port_t port, char *buf, size_t len)
+{
+    bool found = false;
+    sim_lock(sim);
+    struct sim_dom *d = sim_dom_get(sim, dom);
+    if (d && port > 0 && port < d->nports && d->ports[port].state != PORT_FREE) {
+        struct sim_dom *r = sim_dom_get(sim, d->ports[port].remote_dom);
+        xnv_port_t rp = d->ports[port].remote_port;
+        if (r && rp > 0 && rp < r->nports && r->ports[rp].owner) {
+            snprintf(buf, len, "%s", r->ports[rp].owner->name);
+            found = true;
+        }
+    }
+    sim_unlock(sim);
+    return found;
 }

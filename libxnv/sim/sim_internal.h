@@ -90,6 +90,7 @@ struct sim_evtchn {
     int efd;                /* eventfd, readable while the queue is non-empty */
     xnv_port_t qhead, qtail;
     unsigned incarnation;   /* of its domain when opened */
+    char name[24];          /* "evtchn:<opening thread's name>", as Linux names its interrupts */
 };
 
 /* ---- domains ----------------------------------------------------------- */

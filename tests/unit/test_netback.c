@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <unistd.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <string.h>
@@ -283,6 +284,27 @@ START_TEST(queue_threads_run_ahead_of_dom0s_processes)
 }
 END_TEST
 
+/* Each queue's event channels are opened under the queue's name, which
+ * Linux gives their interrupts (evtchn:vif<dom>.<dev>-q<n> in
+ * /proc/interrupts, not evtchn:xnv-netbackd for all); the thread that
+ * connects keeps its own name. */
+START_TEST(event_channels_named_after_their_queue)
+{
+    char before[16] = "", after[16] = "", want[32], got[32];
+    ck_assert_int_eq(prctl(PR_GET_NAME, before, 0, 0, 0), 0);
+    bring_up(2);
+    ck_assert_int_eq(prctl(PR_GET_NAME, after, 0, 0, 0), 0);
+    ck_assert_str_eq(after, before);
+    for (unsigned q = 0; q < 2; q++) {
+        snprintf(want, sizeof want, "evtchn:vif%d.0-q%u", dom, q);
+        ck_assert(xnv_sim_evtchn_peer_name(w.sim, (xnv_domid_t)dom, (xnv_port_t)fe.q[q].port_tx, got, sizeof got));
+        ck_assert_str_eq(got, want);
+        ck_assert(xnv_sim_evtchn_peer_name(w.sim, (xnv_domid_t)dom, (xnv_port_t)fe.q[q].port_rx, got, sizeof got));
+        ck_assert_str_eq(got, want);
+    }
+}
+END_TEST
+
 START_TEST(two_queues_split_event_channels)
 {
     bring_up(2);
@@ -442,6 +464,7 @@ Suite *xnv_suite_netback(void)
     tcase_add_test(c, rx_checksum_completed_once_while_waiting);
     tcase_add_test(c, rx_waiting_frames_survive_the_arena_wrapping);
     tcase_add_test(c, two_queues_split_event_channels);
+    tcase_add_test(c, event_channels_named_after_their_queue);
     if (geteuid() == 0)
         tcase_add_test(c, queue_threads_run_ahead_of_dom0s_processes);
     else

@@ -86,6 +86,12 @@ struct xnv_sim_counters {
 /* Counters of what domain dom did (as the caller of those operations). */
 void xnv_sim_counters(struct xnv_sim *sim, xnv_domid_t dom, struct xnv_sim_counters *out);
 
+/* The name of the handle that serves the other end of domain dom's port
+ * (its peer's, on an interdomain channel), as Linux names its interrupt:
+ * "evtchn:<name of the thread that opened the handle>".  False: no such
+ * bound port, or nobody on the other end. */
+bool xnv_sim_evtchn_peer_name(struct xnv_sim *sim, xnv_domid_t dom, xnv_port_t port, char *buf, size_t len);
+
 /* What domain dom holds right now (for leak checks). */
 struct xnv_sim_usage {
     unsigned mapped_pages;      /* other domains' grants it has mapped */
