@@ -70,22 +70,40 @@ static int bind_port(struct nb_queue *q, const char *dir, const char *key, int *
 }
 
 /* Linux names the interrupts of an event-channel handle after the thread
- * that opened it ("evtchn:<comm>"): opened under the queue's name, they
- * show as evtchn:vif<dom>.<dev>-q<n> in /proc/interrupts (as the kernel's
- * backend names its own vif<dom>.<dev>-q<n>-tx and -rx), not all as
- * evtchn:xnv-netbackd: an operator sees which guest's events arrive on
- * which CPU, and places them (/proc/irq/N/smp_affinity_list). */
+ * that opened it ("evtchn:<comm>"): opened by a short-lived thread under
+ * the queue's name, they show as evtchn:vif<dom>.<dev>-q<n> in
+ * /proc/interrupts (as the kernel's backend names its own
+ * vif<dom>.<dev>-q<n>-tx and -rx), not all as evtchn:xnv-netbackd: an
+ * operator sees which guest's events arrive on which CPU and places them
+ * (/proc/irq/N/smp_affinity_list).  A thread of its own, not this one
+ * renamed for a moment: this one's name is the process's, which pidof and
+ * scripts look for. */
+struct named_open {
+    struct xnv_hv *hv;
+    char name[16];
+    struct xnv_evtchn *ch;
+    int err;
+};
+
+static void *open_as(void *arg)
+{
+    struct named_open *o = arg;
+    prctl(PR_SET_NAME, o->name, 0, 0, 0);
+    o->ch = xnv_evtchn_open(o->hv);
+    o->err = errno;
+    return NULL;
+}
+
 static struct xnv_evtchn *open_named_evtchn(struct xnv_hv *hv, const struct nb_queue *q)
 {
-    char was[16] = "", name[16];
-    nb_queue_name(q, name, sizeof name);
-    bool renamed = prctl(PR_GET_NAME, was, 0, 0, 0) == 0 && prctl(PR_SET_NAME, name, 0, 0, 0) == 0;
-    struct xnv_evtchn *ch = xnv_evtchn_open(hv);
-    int e = errno;
-    if (renamed)
-        prctl(PR_SET_NAME, was, 0, 0, 0);
-    errno = e;
-    return ch;
+    struct named_open o = { .hv = hv };
+    nb_queue_name(q, o.name, sizeof o.name);
+    pthread_t t;
+    if (pthread_create(&t, NULL, open_as, &o) != 0)
+        return xnv_evtchn_open(hv);            /* unnamed, as before */
+    pthread_join(t, NULL);
+    errno = o.err;
+    return o.ch;
 }
 
 static int attach_queue(struct nb_vif *v, unsigned i, char *err, size_t errlen)
