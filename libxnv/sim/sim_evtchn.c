@@ -11,9 +11,9 @@
  * BUG() or let port numbers collide, refuse to bind or unbind (counted in
  * stale_ops). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <unistd.h>
