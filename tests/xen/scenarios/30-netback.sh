@@ -54,6 +54,13 @@ br=$(basename "$(readlink "/sys/class/net/vif$d.0/master" 2>/dev/null)")
 q=$(xenstore-read "/local/domain/$d/device/vif/0/multi-queue-num-queues" 2>/dev/null || echo 1)
 xr_metric queues "$q"
 [ "$q" = 2 ] || xr_fail "the 2-vCPU guest got $q queue(s), not 2"
+# each queue's event-channel interrupts carry its name (not evtchn:xnv-netbackd)
+n=0
+for i in $(seq 0 $((q - 1))); do
+    grep -q "evtchn:vif$d.0-q$i\$" /proc/interrupts && n=$((n + 1))
+done
+xr_metric named_queue_interrupts "$n"
+[ "$n" = "$q" ] || { grep evtchn: /proc/interrupts >&2; xr_fail "$n of $q queues have interrupts named evtchn:vif$d.0-q<n>"; }
 
 feat=$(xr_guest_run n1 ethtool -k eth0) || xr_fail "ethtool -k eth0 failed in the guest"
 echo "$feat" >&2
