@@ -183,6 +183,23 @@ if grep -q 'Mbit/s back' "$T/out"; then
     bad "results.py table: a 'Mbit/s back' column although no row has one: $(cat "$T/out")"
 else ok; fi
 
+# A scenario with several pairs (fastpath-hvm) gives a row for each prefix,
+# beside its own bridged pair (PREFIX_bridged_*) or the plain bridged_*.
+cat >"$T/multi.json" <<'JSON'
+{"scenarios": [
+ {"name": "fastpath-hvm", "path": "hvm", "pass": true,
+  "metrics": {"bridged_guest_to_guest_mbps": 100, "bridged_rtt_ms": 4.0,
+              "mixed_bridged_guest_to_guest_mbps": 50, "mixed_bridged_rtt_ms": 5.0,
+              "switch_guest_to_guest_mbps": 150, "switch_rtt_ms": 2.0,
+              "mixed_guest_to_guest_mbps": 200, "mixed_rtt_ms": 10.0}}]}
+JSON
+run python3 "$TOP/tools/rig/results.py" table "$T/multi.json"
+if [ $rc -ne 0 ] || ! grep -Eq '^\| hvm: switch +\| +150 \| +100 \| +1\.50x \| +2\.00 \| +4\.00 \| +0\.50x \|$' "$T/out" ||
+   ! grep -Eq '^\| hvm: mixed +\| +200 \| +50 \| +4\.00x \| +10\.00 \| +5\.00 \| +2\.00x \|$' "$T/out" ||
+   grep -q '^| hvm ' "$T/out"; then
+    bad "results.py table: no row per prefixed pair (status $rc): $(cat "$T/out")"
+else ok; fi
+
 # The tour's last word (results.py summary): how many steps worked, and the
 # reason of each that did not; status 1 when one did not.
 cat >"$T/tour.json" <<'JSON'

@@ -22,7 +22,9 @@
 #       XR_GUEST_OVERLAY from two PV disks, a PV vif only, console on the
 #       emulated serial port in
 #       /var/log/xen/console/hvm-NAME-serial.log); about 2 minutes under TCG,
-#       so its default timeout is 400 s instead of 120.
+#       so its default timeout is 400 s instead of 120.  An HVM or PVH guest
+#       that dies before its init is ready is booted once more (logged,
+#       counted by xr_guest_boot_retries).
 #   xr_guest_down NAME / xr_guests_down      destroy one / every guest
 #   xr_guest_run NAME [-t SECONDS] CMD...    run a shell command inside the
 #       guest (through xenstore data/rig), print its output (the last
@@ -50,7 +52,10 @@
 #
 # Kernel netback
 #   xr_netback_unload   destroy all guests, rmmod xen-netback
+#                       (XR_KEEP_GUESTS=1: the guests stay; see xr_vif_detach)
 #   xr_netback_load     modprobe xen-netback
+#   xr_vif_detach NAME / xr_vif_attach NAME   the guest's vif 0 off and on
+#                       again, to swap backends under a running guest
 #
 # Our programs
 #   xr_bin NAME         path of build/bin/NAME on the job disk (fails if the
@@ -183,6 +188,23 @@ xr__guest_ready() {
     [ "$(xenstore-read "/local/domain/$d/data/rig/ready" 2>/dev/null)" = 1 ]
 }
 
+# xr__guest_wait_ready NAME DOMID T0 TIMEOUT: until the guest's init says
+# ready; status 1 after TIMEOUT s from T0, 2 when the domain died
+xr__guest_wait_ready() {
+    # xenstore only: every xl call is slow in an emulated dom0
+    until [ "$(xenstore-read "/local/domain/$2/data/rig/ready" 2>/dev/null)" = 1 ]; do
+        if [ $(( ($(xr_now_us) - $3) / 1000000 )) -ge "$4" ]; then
+            xr_log "guest $1 (dom$2): init not ready after $4 s"
+            return 1
+        fi
+        xenstore-exists "/local/domain/$2" 2>/dev/null || { xr_log "guest $1: domain died"; return 2; }
+        sleep 0.3
+    done
+}
+
+# xr_guest_boot_retries: how many guest boots of this scenario were tried again
+xr_guest_boot_retries() { wc -l <"$XR_RUN/guest-boot-retries.$XR_SCENARIO" 2>/dev/null || echo 0; }
+
 xr_guest_up() {
     local name=$1 ip=$2 vcpus=1 mem=256 extra="" vif="" tmo="" type=pv ping=1
     shift 2 || { echo "usage: xr_guest_up NAME IP [options]" >&2; return 2; }
@@ -233,21 +255,28 @@ xr_guest_up() {
     fi
     printf '%s\n' "$cfg" >"$g.cfg"
     echo "$ip" >"$g.ip"
-    xr_log "guest $name ($ip, $type, $vcpus vCPU, $mem MB): xl create"
-    t0=$(xr_now_us)
-    if ! timeout $((tmo > 120 ? tmo : 120)) xl create "$g.cfg"; then
-        xr_log "guest $name: xl create failed"
-        return 1
-    fi
-    d=$(xr_guest_domid "$name") || return 1
-    # xenstore only: every xl call is slow in an emulated dom0
-    until [ "$(xenstore-read "/local/domain/$d/data/rig/ready" 2>/dev/null)" = 1 ]; do
-        if [ $(( ($(xr_now_us) - t0) / 1000000 )) -ge "$tmo" ]; then
-            xr_log "guest $name (dom$d): init not ready after $tmo s"
+    # An HVM guest that dies before its init is ready is booted once more:
+    # the emulated host's nested SVM now and then triple-faults one (Xen:
+    # "dN Triple fault"), in its firmware or kernel.  Each retry is logged
+    # and counted per scenario (xr_guest_boot_retries).
+    local tries=1 try
+    [ "$type" = pv ] || tries=2
+    for ((try = 1; ; try++)); do
+        xr_log "guest $name ($ip, $type, $vcpus vCPU, $mem MB): xl create"
+        t0=$(xr_now_us)
+        if ! timeout $((tmo > 120 ? tmo : 120)) xl create "$g.cfg"; then
+            xr_log "guest $name: xl create failed"
             return 1
         fi
-        xenstore-exists "/local/domain/$d" 2>/dev/null || { xr_log "guest $name: domain died"; return 1; }
-        sleep 0.3
+        d=$(xr_guest_domid "$name") || return 1
+        xr__guest_wait_ready "$name" "$d" "$t0" "$tmo" && break
+        [ $? = 2 ] && [ "$try" -lt "$tries" ] || return 1
+        echo "$name" >>"$XR_RUN/guest-boot-retries.$XR_SCENARIO"
+        xr_log "guest $name: booting it once more (try $((try + 1)) of $tries)"
+        xr_guest_down "$name"
+        if [ "$type" = hvm ]; then   # fresh copies of its disks
+            cp "$XR_GUEST_BASE" "$g.base.cpio" && cp "$XR_GUEST_OVERLAY" "$g.overlay.cpio" || return 1
+        fi
     done
     if [ $ping = 1 ] && ! xr_wait_ping "$ip" $((tmo - ($(xr_now_us) - t0) / 1000000)); then
         xr_log "guest $name (dom$d): no ping reply from $ip"
@@ -439,7 +468,7 @@ xr_dom0_uncap() {
 xr_netback_loaded() { grep -q '^xen_netback ' /proc/modules; }
 
 xr_netback_unload() {
-    xr_guests_down
+    [ "${XR_KEEP_GUESTS:-0}" = 1 ] || xr_guests_down
     local _
     for _ in 1 2 3 4 5; do
         xr_netback_loaded || { xr_log "xen-netback unloaded"; return 0; }
@@ -452,6 +481,38 @@ xr_netback_unload() {
 xr_netback_load() {
     xr_netback_loaded && return 0
     modprobe xen-netback && xr_log "xen-netback loaded"
+}
+
+# A backend swapped under running guests, without a reboot:
+# xr_vif_detach NAME: the guest's vif 0 detached (the backend's side gone
+# from xenstore); xr_vif_attach NAME: attached again with the same MAC on
+# xenbr0 (to whichever backend serves dom0's vifs now), and the guest's
+# address put back on its new eth0 (its init set it on the old one);
+# waits until the guest answers ping.  XR_KEEP_GUESTS=1 xr_netback_unload
+# then unloads the kernel's backend between the two without destroying
+# the guests (it fails while one of them still has a vif on it).
+xr_vif_detach() {
+    local d _
+    d=$(xr_guest_domid "$1") || return 1
+    timeout 60 xl network-detach "$1" 0 || { xr_log "xl network-detach $1 0 failed"; return 1; }
+    for _ in $(seq 150); do
+        xenstore-exists "/local/domain/0/backend/vif/$d/0" 2>/dev/null || return 0
+        sleep 0.2
+    done
+    xr_log "guest $1: backend/vif/$d/0 still in xenstore 30 s after network-detach"
+    return 1
+}
+xr_vif_attach() {
+    local name=$1 ip mac
+    ip=$(xr_ip "$name") || return 1
+    mac=$(printf '00:16:3e:00:00:%02x' "${ip##*.}")
+    timeout 60 xl network-attach "$name" "mac=$mac,bridge=xenbr0" ||
+        { xr_log "xl network-attach $name failed"; return 1; }
+    # shellcheck disable=SC2016 # expanded in the guest
+    xr_guest_run "$name" -t 40 'i=0; while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+        ip link set eth0 up && ip addr add '"$ip"'/24 dev eth0' >/dev/null ||
+        { xr_log "guest $name: no eth0 after network-attach"; return 1; }
+    xr_wait_ping "$ip" 60 || { xr_log "guest $name: no ping reply after network-attach"; return 1; }
 }
 
 # --- our programs ----------------------------------------------------------

@@ -14,7 +14,8 @@
       The comparison table: one row per scenario that measured any of the
       shared metrics, labelled by its "path"; then each fast path beside the
       bridged path measured in the same boot, with the ratios (a pair of
-      columns that no row measured is left out).
+      columns that no row measured is left out; a scenario with several
+      pairs gives a row for each PREFIX_guest_to_guest_mbps).
   results.py summary RESULTS.json
       One line for the run (how many scenarios worked), then one per
       scenario that did not, with its reason (the demo tour's last word).
@@ -168,19 +169,39 @@ FAST_PAIRS = [
 ]
 
 
+def fast_views(r):
+    """(label, metrics) of each fast path a scenario measured beside a
+    bridged path: its plain names, or each group PREFIX_guest_to_guest_mbps
+    (a scenario with several pairs) beside PREFIX_bridged_* or else the
+    plain bridged_*."""
+    m = r.get("metrics", {})
+    label = r.get("path") or r.get("name")
+    end = "guest_to_guest_mbps"
+    prefixes = [k[:-len(end)] for k in m
+                if k.endswith("_" + end) and not k.endswith("bridged_" + end)]
+    views = []
+    for p in prefixes:
+        v = {}
+        for fast_k, bridged, _, _ in FAST_PAIRS:
+            v[fast_k] = m.get(p + fast_k)
+            v[bridged] = m.get(p + bridged, m.get(bridged))
+        if any(v[b] is not None for _, b, _, _ in FAST_PAIRS):
+            views.append(("%s: %s" % (label, p.rstrip("_")), v))
+    if not views and any(b in m for _, b, _, _ in FAST_PAIRS):
+        views.append((label, m))
+    if not r.get("pass"):
+        views = [(lb + " (FAILED)", v) for lb, v in views]
+    return views
+
+
 def fast_table(scenarios):
     """Each fast path beside the bridged path of its own run, with ratios."""
-    fast = [r for r in scenarios
-            if any(b in r.get("metrics", {}) for _, b, _, _ in FAST_PAIRS)]
+    views = [v for r in scenarios for v in fast_views(r)]
     # the pairs some row measured (the demo tour measures one direction)
     pairs = [p for p in FAST_PAIRS
-             if any(k in r["metrics"] for r in fast for k in p[:2])]
+             if any(m.get(k) is not None for _, m in views for k in p[:2])]
     rows = []
-    for r in fast:
-        m = r["metrics"]
-        label = r.get("path") or r.get("name")
-        if not r.get("pass"):
-            label += " (FAILED)"
+    for label, m in views:
         row = [label]
         for fast_k, bridged, _, digits in pairs:
             row += [fmt(m.get(fast_k), digits), fmt(m.get(bridged), digits), ratio(m.get(fast_k), m.get(bridged))]
@@ -209,11 +230,13 @@ def table(path):
         if not r.get("pass"):
             label += " (FAILED)"
         rows.append([label] + [fmt(m.get(k), 2 if k == "rtt_ms" else 0) for k, _ in SHARED])
-    if not rows:
+    fast = any(fast_views(r) for r in scenarios)
+    if not rows and not fast:
         print("(no scenario measured the shared metrics)")
         return 1
-    print("Mbit/s (iperf3 TCP, one stream, receiver rate) and mean ping RTT, under QEMU TCG:")
-    box(["path"] + [h for _, h in SHARED], rows)
+    if rows:
+        print("Mbit/s (iperf3 TCP, one stream, receiver rate) and mean ping RTT, under QEMU TCG:")
+        box(["path"] + [h for _, h in SHARED], rows)
     fast_table(scenarios)
     return 0
 

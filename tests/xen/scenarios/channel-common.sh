@@ -46,18 +46,28 @@ xc_wait_channel() {
 }
 
 # xc_channel_stats NAME: the agent's channel counters (SIGUSR1 -> its
-# console, logged by xenconsoled), printed as "TX_PACKETS RX_PACKETS
-# FALLBACKS FULL ROOM" (FULL: frames that found the peer's ring full; ROOM:
-# the peers' notifications of new buffers on a ring that was full).
+# console, logged by xenconsoled; in an HVM guest, whose console is an
+# emulated serial port, its log file /tmp/xnv-netfront.log), printed as
+# "TX_PACKETS RX_PACKETS FALLBACKS FULL ROOM" (FULL: frames that found the
+# peer's ring full; ROOM: the peers' notifications of new buffers on a ring
+# that was full).
 xc_channel_stats() {
     local log=/var/log/xen/console/guest-$1.log line n0 i
-    n0=$(grep -ac 'channels: .* peer(s); tx' "$log" 2>/dev/null)
-    xr_guest_run "$1" 'kill -USR1 $(pidof xnv-netfront)' >/dev/null
-    for i in $(seq 50); do
-        [ "$(grep -ac 'channels: .* peer(s); tx' "$log" 2>/dev/null)" -gt "${n0:-0}" ] && break
-        sleep 0.2
-    done
-    line=$(grep -a 'channels: .* peer(s); tx' "$log" 2>/dev/null | tail -n1)
+    if grep -q 'type=hvm' "$XR_RUN/guests/$1.sig" 2>/dev/null; then
+        # shellcheck disable=SC2016 # expanded in the guest
+        line=$(xr_guest_run "$1" 'l=/tmp/xnv-netfront.log; p="channels: .* peer(s); tx"
+            n0=$(grep -ac "$p" $l); kill -USR1 $(pidof xnv-netfront)
+            for i in $(seq 50); do [ $(grep -ac "$p" $l) -gt $n0 ] && break; sleep 0.2; done
+            grep -a "$p" $l | tail -n1')
+    else
+        n0=$(grep -ac 'channels: .* peer(s); tx' "$log" 2>/dev/null)
+        xr_guest_run "$1" 'kill -USR1 $(pidof xnv-netfront)' >/dev/null
+        for i in $(seq 50); do
+            [ "$(grep -ac 'channels: .* peer(s); tx' "$log" 2>/dev/null)" -gt "${n0:-0}" ] && break
+            sleep 0.2
+        done
+        line=$(grep -a 'channels: .* peer(s); tx' "$log" 2>/dev/null | tail -n1)
+    fi
     [ -n "$line" ] || { echo "0 0 0 0 0"; return 1; }
     echo "$line" | sed -n 's/.*; tx \([0-9]*\) packets.*; rx \([0-9]*\) packets.*; \([0-9]*\) fallbacks.*/\1 \2 \3/p' |
         tr -d '\n'
@@ -68,27 +78,29 @@ xc_channel_stats() {
 # xc_measure A B SECONDS: ping B -> A, iperf3 B -> A and A -> B, and the
 # frames each agent sent on its channels; records rtt_ms,
 # guest_to_guest_mbps (B -> A), guest_to_guest_reverse_mbps and
-# channel_tx_packets_A / _B; fails unless both channels carried > 1000
+# channel_tx_packets_A / _B, each name after XC_PREFIX if set (a scenario
+# that measures several pairs); fails unless both channels carried > 1000
 # frames.  Sets XC_RTT, XC_MBPS, XC_MBPS_REV, XC_TX_A, XC_TX_B.
+xc_metric() { xr_metric "${XC_PREFIX:-}$1" "$2"; }
 xc_measure() {
     local a=$1 b=$2 secs=$3 _
     XC_RTT=$(xr_rtt "$b" "$a" 20) || xr_fail "ping $b -> $a failed"
-    xr_metric rtt_ms "$XC_RTT"
+    xc_metric rtt_ms "$XC_RTT"
     XC_MBPS=$(xr_iperf "$b" "$a" "$secs") || xr_fail "iperf3 $b -> $a failed"
-    xr_metric guest_to_guest_mbps "$XC_MBPS"
-    xr_metric retransmits "$(xr_iperf_retr)"
+    xc_metric guest_to_guest_mbps "$XC_MBPS"
+    xc_metric retransmits "$(xr_iperf_retr)"
     XC_MBPS_REV=$(xr_iperf "$a" "$b" "$secs") || xr_fail "iperf3 $a -> $b failed"
-    xr_metric guest_to_guest_reverse_mbps "$XC_MBPS_REV"
-    xr_metric retransmits_reverse "$(xr_iperf_retr)"
+    xc_metric guest_to_guest_reverse_mbps "$XC_MBPS_REV"
+    xc_metric retransmits_reverse "$(xr_iperf_retr)"
     local full_a room_a full_b room_b
     read -r XC_TX_A _ _ full_a room_a <<<"$(xc_channel_stats "$a")"
     read -r XC_TX_B _ _ full_b room_b <<<"$(xc_channel_stats "$b")"
-    xr_metric "channel_tx_packets_$a" "${XC_TX_A:-0}"
-    xr_metric "channel_tx_packets_$b" "${XC_TX_B:-0}"
+    xc_metric "channel_tx_packets_$a" "${XC_TX_A:-0}"
+    xc_metric "channel_tx_packets_$b" "${XC_TX_B:-0}"
     # frames that found the peer's ring full, and the peers' notifications of
     # new buffers that woke the senders
-    xr_metric channel_ring_full "$(( ${full_a:-0} + ${full_b:-0} ))"
-    xr_metric channel_room_signals "$(( ${room_a:-0} + ${room_b:-0} ))"
+    xc_metric channel_ring_full "$(( ${full_a:-0} + ${full_b:-0} ))"
+    xc_metric channel_room_signals "$(( ${room_a:-0} + ${room_b:-0} ))"
     [ "${XC_TX_A:-0}" -gt 1000 ] && [ "${XC_TX_B:-0}" -gt 1000 ] ||
         xr_fail "the channels carried too little ($a sent ${XC_TX_A:-0}, $b ${XC_TX_B:-0} frames)"
 }
