@@ -1,5 +1,5 @@
 #!/bin/bash
-# `make demo`: a tour of xnv on a real Xen host, in about five minutes.
+# `make demo`: a tour of xnv on a real Xen host, in about eight minutes.
 # Boots the real-Xen rig (Xen 4.17 + Debian dom0 under QEMU) and runs the
 # tour's steps (tests/xen/demo/NN-*.sh) with their output shown live:
 #   1 kernel-path  the stock path: xen-netback, two stock guests, ping and
@@ -7,7 +7,9 @@
 #   2 netbackd     xnv-netbackd in its place, a stock guest: ping, iperf3
 #   3 tier1        a second stock guest, guest->guest through the daemon's
 #                  switch fast path; `xnvctl top` live under traffic
-#   4 tier2        two guests on xnv-netfront over direct channels
+#   4 hvm          a stock HVM guest on the same xnv-netbackd: ping, iperf3
+#                  with dom0 and to a PV guest through the switch
+#   5 tier2        two guests on xnv-netfront over direct channels
 # then the comparison tables from build/xen/results.json, and where the full
 # results, the logs, the test suite and the benchmarks are.  The tour never
 # fails on a figure: a step that does not work says why and the next one
@@ -34,7 +36,8 @@ if [ $TOUR = 1 ]; then
     cat >&2 <<'EOF'
 The tour: (1) the stock kernel path, (2) xnv-netbackd serving a stock guest,
 (3) the switch fast path between two stock guests with `xnvctl top` live,
-(4) direct channels between two xnv-netfront guests; then the tables.
+(4) a stock HVM guest on xnv-netbackd, (5) direct channels between two
+xnv-netfront guests; then the tables.
 EOF
 fi
 progs=$(find "$TOP/build/bin" -maxdepth 1 -type f -perm -u+x -printf '%f ' 2>/dev/null)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # xnv-rig: timeout=240
-# kernel-path, tour step 1 of 4: the stock path, to compare with.  Linux's
+# kernel-path, tour step 1 of 5: the stock path, to compare with.  Linux's
 # own xen-netback in dom0, two PV guests g1 and g2 with the stock
 # xen-netfront on the bridge xenbr0.  Ping dom0 -> g1 and g2 -> g1, iperf3
 # (one 5 s run each way that the table shows) dom0 -> g1, g1 -> dom0 and
@@ -11,7 +11,7 @@
 . "$(dirname "$0")/tour-lib.sh"
 
 xr_path "stock: kernel netback + netfront"
-tour_say "step 1 of 4: the stock kernel path (xen-netback in dom0, xen-netfront in two guests, bridge xenbr0)"
+tour_say "step 1 of 5: the stock kernel path (xen-netback in dom0, xen-netfront in two guests, bridge xenbr0)"
 xr_netback_load || xr_fail "cannot load xen-netback"
 xr_guest_up g1 10.0.0.11 || xr_fail "guest g1 did not come up (see out/xen/console/guest-g1.log)"
 xr_guest_up g2 10.0.0.12 || xr_fail "guest g2 did not come up (see out/xen/console/guest-g2.log)"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # xnv-rig: timeout=240
-# netbackd, tour step 2 of 4: xnv-netbackd in dom0 in place of the kernel's
+# netbackd, tour step 2 of 5: xnv-netbackd in dom0 in place of the kernel's
 # xen-netback, started with the switch fast path on xenbr0 (--fastpath) and
 # channels offered on it (channel-bridges), and kept for steps 3 and 4.  A
 # stock guest n1 (stock xen-netfront, the same vif line as in step 1): its
@@ -12,7 +12,7 @@
 . "$(dirname "$0")/tour-lib.sh"
 
 xr_path "xnv-netbackd + stock netfront"
-tour_say "step 2 of 4: xnv-netbackd, the userspace backend, serving a stock guest"
+tour_say "step 2 of 5: xnv-netbackd, the userspace backend, serving a stock guest"
 tour_netbackd || xr_fail "xnv-netbackd did not start (see out/scenarios/tour-netbackd.log)"
 xr_guest_up n1 10.0.0.21 || xr_fail "stock guest n1 did not come up on xnv-netbackd (see out/xen/console/guest-n1.log)"
 

@@ -146,3 +146,20 @@ tour_fastpath_packets() {
     "$(xr_bin xnvctl)" --json 2>/dev/null | grep -o '"stats":{[^}]*}' | grep -o '"fastpath_packets":[0-9]*' |
         cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }'
 }
+
+# tour_switched SRC DST CMD...: runs CMD (the step's measurements of SRC ->
+# DST), then records fastpath_packets, the frames the switch fast path
+# carried meanwhile, and says whether the traffic took it (TOUR_FP)
+tour_switched() {
+    local src=$1 dst=$2 fp0
+    shift 2
+    fp0=$(tour_fastpath_packets)
+    "$@"
+    TOUR_FP=$(( $(tour_fastpath_packets) - fp0 ))
+    xr_metric fastpath_packets "$TOUR_FP"
+    if [ "$TOUR_FP" -gt 0 ]; then
+        tour_say "the switch fast path carried $TOUR_FP frames between $src and $dst"
+    else
+        tour_problem "$src -> $dst did not take the switch fast path (xnvctl's fastpath_packets did not move)"
+    fi
+}

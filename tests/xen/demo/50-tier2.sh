@@ -1,6 +1,6 @@
 #!/bin/bash
 # xnv-rig: timeout=300
-# tier2, tour step 4 of 4: direct channels.  Two guests t1 and t2 on
+# tier2, tour step 5 of 5: direct channels.  Two guests t1 and t2 on
 # xnv-netfront (the userspace frontend) with channels, served by the
 # xnv-netbackd of step 2, which offers them channels on xenbr0: once each
 # has published a ring for the other, their unicast frames go guest to guest
@@ -18,7 +18,7 @@
 . "$(dirname "$0")/channel-common.sh"
 
 xr_path "xnv-netfront direct channels (tier 2)"
-tour_say "step 4 of 4: two guests on xnv-netfront with direct channels between them (tier 2)"
+tour_say "step 5 of 5: two guests on xnv-netfront with direct channels between them (tier 2)"
 finish() {   # the tour's guests and daemon, gone (whatever the outcome)
     xr_guests_down
     tour_netbackd_stop
