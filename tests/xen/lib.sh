@@ -58,6 +58,7 @@
 #                       again, to swap backends under a running guest
 #
 # Our programs
+#   xr_fastpath_packets frames the daemon's switch fast path carried so far
 #   xr_bin NAME         path of build/bin/NAME on the job disk (fails if the
 #                       program was not built); inside guests the same
 #                       programs are in /usr/local/bin.
@@ -513,6 +514,14 @@ xr_vif_attach() {
         ip link set eth0 up && ip addr add '"$ip"'/24 dev eth0' >/dev/null ||
         { xr_log "guest $name: no eth0 after network-attach"; return 1; }
     xr_wait_ping "$ip" 60 || { xr_log "guest $name: no ping reply after network-attach"; return 1; }
+}
+
+# xr_fastpath_packets: frames xnv-netbackd's switch fast path carried so
+# far, summed over every vif (xnvctl --json: each vif's "stats" holds the
+# sum over its queues)
+xr_fastpath_packets() {
+    "$(xr_bin xnvctl)" --json | grep -o '"stats":{[^}]*}' | grep -o '"fastpath_packets":[0-9]*' |
+        cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }'
 }
 
 # --- our programs ----------------------------------------------------------

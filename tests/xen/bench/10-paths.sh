@@ -38,7 +38,7 @@ SOCK=/run/xnv/netbackd.sock
 xr_path "rig benchmark: $RUNS runs"
 NB=$(xr_bin xnv-netbackd) || xr_fail "xnv-netbackd was not built"
 NF=$(xr_bin xnv-netfront) || xr_fail "xnv-netfront was not built"
-CTL=$(xr_bin xnvctl) || xr_fail "xnvctl was not built"
+xr_bin xnvctl >/dev/null || xr_fail "xnvctl was not built"
 bench_raw_init
 
 TIER2=
@@ -91,9 +91,9 @@ phase_xnv() {
     xr_guest_up n2 10.0.0.22 || { bench_fail "n2 did not come up on xnv-netbackd"; xnv_down; return 1; }
     bench_dom0_pair xnv_stock n1
     local fp0 fp1
-    fp0=$(fastpath_packets)
+    fp0=$(xr_fastpath_packets)
     bench_g2g tier1 n2 n1
-    fp1=$(fastpath_packets)
+    fp1=$(xr_fastpath_packets)
     bench_raw tier1 fastpath_packets $((fp1 - fp0))
     bench_web xnv n1 n2
     xr_guests_down
@@ -130,11 +130,6 @@ phase_tier2() {
 
 xnv_down() { xr_guests_down; nb_stop; }
 
-# fast-path packets so far, summed over every vif's queues
-fastpath_packets() {
-    "$CTL" --json 2>/dev/null | grep -o '"stats":{[^}]*}' | grep -o '"fastpath_packets":[0-9]*' |
-        cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }'
-}
 
 for RUN in $(seq "$RUNS"); do
     export RUN

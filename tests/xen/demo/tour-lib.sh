@@ -140,12 +140,6 @@ tour_netbackd_stop() {
     return 0
 }
 
-# tour_fastpath_packets: frames the switch fast path carried so far, summed
-# over every vif (xnvctl --json: each vif's first "stats" holds its totals)
-tour_fastpath_packets() {
-    "$(xr_bin xnvctl)" --json 2>/dev/null | grep -o '"stats":{[^}]*}' | grep -o '"fastpath_packets":[0-9]*' |
-        cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }'
-}
 
 # tour_switched SRC DST CMD...: runs CMD (the step's measurements of SRC ->
 # DST), then records fastpath_packets, the frames the switch fast path
@@ -153,9 +147,9 @@ tour_fastpath_packets() {
 tour_switched() {
     local src=$1 dst=$2 fp0
     shift 2
-    fp0=$(tour_fastpath_packets)
+    fp0=$(xr_fastpath_packets)
     "$@"
-    TOUR_FP=$(( $(tour_fastpath_packets) - fp0 ))
+    TOUR_FP=$(( $(xr_fastpath_packets) - fp0 ))
     xr_metric fastpath_packets "$TOUR_FP"
     if [ "$TOUR_FP" -gt 0 ]; then
         tour_say "the switch fast path carried $TOUR_FP frames between $src and $dst"

@@ -29,9 +29,7 @@ xr_metric guest_to_guest_mbps "$v"
 v2=$(xr_iperf f1 f2 "$SECS") || xr_fail "iperf3 f1 -> f2 failed"
 xr_metric guest_to_guest_reverse_mbps "$v2"
 "$CTL" stats >&2
-# per vif, the "stats" object holds the sum over its queues
-fp=$("$CTL" --json | grep -o '"stats":{[^}]*}' | grep -o '"fastpath_packets":[0-9]*' |
-     cut -d: -f2 | awk '{s += $1} END {print s + 0}')
+fp=$(xr_fastpath_packets)
 xr_metric fastpath_packets "$fp"
 [ "$fp" -gt 1000 ] || xr_fail "the fast path carried only $fp packets"
 

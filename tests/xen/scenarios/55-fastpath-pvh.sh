@@ -41,8 +41,7 @@ v=$(xr_iperf s2 s1 "$SECS") || xr_fail "iperf3 s2 -> s1 (switch) failed"
 xr_metric switch_guest_to_guest_mbps "$v"
 v=$(xr_iperf s1 s2 "$SECS") || xr_fail "iperf3 s1 -> s2 (switch) failed"
 xr_metric switch_guest_to_guest_reverse_mbps "$v"
-fp=$("$(xr_bin xnvctl)" --json | grep -o '"stats":{[^}]*}' | grep -o '"fastpath_packets":[0-9]*' |
-     cut -d: -f2 | awk '{s += $1} END {print s + 0}')
+fp=$(xr_fastpath_packets)
 xr_metric switch_fastpath_packets "$fp"
 [ "$fp" -gt 1000 ] || xr_fail "the switch fast path carried only $fp frames between PVH guests"
 xr_guest_down s1

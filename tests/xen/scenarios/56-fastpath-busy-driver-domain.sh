@@ -94,12 +94,7 @@ xc_wait_channel cd1 cd2 60 || xr_fail "no channel between cd1 and cd2 within 60 
 nb_pid=$(pidof xnv-netbackd | cut -d' ' -f1)
 xr_metric daemon_nice "$(ps -o nice= -p "$nb_pid" 2>/dev/null | tr -d ' ')"
 xr_metric daemon_queue_nice "$(ps -L -o nice= -p "$nb_pid" 2>/dev/null | sort -n | head -n1 | tr -d ' ')"
-# frames the switch fast path carried, summed over every vif
-fastpath_packets() {
-    "$CTL" --json | grep -o '"stats":{[^}]*}' | grep -o '"fastpath_packets":[0-9]*' |
-        cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }'
-}
-fp0=$(fastpath_packets)
+fp0=$(xr_fastpath_packets)
 for r in $(seq "$ROUNDS"); do
     xr_log "tier 1 and tier 2, round $r of $ROUNDS"
     measure tier1_uncapped fd2 fd1
@@ -110,7 +105,7 @@ for r in $(seq "$ROUNDS"); do
     cap_off
 done
 "$CTL" stats >&2
-fp=$(( $(fastpath_packets) - fp0 ))
+fp=$(( $(xr_fastpath_packets) - fp0 ))
 xr_metric fastpath_packets "$fp"
 read -r tx_b _ fb_b <<<"$(xc_channel_stats cd2)"
 read -r tx_a _ fb_a <<<"$(xc_channel_stats cd1)"

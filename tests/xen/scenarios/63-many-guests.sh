@@ -183,14 +183,10 @@ for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
 guests_up xnv-netbackd
 v=$(xr_rtt dom0 m1 20) || xr_fail "ping dom0 -> m1 failed (xnv-netbackd)"
 xr_metric xnv_idle_rtt_ms "$v"
-fastpath_packets() {
-    "$CTL" --json | grep -o '"stats":{[^}]*}' | grep -o '"fastpath_packets":[0-9]*' |
-        cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }'
-}
-fp0=$(fastpath_packets)
+fp0=$(xr_fastpath_packets)
 rounds xnv
 "$CTL" stats >&2
-fp=$(( $(fastpath_packets) - fp0 ))
+fp=$(( $(xr_fastpath_packets) - fp0 ))
 xr_metric xnv_fastpath_packets "$fp"
 [ "$fp" -gt 1000 ] || problem "the guest-to-guest pairs did not take the switch fast path ($fp frames on it)"
 xr_guests_down

@@ -32,8 +32,7 @@ SECS=${XR_IPERF_SECONDS:-10}
 AGENT="xnv.netfront=1 xnv.channels=1"
 HVM_VCPUS=${XR_HVM_VCPUS:-1}
 xr_path "fast paths between HVM guests"
-CTL=$(xr_bin xnvctl) || xr_fail "xnvctl was not built"
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b }'; }
+xr_bin xnvctl >/dev/null || xr_fail "xnvctl was not built"
 
 # boot_all NAME:IP:KIND...: every guest created at once (KIND hvm or pv,
 # hvm+agent or pv+agent for xnv-netfront with channels); fails unless all
@@ -80,11 +79,11 @@ pair() {
 # against the bridged pair's figures (prefixes)
 ratios() {
     local f=$1 b=$2
-    xr_metric "${f}throughput_ratio" "$(ratio "$(xr_metric_get "${f}guest_to_guest_mbps")" \
+    xr_metric "${f}throughput_ratio" "$(xr_ratio "$(xr_metric_get "${f}guest_to_guest_mbps")" \
         "$(xr_metric_get "${b}guest_to_guest_mbps")")"
-    xr_metric "${f}throughput_ratio_reverse" "$(ratio "$(xr_metric_get "${f}guest_to_guest_reverse_mbps")" \
+    xr_metric "${f}throughput_ratio_reverse" "$(xr_ratio "$(xr_metric_get "${f}guest_to_guest_reverse_mbps")" \
         "$(xr_metric_get "${b}guest_to_guest_reverse_mbps")")"
-    xr_metric "${f}rtt_ratio" "$(ratio "$(xr_metric_get "${f}rtt_ms")" "$(xr_metric_get "${b}rtt_ms")")"
+    xr_metric "${f}rtt_ratio" "$(xr_ratio "$(xr_metric_get "${f}rtt_ms")" "$(xr_metric_get "${b}rtt_ms")")"
 }
 
 # --- the bridged path: stock guests on the kernel's netback ------------------
@@ -102,11 +101,9 @@ for g in hb1 hb2; do xr_vif_detach $g || xr_fail "xl network-detach of $g from t
 XR_KEEP_GUESTS=1 xc_daemon_start 'fastpath-bridges = xenbr0'
 for g in hb1 hb2; do xr_vif_attach $g || xr_fail "the vif of $g did not come back on xnv-netbackd"; done
 xr_metric backend_swap_s "$(xr_since_s "$t0")"
-fp_sum() { "$CTL" --json | grep -o '"stats":{[^}]*}' | grep -o '"fastpath_packets":[0-9]*' |
-           cut -d: -f2 | awk '{s += $1} END {print s + 0}'; }
-fp0=$(fp_sum)
+fp0=$(xr_fastpath_packets)
 pair switch_ hb1 hb2
-fp=$(( $(fp_sum) - fp0 ))
+fp=$(( $(xr_fastpath_packets) - fp0 ))
 xr_metric switch_fastpath_packets "$fp"
 [ "$fp" -gt 1000 ] || xr_fail "the switch fast path carried only $fp frames between the stock HVM guests"
 ratios switch_ bridged_
