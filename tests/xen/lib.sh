@@ -206,6 +206,9 @@ xr__guest_wait_ready() {
 # xr_guest_boot_retries: how many guest boots of this scenario were tried again
 xr_guest_boot_retries() { wc -l <"$XR_RUN/guest-boot-retries.$XR_SCENARIO" 2>/dev/null || echo 0; }
 
+# xr__mac IP: the MAC address a rig guest's vif gets for its address
+xr__mac() { printf '00:16:3e:00:00:%02x' "${1##*.}"; }
+
 xr_guest_up() {
     local name=$1 ip=$2 vcpus=1 mem=256 extra="" vif="" tmo="" type=pv ping=1
     shift 2 || { echo "usage: xr_guest_up NAME IP [options]" >&2; return 2; }
@@ -241,19 +244,14 @@ xr_guest_up() {
         xr_guest_down "$name"
     fi
     local cfg mac
-    mac=$(printf '00:16:3e:00:00:%02x' "${ip##*.}")
+    mac=$(xr__mac "$ip")
     cfg=$(<"$tmpl")
     shopt -u patsub_replacement 2>/dev/null || true   # keep '&' literal below
     cfg=${cfg//@NAME@/$name}; cfg=${cfg//@IP@/$ip}; cfg=${cfg//@MAC@/$mac}
     cfg=${cfg//@VCPUS@/$vcpus}; cfg=${cfg//@MEM@/$mem}; cfg=${cfg//@EXTRA@/$extra}
     cfg=${cfg//@VIF@/$vif}; cfg=${cfg//@KERNEL@/$kernel}; cfg=${cfg//@TYPE@/$type}
     cfg=${cfg//@RAMDISK@/$initrd}
-    if [ "$type" = hvm ]; then   # its own copies: QEMU locks its disks' files
-        if ! { cp "$XR_GUEST_BASE" "$g.base.cpio" && cp "$XR_GUEST_OVERLAY" "$g.overlay.cpio"; }; then
-            xr_log "guest $name: cannot copy its disks"; return 1
-        fi
-        cfg=${cfg//@BASE@/$g.base.cpio}; cfg=${cfg//@OVERLAY@/$g.overlay.cpio}
-    fi
+    cfg=${cfg//@BASE@/$g.base.cpio}; cfg=${cfg//@OVERLAY@/$g.overlay.cpio}   # HVM only
     printf '%s\n' "$cfg" >"$g.cfg"
     echo "$ip" >"$g.ip"
     # An HVM guest that dies before its init is ready is booted once more:
@@ -263,6 +261,12 @@ xr_guest_up() {
     local tries=1 try
     [ "$type" = pv ] || tries=2
     for ((try = 1; ; try++)); do
+        # an HVM guest's own fresh copies of its disks: QEMU locks their
+        # files, and a guest that died may have written to them
+        if [ "$type" = hvm ] &&
+           ! { cp "$XR_GUEST_BASE" "$g.base.cpio" && cp "$XR_GUEST_OVERLAY" "$g.overlay.cpio"; }; then
+            xr_log "guest $name: cannot copy its disks"; return 1
+        fi
         xr_log "guest $name ($ip, $type, $vcpus vCPU, $mem MB): xl create"
         t0=$(xr_now_us)
         if ! timeout $((tmo > 120 ? tmo : 120)) xl create "$g.cfg"; then
@@ -275,9 +279,6 @@ xr_guest_up() {
         echo "$name" >>"$XR_RUN/guest-boot-retries.$XR_SCENARIO"
         xr_log "guest $name: booting it once more (try $((try + 1)) of $tries)"
         xr_guest_down "$name"
-        if [ "$type" = hvm ]; then   # fresh copies of its disks
-            cp "$XR_GUEST_BASE" "$g.base.cpio" && cp "$XR_GUEST_OVERLAY" "$g.overlay.cpio" || return 1
-        fi
     done
     if [ $ping = 1 ] && ! xr_wait_ping "$ip" $((tmo - ($(xr_now_us) - t0) / 1000000)); then
         xr_log "guest $name (dom$d): no ping reply from $ip"
@@ -506,7 +507,7 @@ xr_vif_detach() {
 xr_vif_attach() {
     local name=$1 ip mac
     ip=$(xr_ip "$name") || return 1
-    mac=$(printf '00:16:3e:00:00:%02x' "${ip##*.}")
+    mac=$(xr__mac "$ip")
     timeout 60 xl network-attach "$name" "mac=$mac,bridge=xenbr0" ||
         { xr_log "xl network-attach $name failed"; return 1; }
     # shellcheck disable=SC2016 # expanded in the guest

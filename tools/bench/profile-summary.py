@@ -180,6 +180,7 @@ def main():
     ap.add_argument("--rev", default="")
     ap.add_argument("--load", default="")
     ap.add_argument("--seconds", default="")
+    ap.add_argument("--guest", default="pv")
     a = ap.parse_args()
     data, errors = load_raw(os.path.join(a.dir, "raw.tsv"))
     if ("xnv-alt", "rx") in data or ("xnv-alt", "tx") in data:
@@ -208,7 +209,8 @@ def main():
         ("guest netfront interrupts per frame (events to it)", lambda o, d: o["guest_netfront_irqs"] / frames(o, d)),
     ]
     out = []
-    out.append(f"Rig profile of the netback at {a.rev}: iperf3 {a.seconds} s per transfer, "
+    out.append(f"Rig profile of the netback at {a.rev}, a 1-vCPU {a.guest.upper()} guest: "
+               f"iperf3 {a.seconds} s per transfer, "
                f"medians over runs; host load {a.load}.\n")
     for d, label in DIRECTIONS:
         out.append(f"\n### {label} ({d})\n")

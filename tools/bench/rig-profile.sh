@@ -11,13 +11,15 @@
 # third backend (xnv-alt), for an A/B comparison of a change.
 #
 # Environment: XNV_PROFILE_RUNS (runs, default 2), XNV_PROFILE_SECONDS (each
-# iperf3, default 10); the rig's own knobs (XNV_RIG_LOCK, ...) apply.  The
+# iperf3, default 10), XNV_PROFILE_GUEST (pv, default, or hvm: the kind of
+# the guest); the rig's own knobs (XNV_RIG_LOCK, ...) apply.  The
 # run replaces build/xen/results.json and build/xen/logs like any rig run.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP"
 export XR_PROFILE_RUNS=${XNV_PROFILE_RUNS:-2}
 export XR_PROFILE_SECONDS=${XNV_PROFILE_SECONDS:-10}
+export XR_PROFILE_GUEST_TYPE=${XNV_PROFILE_GUEST:-pv}
 OUT=build/xen/profile
 ALT_BIN=build/bin/xnv-netbackd-alt
 rm -f "$ALT_BIN"
@@ -36,7 +38,8 @@ cp -a build/xen/logs/out/profile/. "$OUT/" 2>/dev/null ||
     { echo "rig-profile: no figures came back from the rig (see build/xen/logs)" >&2; exit 1; }
 git_rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 python3 tools/bench/profile-summary.py "$OUT" --rev "$git_rev" \
-    --load "$load_before -> $load_after" --seconds "$XR_PROFILE_SECONDS" >"$OUT/summary.md"
+    --load "$load_before -> $load_after" --seconds "$XR_PROFILE_SECONDS" \
+    --guest "$XR_PROFILE_GUEST_TYPE" >"$OUT/summary.md"
 echo "rig-profile: wrote $OUT/summary.md and $OUT/summary.json"
 cat "$OUT/summary.md"
 exit $rc

@@ -25,12 +25,17 @@ XR_LIB=${XR_LIB:-/job/xen/lib.sh}
 
 RUNS=${XR_PROFILE_RUNS:-2}
 SECS=${XR_PROFILE_SECONDS:-10}
+# XR_PROFILE_GUEST_TYPE: pv (default) or hvm, the kind of the guest p1 (one
+# vCPU either way)
+GUEST_TYPE=${XR_PROFILE_GUEST_TYPE:-pv}
+case $GUEST_TYPE in pv|hvm) ;; *) xr_fail "XR_PROFILE_GUEST_TYPE must be pv or hvm, not $GUEST_TYPE" ;; esac
+p1_up() { xr_guest_up p1 10.0.0.61 --type "$GUEST_TYPE"; }
 P=$XR_OUT/profile
 RAW=$P/raw.tsv
 SOCK=/run/xnv/netbackd.sock
 mkdir -p "$P"
 : >"$RAW"
-xr_path "netback profile: $RUNS runs"
+xr_path "netback profile: $RUNS runs, $GUEST_TYPE guest"
 NB=$(xr_bin xnv-netbackd) || xr_fail "xnv-netbackd was not built"
 CTL=$(xr_bin xnvctl) || xr_fail "xnvctl was not built"
 command -v perf >/dev/null || xr_fail "perf is not installed in dom0"
@@ -163,7 +168,7 @@ phase_kernel() {
     BE=kernel
     xr_guests_down; nb_stop
     xr_netback_load || { DIR=- fail "cannot load xen-netback"; return 1; }
-    xr_guest_up p1 10.0.0.61 || { DIR=- fail "p1 did not come up"; return 1; }
+    p1_up || { DIR=- fail "p1 did not come up"; return 1; }
     DIR=rx measure dom0 p1 p1
     DIR=tx measure p1 dom0 p1
     xr_guests_down
@@ -181,7 +186,7 @@ phase_xnv() {
     NBPID=$!
     echo "$NBPID" >>"$XR_RUN/daemons.$XR_SCENARIO"
     for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-    xr_guest_up p1 10.0.0.61 || { DIR=- fail "p1 did not come up on xnv-netbackd"; nb_stop; return 1; }
+    p1_up || { DIR=- fail "p1 did not come up on xnv-netbackd"; nb_stop; return 1; }
     DIR=rx measure dom0 p1 p1
     DIR=tx measure p1 dom0 p1
     xr_guests_down
@@ -224,7 +229,7 @@ if [ -n "$ALT" ] && [ "$AB_ROUNDS" -gt 0 ]; then
     xr_guests_down
     xr_netback_unload || fail "cannot unload xen-netback"
     ab_swap "$NB"
-    if xr_guest_up p1 10.0.0.61; then
+    if p1_up; then
         for RUN in $(seq "$AB_ROUNDS"); do
             for b in $([ $((RUN % 2)) = 1 ] && echo "xnv xnv-alt" || echo "xnv-alt xnv"); do
                 BE=ab-$b

@@ -1,6 +1,6 @@
 #!/bin/bash
 # xnv-rig: timeout=900 tcg=multi
-# xnv-rig-pending: the emulated host kills HVM guests under load (Xen "dN Triple fault"): passed 4 runs of 5 since the backends are swapped under one guest; in one, a full make check, the guest triple-faulted under iperf3 on xnv-netbackd; stock HVM guests died so on the kernel netback too (fastpath-hvm)
+# xnv-rig-pending: the emulated host kills HVM guests under load (Xen "dN Triple fault": QEMU 7.2's TCG SVM saves Xen's own registers into the guest's VMCB at a #VMEXIT, see tools/rig/README.md): passed 4 runs of 5 since the backends are swapped under one guest; in one, a full make check, the guest triple-faulted under iperf3 on xnv-netbackd; stock HVM guests died so on the kernel netback too (fastpath-hvm)
 # hvm-netback: a stock HVM guest (2 vCPUs, the kernel's xen-netfront through
 # the Xen platform device; qemu-system-xen as its device model) on the
 # kernel's xen-netback, then the same running guest on xnv-netbackd, the

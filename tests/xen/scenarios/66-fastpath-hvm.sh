@@ -1,6 +1,6 @@
 #!/bin/bash
 # xnv-rig: timeout=1800 tcg=multi
-# xnv-rig-pending: the emulated host kills HVM guests under load, stock ones on the kernel netback too: passed 1 run of 4 (1-vCPU guests: 4 of 10 boots triple-faulted, Xen "dN Triple fault", in the guest kernel; with the boot retry the run passed; 2-vCPU guests: a stock HVM guest triple-faulted under iperf3 on the bridged path, no xnv code in its path)
+# xnv-rig-pending: the emulated host kills HVM guests under load, stock ones on the kernel netback too (Xen "dN Triple fault": QEMU 7.2's TCG SVM saves Xen's own registers into the guest's VMCB at a #VMEXIT, see tools/rig/README.md): passed 1 run of 4 (1-vCPU guests: 4 of 10 boots triple-faulted in the guest kernel; with the boot retry the run passed; 2-vCPU guests: a stock HVM guest triple-faulted under iperf3 on the bridged path, no xnv code in its path)
 # fastpath-hvm: the fast paths between co-resident HVM guests (1 vCPU each,
 # qemu-system-xen as device model, vif type=vif), each beside the bridged
 # path (kernel netback + xenbr0) between the same kinds of guest in this
