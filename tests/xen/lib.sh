@@ -303,8 +303,27 @@ xr_guests_down() {
     done
 }
 
+# xr__wait_value PATH VALUE SECONDS: until the xenstore node PATH holds
+# VALUE (true), or SECONDS passed or the watch failed (false).  One watch
+# for the whole wait, read through a coprocess's pipe: each process started
+# in a PV dom0 under TCG costs it some 0.1-0.2 s of CPU, taken from the
+# guests being measured, and a watch started anew every 3 s cost a 10 s
+# guest command a dozen of them.  The watch fires once when it is set up,
+# then at each change: a read after each event sees every write.
+xr__wait_value() {
+    local path=$1 value=$2 secs=$3 fd pid _ rc=1
+    coproc XR_WATCH { exec timeout "$secs" xenstore-watch "$path" 2>/dev/null; }
+    fd=${XR_WATCH[0]:-} pid=$XR_WATCH_PID
+    while [ -n "$fd" ] && read -r -u "$fd" _; do
+        if [ "$(xenstore-read "$path" 2>/dev/null)" = "$value" ]; then rc=0; break; fi
+    done
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    return $rc
+}
+
 xr_guest_run() {
-    local name=$1 tmo=60 d base seq t0 done_seq rc n
+    local name=$1 tmo=60 d base seq t0 rc n
     shift
     if [ "${1:-}" = -t ]; then tmo=$2; shift 2; fi
     d=$(xr_guest_domid "$name") || { echo "xr_guest_run: no guest $name" >&2; return 125; }
@@ -314,18 +333,16 @@ xr_guest_run() {
     # without the matching cmd.
     xenstore-write "$base/cmd" "$(printf '%s' "$*" | base64 -w0)" "$base/timeout" "$tmo" "$base/seq" "$seq"
     t0=$(xr_now_us)
+    local left
     while :; do
-        done_seq=$(xenstore-read "$base/done" 2>/dev/null)
-        [ "$done_seq" = "$seq" ] && break
-        if [ $(( ($(xr_now_us) - t0) / 1000000 )) -ge $((tmo + 15)) ]; then
+        left=$(( tmo + 15 - ($(xr_now_us) - t0) / 1000000 ))
+        if [ "$left" -le 0 ]; then
+            [ "$(xenstore-read "$base/done" 2>/dev/null)" = "$seq" ] && break
             echo "xr_guest_run: $name did not finish '$*' within $tmo s" >&2
             return 124
         fi
-        # Block until done changes instead of polling: every process started
-        # in a PV dom0 under TCG is costly and would disturb measurements.
-        # (The watch fires once at once, then on the change; the timeout
-        # bounds the window between the read above and the watch.)
-        timeout 3 xenstore-watch -n 2 "$base/done" >/dev/null 2>&1 || sleep 0.1
+        xr__wait_value "$base/done" "$seq" "$left" && break
+        sleep 0.1   # no watch (or it ended early): look again
     done
     n=$(xenstore-read "$base/out-n" 2>/dev/null || echo 0)
     if [ "${n:-0}" -gt 0 ]; then
