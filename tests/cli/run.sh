@@ -213,6 +213,41 @@ if [ $rc -ne 1 ] || ! grep -qx '1 of 2 worked:' "$T/out" ||
     bad "results.py summary: status $rc, $(cat "$T/out")"
 else ok; fi
 
+# The rig's wait for a guest's answer (tests/xen/lib.sh, xr__wait_value):
+# one xenstore watch for the whole wait, true once the node holds the value,
+# false when the time runs out or there is no watch, and no watch left
+# behind.  Stand-in xenstore tools over files.
+mkdir -p "$T/xs/bin" "$T/xs/store"
+cat >"$T/xs/bin/xenstore-read" <<SH
+#!/bin/bash
+cat "$T/xs/store/\${1//\//_}" 2>/dev/null
+SH
+cat >"$T/xs/bin/xenstore-watch" <<SH
+#!/bin/bash
+f="$T/xs/store/\${1//\//_}"; echo "\$1"; last=\$(stat -c %Y.%s.%i "\$f" 2>/dev/null)
+while sleep 0.05; do now=\$(stat -c %Y.%s.%i "\$f" 2>/dev/null); [ "\$now" = "\$last" ] || { echo "\$1"; last=\$now; }; done
+SH
+chmod +x "$T/xs/bin/"*
+wait_got=$(
+    PATH=$T/xs/bin:$PATH
+    eval "$(sed -n '/^xr__wait_value() {/,/^}/p' "$TOP/tests/xen/lib.sh")"
+    node=$T/xs/store/_g_done
+    echo 1 >"$node"
+    ( sleep 0.5; echo 2 >"$node.new"; mv "$node.new" "$node" ) &
+    t0=$SECONDS; xr__wait_value /g/done 2 30; a=$?; ta=$((SECONDS - t0))
+    wait
+    xr__wait_value /g/done 3 1; b=$?
+    PATH=${PATH#*:}; mv "$T/xs/bin/xenstore-watch" "$T/xs/bin/xw"
+    PATH=$T/xs/bin:$PATH xr__wait_value /g/done 2 5; c=$?
+    mv "$T/xs/bin/xw" "$T/xs/bin/xenstore-watch"
+    sleep 0.2
+    left=$(pgrep -f "$T/xs/bin/xenstore-watch" | wc -l)
+    echo "changed=$a in_time=$([ "$ta" -lt 20 ] && echo yes || echo no) timeout=$b nowatch=$c left=$left"
+)
+if [ "$wait_got" != "changed=0 in_time=yes timeout=1 nowatch=1 left=0" ]; then
+    bad "lib.sh xr__wait_value: $wait_got"
+else ok; fi
+
 # A run whose scenarios need two TCG modes boots once per mode; results.py
 # merge puts their results.json together in the run's order, and a scenario
 # whose boot left nothing is failed with a reason, not dropped.
