@@ -163,7 +163,22 @@ xr_ip() {
     cat "$XR_RUN/guests/$1.ip" 2>/dev/null || { echo "xr_ip: unknown guest $1" >&2; return 1; }
 }
 
-xr_guest_domid() { xl domid "$1" 2>/dev/null; }
+# xr_guest_domid NAME: the guest's domain id.  `xl` is the costliest command
+# to start in this dom0 (libxl looks at every domain), and every command run
+# in a guest needs the id: the id found once is kept and checked against the
+# domain's name in xenstore (a guest restored or booted again has a new id,
+# and xl is asked again).
+xr_guest_domid() {
+    local f=$XR_RUN/guests/$1.domid d
+    if read -r d <"$f" 2>/dev/null && [ -n "$d" ] &&
+       [ "$(xenstore-read "/local/domain/$d/name" 2>/dev/null)" = "$1" ]; then
+        echo "$d"
+        return 0
+    fi
+    d=$(xl domid "$1" 2>/dev/null) || { rm -f "$f"; return 1; }
+    echo "$d" >"$f" 2>/dev/null
+    echo "$d"
+}
 
 xr_wait_ping() {
     local ip=$1 t=${2:-60} t0
