@@ -237,8 +237,8 @@ wait_got=$(
     t0=$SECONDS; xr__wait_value /g/done 2 30; a=$?; ta=$((SECONDS - t0))
     wait
     xr__wait_value /g/done 3 1; b=$?
-    PATH=${PATH#*:}; mv "$T/xs/bin/xenstore-watch" "$T/xs/bin/xw"
-    PATH=$T/xs/bin:$PATH xr__wait_value /g/done 2 5; c=$?
+    mv "$T/xs/bin/xenstore-watch" "$T/xs/bin/xw"
+    xr__wait_value /g/done 2 5; c=$?
     mv "$T/xs/bin/xw" "$T/xs/bin/xenstore-watch"
     sleep 0.2
     left=$(pgrep -f "$T/xs/bin/xenstore-watch" | wc -l)

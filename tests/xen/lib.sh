@@ -338,7 +338,7 @@ xr__wait_value() {
 }
 
 xr_guest_run() {
-    local name=$1 tmo=60 d base seq t0 rc n
+    local name=$1 tmo=60 d base seq t0 left rc n
     shift
     if [ "${1:-}" = -t ]; then tmo=$2; shift 2; fi
     d=$(xr_guest_domid "$name") || { echo "xr_guest_run: no guest $name" >&2; return 125; }
@@ -348,7 +348,6 @@ xr_guest_run() {
     # without the matching cmd.
     xenstore-write "$base/cmd" "$(printf '%s' "$*" | base64 -w0)" "$base/timeout" "$tmo" "$base/seq" "$seq"
     t0=$(xr_now_us)
-    local left
     while :; do
         left=$(( tmo + 15 - ($(xr_now_us) - t0) / 1000000 ))
         if [ "$left" -le 0 ]; then
