@@ -157,7 +157,8 @@ static struct xnv_features advertised(const struct xnv_netback *nb)
 {
     return (struct xnv_features){
         .flags = XNV_F_SG | XNV_F_GSO_TCPV4 | XNV_F_GSO_TCPV6 | XNV_F_IPV6_CSUM | XNV_F_RX_COPY |
-                 XNV_F_MCAST_CTRL | XNV_F_DYN_MCAST_CTRL | XNV_F_SPLIT_EVTCHN | XNV_F_CTRL_RING,
+                 XNV_F_MCAST_CTRL | XNV_F_DYN_MCAST_CTRL | XNV_F_CTRL_RING |
+                 (nb->cfg.split_event_channels ? XNV_F_SPLIT_EVTCHN : 0),
         .queues = nb->cfg.max_queues,
     };
 }

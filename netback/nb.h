@@ -95,6 +95,7 @@ struct nb_queue {
     void *tx_page, *rx_page;
     struct xnv_evtchn *ch;
     int port_tx, port_rx;         /* equal without split event channels */
+    bool notify_tx_due, notify_rx_due;   /* this pass's notifications (nb_queue_flush_notify) */
     pthread_t thread;
     bool running;
     atomic_bool stop;
@@ -261,6 +262,18 @@ static inline void nb_queue_notify(struct nb_queue *q, int port)
     XNV_STAT_ADD(q->stats.notify_sent, 1);
 }
 
+/* The notifications this pass of q's thread owes its own guest, sent once
+ * each at the end of the pass: without split event channels both rings
+ * share one port, and one hypercall (and one guest interrupt) serves both. */
+static inline void nb_queue_flush_notify(struct nb_queue *q)
+{
+    if (q->notify_tx_due)
+        nb_queue_notify(q, q->port_tx);
+    if (q->notify_rx_due && !(q->notify_tx_due && q->port_rx == q->port_tx))
+        nb_queue_notify(q, q->port_rx);
+    q->notify_tx_due = q->notify_rx_due = false;
+}
+
 /* queue.c: the data-path threads */
 int nb_queue_start(struct nb_queue *q);
 /* The queue's name, vif<dom>.<dev>-q<n> (its thread's and its interrupts'). */
@@ -287,8 +300,9 @@ void nb_peers_refresh(struct xnv_netback *nb);
 void nb_peers_forget(struct nb_vif *v);
 
 /* rx.c: tq's RX lock held: push its responses, unlock, and notify the
- * guest if it asked. */
-void nb_rx_push_unlock(struct nb_queue *tq);
+ * guest if it asked: at the end of self's pass when tq is self, at once when
+ * tq is another thread's queue. */
+void nb_rx_push_unlock(struct nb_queue *self, struct nb_queue *tq);
 /* tx.c / rx.c: one batch each; return packets handled */
 unsigned nb_tx_batch(struct nb_queue *q, struct nb_clock *now, uint64_t *wait_ns);
 unsigned nb_rx_batch(struct nb_queue *q, struct nb_clock *now);

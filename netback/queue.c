@@ -133,6 +133,7 @@ static void *queue_main(void *arg)
             work += nb_tx_batch(q, &now, &tx_wait);
         if (!q->fatal_why)
             work += nb_rx_batch(q, &now);
+        nb_queue_flush_notify(q);
         if (q->fatal_why) {
             nb_vif_break(q->vif, q->fatal_why);
             break;

@@ -7,11 +7,13 @@
 #include "xnv/offload.h"
 #include "xnv/rx.h"
 
-void nb_rx_push_unlock(struct nb_queue *tq)
+void nb_rx_push_unlock(struct nb_queue *self, struct nb_queue *tq)
 {
     bool notify = XNV_RING_PUSH_RESPONSES(&tq->rx);
     pthread_mutex_unlock(&tq->rx_lock);
-    if (notify)
+    if (notify && tq == self)
+        self->notify_rx_due = true;
+    else if (notify)
         nb_queue_notify(tq, tq->port_rx);
 }
 
@@ -204,7 +206,7 @@ static unsigned place_into(struct nb_queue *q, struct nb_queue *tq, bool *done, 
             }
         }
     }
-    nb_rx_push_unlock(tq);
+    nb_rx_push_unlock(q, tq);
     return handled;
 }
 

@@ -171,7 +171,7 @@ static void deliver_fast_to(struct nb_queue *q, struct batch_state *st, unsigned
         XNV_STAT_ADD(tq->stats.rx_packets, 1);
         XNV_STAT_ADD(tq->stats.rx_bytes, p->len);
     }
-    nb_rx_push_unlock(tq);
+    nb_rx_push_unlock(q, tq);
 }
 
 /* Peek at destinations, then send fast packets guest to guest. */

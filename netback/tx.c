@@ -204,6 +204,6 @@ unsigned nb_tx_batch(struct nb_queue *q, struct nb_clock *now, uint64_t *wait_ns
         xnv_tx_respond(&q->tx, p, status);
     }
     if (XNV_RING_PUSH_RESPONSES(&q->tx))
-        nb_queue_notify(q, q->port_tx);
+        q->notify_tx_due = true;
     return n;
 }

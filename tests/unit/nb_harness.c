@@ -67,6 +67,7 @@ static void start_netback(struct world *w, unsigned max_queues, unsigned stall_m
     cfg.log = quiet_log;
     cfg.fastpath_bridges = fastpath;
     cfg.channel_bridges = w->channels;
+    cfg.split_event_channels = w->split_evtchn;
     char err[256];
     w->nb = xnv_netback_new(w->dom0, &cfg, err, sizeof err);
     if (!w->nb) {
@@ -79,22 +80,32 @@ static void start_netback(struct world *w, unsigned max_queues, unsigned stall_m
     w->fastpath = fastpath;
 }
 
-static void world_start(struct world *w, unsigned max_queues, unsigned stall_ms, const char *fastpath)
+/* An empty world: the simulator, dom0, its interfaces; no engine yet. */
+static void world_base(struct world *w)
 {
     memset(w, 0, sizeof *w);
     nb_host_init(&w->host);
     w->sim = xnv_sim_new();
     w->dom0 = xnv_sim_hv_open(w->sim, 0);
+}
+
+static void world_start(struct world *w, unsigned max_queues, unsigned stall_ms, const char *fastpath)
+{
+    world_base(w);
     start_netback(w, max_queues, stall_ms, fastpath);
 }
 
 void world_init_channels(struct world *w, unsigned max_queues, const char *bridges)
 {
-    memset(w, 0, sizeof *w);
-    nb_host_init(&w->host);
-    w->sim = xnv_sim_new();
-    w->dom0 = xnv_sim_hv_open(w->sim, 0);
+    world_base(w);
     w->channels = bridges;
+    start_netback(w, max_queues, 60000, NULL);
+}
+
+void world_init_split(struct world *w, unsigned max_queues)
+{
+    world_base(w);
+    w->split_evtchn = true;
     start_netback(w, max_queues, 60000, NULL);
 }
 
@@ -382,7 +393,7 @@ void tfe_push_tx(struct tfe *f, unsigned q)
 {
     int notify;
     RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&f->q[q].tx, notify);
-    if (notify)
+    if (notify && !f->no_kick)
         kick(f, f->q[q].port_tx);
 }
 

@@ -43,6 +43,7 @@ struct tfe {
     /* hostile knobs for tfe_connect */
     RING_IDX initial_tx_req_prod;   /* the TX ring's producer at connect */
     const char *omit_key;           /* a per-queue key left out */
+    bool no_kick;                   /* push requests without notifying the backend */
 };
 
 struct world {
@@ -56,6 +57,7 @@ struct world {
     unsigned max_queues, stall_ms;  /* the engine's settings, for a restart */
     const char *fastpath;
     const char *channels;           /* channel_bridges */
+    bool split_evtchn;              /* the engine offers split event channels */
 };
 
 void world_init(struct world *w, unsigned max_queues, unsigned stall_ms);
@@ -63,6 +65,8 @@ void world_init(struct world *w, unsigned max_queues, unsigned stall_ms);
 void world_init_fastpath(struct world *w, unsigned max_queues, const char *bridges);
 /* ... with direct-channel discovery on these bridges (comma-separated). */
 void world_init_channels(struct world *w, unsigned max_queues, const char *bridges);
+/* world_init with an engine that offers split event channels */
+void world_init_split(struct world *w, unsigned max_queues);
 void world_free(struct world *w);
 /* A new netback engine on the same simulated host (after a shutdown). */
 void world_restart_netback(struct world *w);
