@@ -248,6 +248,47 @@ if [ "$wait_got" != "changed=0 in_time=yes timeout=1 nowatch=1 left=0" ]; then
     bad "lib.sh xr__wait_value: $wait_got"
 else ok; fi
 
+# A command run in a guest (lib.sh xr_guest_run) over the same stand-ins,
+# a stand-in guest answering as tools/rig/files/domu-init does: output of
+# several pieces comes back whole, and the command's status with it.
+cat >"$T/xs/bin/xenstore-read" <<SH
+#!/bin/bash
+for p in "\$@"; do cat "$T/xs/store/\${p//\//_}" 2>/dev/null || exit 1; done
+SH
+cat >"$T/xs/bin/xenstore-write" <<SH
+#!/bin/bash
+while [ \$# -ge 2 ]; do f="$T/xs/store/\${1//\//_}"; printf '%s\n' "\$2" >"\$f.new"; mv "\$f.new" "\$f"; shift 2; done
+SH
+chmod +x "$T/xs/bin/"*
+run_got=$(
+    PATH=$T/xs/bin:$PATH XR_RUN=$T/xsrun
+    mkdir -p "$XR_RUN/guests"; echo 7 >"$XR_RUN/guests/g1.domid"
+    xenstore-write /local/domain/7/name g1 /local/domain/7/data/rig/seq 0
+    eval "$(sed -n '/^xr_guest_domid() {/,/^}/p; /^xr__wait_value() {/,/^}/p; /^xr_guest_run() {/,/^}/p' \
+        "$TOP/tests/xen/lib.sh")"
+    (   # the guest: each new seq runs cmd, answers in pieces of 1500, done last
+        b=/local/domain/7/data/rig; last=0
+        for _ in $(seq 400); do
+            s=$(xenstore-read $b/seq)
+            if [ "$s" != "$last" ]; then
+                bash -c "$(xenstore-read $b/cmd | base64 -d)" >"$T/g.out" 2>&1; grc=$?
+                set --; n=0
+                while read -r piece; do set -- "$@" "$b/out/$n" "$piece"; n=$((n + 1)); done \
+                    < <(base64 -w 1500 "$T/g.out")
+                xenstore-write "$@" $b/out-n "$n" $b/rc "$grc" $b/done "$s"; last=$s
+            fi
+            sleep 0.05
+        done ) &
+    guest=$!
+    big=$(xr_guest_run g1 -t 10 'seq 1 2000'); a=$?
+    xr_guest_run g1 -t 10 'echo quiet >/dev/null; exit 3' >"$T/q.out"; b=$?
+    kill $guest 2>/dev/null; wait 2>/dev/null
+    echo "big=$([ "$big" = "$(seq 1 2000)" ] && echo whole || echo "${#big} bytes") rc=$a quiet_rc=$b quiet_out=$(wc -c <"$T/q.out")"
+)
+if [ "$run_got" != "big=whole rc=0 quiet_rc=3 quiet_out=0" ]; then
+    bad "lib.sh xr_guest_run: $run_got"
+else ok; fi
+
 # A run whose scenarios need two TCG modes boots once per mode; results.py
 # merge puts their results.json together in the run's order, and a scenario
 # whose boot left nothing is failed with a reason, not dropped.
