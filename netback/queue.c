@@ -193,6 +193,7 @@ int nb_queue_start(struct nb_queue *q)
     atomic_store(&q->stop, false);
     q->fatal_why = NULL;
     q->npend = 0;
+    q->notify_tx_due = q->notify_rx_due = false;
     q->carrier_off = false;
     q->stall_since_ns = 0;
     if (pthread_create(&q->thread, NULL, queue_main, q))
