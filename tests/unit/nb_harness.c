@@ -95,18 +95,23 @@ static void world_start(struct world *w, unsigned max_queues, unsigned stall_ms,
     start_netback(w, max_queues, stall_ms, fastpath);
 }
 
-void world_init_channels(struct world *w, unsigned max_queues, const char *bridges)
+/* An engine with the settings a world keeps beside its arguments. */
+static void world_start_with(struct world *w, unsigned max_queues, const char *channels, bool split)
 {
     world_base(w);
-    w->channels = bridges;
+    w->channels = channels;
+    w->split_evtchn = split;
     start_netback(w, max_queues, 60000, NULL);
+}
+
+void world_init_channels(struct world *w, unsigned max_queues, const char *bridges)
+{
+    world_start_with(w, max_queues, bridges, false);
 }
 
 void world_init_split(struct world *w, unsigned max_queues)
 {
-    world_base(w);
-    w->split_evtchn = true;
-    start_netback(w, max_queues, 60000, NULL);
+    world_start_with(w, max_queues, NULL, true);
 }
 
 void world_restart_netback(struct world *w)
