@@ -30,6 +30,7 @@ void xnv_netback_config_default(struct xnv_netback_config *cfg)
         .rx_queue_frames = 256,
         .device_looks_per_s = 4,
         .fail_hold_ms = 2000,
+        .self_granted_arenas = true,
     };
 }
 
@@ -315,6 +316,7 @@ struct xnv_netback *xnv_netback_new(struct xnv_hv *hv, const struct xnv_netback_
     nb->hv = hv;
     nb->cfg = *cfg;
     pthread_rwlock_init(&nb->sw_lock, NULL);
+    pthread_mutex_init(&nb->own_lock, NULL);
     if (nb->cfg.max_queues < 1 || nb->cfg.max_queues > NB_MAX_QUEUES || nb->cfg.rx_queue_frames < 1) {
         snprintf(err, errlen, "max_queues must be 1..%u and rx_queue_frames at least 1", NB_MAX_QUEUES);
         free(nb);
@@ -361,6 +363,7 @@ static void free_engine(struct xnv_netback *nb)
     if (nb->timer_fd >= 0)
         close(nb->timer_fd);
     pthread_rwlock_destroy(&nb->sw_lock);
+    pthread_mutex_destroy(&nb->own_lock);
     free(nb);
 }
 
@@ -412,7 +415,7 @@ unsigned xnv_netback_list(struct xnv_netback *nb, struct xnv_vif_info *out, unsi
 /* xnv_netback_stats sums the counters as an array of uint64_t: the struct
  * must hold nothing else (a new last field must be named here too). */
 _Static_assert(sizeof(struct xnv_queue_stats) % sizeof(uint64_t) == 0 &&
-               offsetof(struct xnv_queue_stats, idle_loops) + sizeof(uint64_t) ==
+               offsetof(struct xnv_queue_stats, copy_granted) + sizeof(uint64_t) ==
                    sizeof(struct xnv_queue_stats),
                "struct xnv_queue_stats must be made only of uint64_t counters");
 

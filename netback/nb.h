@@ -11,6 +11,7 @@
  *                       features; the teardown;
  *   recover.c           rings left half answered by a daemon that was killed;
  *   queue.c             one data-path thread per queue, the event-storm pause;
+ *   arena.c             its buffers: ordinary memory, self-granted once busy;
  *   tx.c / rx.c         one batch of guest transmit / guest receive;
  *   switch.c            the switch fast path: its table (vifs by bridge and MAC)
  *                       and its part of a transmit batch (tx_batch.h);
@@ -45,6 +46,8 @@
 #define NB_RX_BATCH        64     /* frames per RX grant-copy call */
 #define NB_ARENA_BYTES     ((1u << 20) + NB_FRAME_MAX)   /* 256 page-aligned frames and one more of the largest */
 #define NB_FRAME_MAX       65536u
+#define NB_OWN_ARENA_AFTER (8u << 20)   /* bytes a connection's queue carries before its arenas
+                                          * become self-granted (arena.c) */
 /* Empty wakeups in a row before a storming frontend's queue pauses, and
  * between each doubling of the pause (xnv/storm.h).  A stock netfront
  * notifies for new requests only, so that each of its wakeups but a raced
@@ -106,11 +109,15 @@ struct nb_queue {
     struct xnv_copy_batch txb;
     struct xnv_tx_pkt *txp;       /* NB_TX_BATCH descriptors */
     uint8_t *tx_arena;
+    struct xnv_self_grants tx_own;   /* pages 0: tx_arena is ordinary memory (arena.c) */
     uint8_t *tx_gather;           /* one packet made contiguous (NB_FRAME_MAX) */
     struct nb_credit credit;
     /* RX */
     struct xnv_copy_batch rxb;
     uint8_t *rx_arena;
+    struct xnv_self_grants rx_own;
+    bool own_done;                /* both arenas self-granted, or refused */
+    uint64_t own_from;            /* bytes carried when this connection's queue started */
     struct nb_pending_rx *pend;   /* frames waiting for guest buffers */
     unsigned npend;
     uint64_t stall_since_ns;      /* 0: not stalled */
@@ -202,6 +209,9 @@ struct nb_vif {
 struct xnv_netback {
     struct xnv_hv *hv;
     struct xnv_netback_config cfg;
+    atomic_bool own_refused_said;   /* arena.c's notice, once per service */
+    pthread_mutex_t own_lock;       /* arena.c: gntalloc's limit, raised once */
+    bool own_limit_tried;
     char home[64];                /* /local/domain/<self> */
     char root[96];                /* <home>/backend/vif */
     int epfd;                     /* watch fd + wake fd */
@@ -214,7 +224,13 @@ struct xnv_netback {
     pthread_rwlock_t sw_lock;
 };
 
-/* log.c */
+/* arena.c */
+int nb_arenas_alloc(struct nb_queue *q);
+uint64_t nb_arenas_carried(const struct nb_queue *q);
+void nb_arenas_promote(struct nb_queue *q);
+void nb_arenas_free(struct nb_queue *q);
+
+/* log.c: through the configured sink, from any thread */
 void nb_log(struct xnv_netback *nb, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

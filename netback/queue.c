@@ -128,6 +128,7 @@ static void *queue_main(void *arg)
     while (!atomic_load(&q->stop)) {
         struct nb_clock now = { 0, 0 };
         uint64_t tx_wait = 0;
+        nb_arenas_promote(q);
         unsigned work = nb_ctrl_poll(q) + kick_waiters(q);
         if (!q->fatal_why)
             work += nb_tx_batch(q, &now, &tx_wait);
@@ -179,13 +180,10 @@ int nb_queue_start(struct nb_queue *q)
     const struct xnv_netback_config *cfg = &q->vif->nb->cfg;
     q->txp = calloc(NB_TX_BATCH, sizeof *q->txp);
     q->pend = calloc(cfg->rx_queue_frames, sizeof *q->pend);
-    /* page-aligned: a frame's place in an arena decides how many pages,
-     * and so hypervisor copy operations, its grant copy touches */
-    q->tx_arena = aligned_alloc(XNV_PAGE_SIZE, NB_ARENA_BYTES);
-    q->rx_arena = aligned_alloc(XNV_PAGE_SIZE, NB_ARENA_BYTES);
+    int arenas = nb_arenas_alloc(q);
     q->tx_gather = malloc(NB_FRAME_MAX);
     q->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (!q->txp || !q->pend || !q->tx_arena || !q->rx_arena || !q->tx_gather || q->wake_fd < 0 ||
+    if (!q->txp || !q->pend || arenas || !q->tx_gather || q->wake_fd < 0 ||
         /* fast path: up to 17 destination pages + 19 source pieces per packet */
         xnv_copy_batch_init(&q->txb, NB_TX_BATCH * (2 * XNV_TX_MAX_FRAGS + 2)) ||
         xnv_copy_batch_init(&q->rxb, NB_RX_BATCH * (NB_FRAME_MAX / XNV_PAGE_SIZE + 1)))
@@ -217,15 +215,14 @@ void nb_queue_release(struct nb_queue *q)
 {
     free(q->txp);
     free(q->pend);
-    free(q->tx_arena);
+    nb_arenas_free(q);
     free(q->tx_gather);
-    free(q->rx_arena);
     xnv_copy_batch_free(&q->txb);
     xnv_copy_batch_free(&q->rxb);
     if (q->wake_fd >= 0)
         close(q->wake_fd);
     q->txp = NULL;
     q->pend = NULL;
-    q->tx_arena = q->rx_arena = q->tx_gather = NULL;
+    q->tx_gather = NULL;
     q->wake_fd = -1;
 }

@@ -190,6 +190,7 @@ static unsigned place_into(struct nb_queue *q, struct nb_queue *tq, bool *done, 
         int rc = xnv_gnt_copy(q->vif->nb->hv, q->rxb.seg, q->rxb.n);
         XNV_STAT_ADD(q->stats.copy_calls, 1);
         XNV_STAT_ADD(q->stats.copy_segments, q->rxb.n);
+        XNV_STAT_ADD(q->stats.copy_granted, q->rxb.n_own);
         if (rc)
             memset(failed, 1, sizeof failed);
         else

@@ -111,6 +111,7 @@ void nb_tx_run_copy(struct nb_queue *q, struct xnv_copy_batch *b, bool *failed, 
     int rc = xnv_gnt_copy(q->vif->nb->hv, b->seg, b->n);
     XNV_STAT_ADD(q->stats.copy_calls, 1);
     XNV_STAT_ADD(q->stats.copy_segments, b->n);
+    XNV_STAT_ADD(q->stats.copy_granted, b->n_own);
     if (rc)
         for (unsigned i = 0; i < n; i++)
             failed[i] = true;

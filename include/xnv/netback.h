@@ -49,13 +49,18 @@ struct xnv_netback_config {
      * answered both notify once (one hypercall, one guest interrupt); on
      * the rig that cut the notifications per frame by 40-45 % both ways. */
     bool split_event_channels;
+    /* Move a busy queue's buffers to pages this domain grants to itself, so
+     * that copies to and from guests pin no local page (gntalloc needed;
+     * netback/arena.c).  On by default; off: local pages, pinned per copy. */
+    bool self_granted_arenas;
     xnv_port_factory open_port;   /* NULL: TAP devices */
     void *port_arg;
     /* Whether the host has an interface of that name (to find a TAP that the
      * hotplug script renamed to the vif's vifname).  NULL: the host's
      * interfaces with TAP devices, none with an open_port of its own. */
     bool (*port_exists)(void *arg, const char *ifname);
-    /* Called for every log line (level as syslog's LOG_*); NULL: stderr. */
+    /* Called for every log line (level as syslog's LOG_*), mostly from the
+     * control thread, rarely from a queue's data-path thread; NULL: stderr. */
     void (*log)(void *arg, int level, const char *msg);
     void *log_arg;
 };
@@ -94,6 +99,8 @@ struct xnv_queue_stats {
     uint64_t fastpath_packets;    /* sent guest to guest by the switch fast path */
     uint64_t idle_loops;          /* passes of the queue's thread that found no work
                                    * (a count racing ahead of the traffic: a busy-wait) */
+    uint64_t copy_granted;        /* copy segments whose local side was a self-granted
+                                   * page (nothing pinned) */
 };
 
 struct xnv_vif_info {

@@ -7,8 +7,9 @@ int xnv_copy_batch_init(struct xnv_copy_batch *b, unsigned cap)
 {
     b->seg = calloc(cap, sizeof *b->seg);
     b->pkt = calloc(cap, sizeof *b->pkt);
-    b->n = 0;
+    b->n = b->n_own = 0;
     b->cap = cap;
+    b->own = NULL;
     if (!b->seg || !b->pkt) {
         xnv_copy_batch_free(b);
         return -ENOMEM;
@@ -35,6 +36,27 @@ static xengnttab_grant_copy_segment_t *next(struct xnv_copy_batch *b, uint16_t p
     return s;
 }
 
+/* Names a local range within b's own grants as that grant in *side; false
+ * when it is outside them or crosses a page (gntdev cuts an address side at
+ * page edges; a grant side must stay within its page). */
+static bool own_side(struct xnv_copy_batch *b, const void *p, uint16_t len, union xengnttab_copy_ptr *side)
+{
+    const struct xnv_self_grants *g = b->own;
+    if (!g)
+        return false;
+    uintptr_t a = (uintptr_t)p, base = (uintptr_t)g->base;
+    if (a < base || a - base >= (uintptr_t)g->pages * XNV_PAGE_SIZE)
+        return false;
+    size_t o = a - base;
+    if (o % XNV_PAGE_SIZE + len > XNV_PAGE_SIZE)
+        return false;
+    side->foreign.ref = g->refs[o / XNV_PAGE_SIZE];
+    side->foreign.domid = g->self;
+    side->foreign.offset = (uint16_t)(o % XNV_PAGE_SIZE);
+    b->n_own++;
+    return true;
+}
+
 bool xnv_copy_from_gref(struct xnv_copy_batch *b, xnv_domid_t dom, xnv_gref_t ref,
                         uint16_t offset, uint16_t len, void *dst, uint16_t pkt)
 {
@@ -44,9 +66,13 @@ bool xnv_copy_from_gref(struct xnv_copy_batch *b, xnv_domid_t dom, xnv_gref_t re
     s->source.foreign.ref = ref;
     s->source.foreign.domid = dom;
     s->source.foreign.offset = offset;
-    s->dest.virt = dst;
     s->len = len;
-    s->flags = GNTCOPY_source_gref;
+    if (own_side(b, dst, len, &s->dest)) {
+        s->flags = GNTCOPY_source_gref | GNTCOPY_dest_gref;
+    } else {
+        s->dest.virt = dst;
+        s->flags = GNTCOPY_source_gref;
+    }
     return true;
 }
 
@@ -56,12 +82,16 @@ bool xnv_copy_to_gref(struct xnv_copy_batch *b, const void *src, xnv_domid_t dom
     xengnttab_grant_copy_segment_t *s = next(b, pkt);
     if (!s)
         return false;
-    s->source.virt = (void *)src;   /* the library's type is not const-qualified */
     s->dest.foreign.ref = ref;
     s->dest.foreign.domid = dom;
     s->dest.foreign.offset = offset;
     s->len = len;
-    s->flags = GNTCOPY_dest_gref;
+    if (own_side(b, src, len, &s->source)) {
+        s->flags = GNTCOPY_source_gref | GNTCOPY_dest_gref;
+    } else {
+        s->source.virt = (void *)src;   /* the library's type is not const-qualified */
+        s->flags = GNTCOPY_dest_gref;
+    }
     return true;
 }
 

@@ -24,11 +24,17 @@ static bool malformed(const xengnttab_grant_copy_segment_t *s)
     return false;
 }
 
-/* The operations gntdev makes of a segment: one per local page it touches. */
+static const void *local_side(const xengnttab_grant_copy_segment_t *s)
+{
+    return !(s->flags & GNTCOPY_source_gref) ? s->source.virt
+         : !(s->flags & GNTCOPY_dest_gref) ? s->dest.virt : NULL;
+}
+
+/* The operations gntdev makes of a segment: one per local page it touches
+ * (each pinned), one when both sides are grants. */
 static unsigned ops_of(const xengnttab_grant_copy_segment_t *s)
 {
-    const void *local = !(s->flags & GNTCOPY_source_gref) ? s->source.virt
-                      : !(s->flags & GNTCOPY_dest_gref) ? s->dest.virt : NULL;
+    const void *local = local_side(s);
     if (!local || s->len == 0)
         return 1;
     uintptr_t a = (uintptr_t)local;
@@ -125,9 +131,10 @@ int sim_gnt_copy(struct xnv_hv *hv, xengnttab_grant_copy_segment_t *segs, unsign
 
         if (hook)
             hook(arg);
-        uint64_t bytes = 0, ops = 0;
+        uint64_t bytes = 0, ops = 0, pins = 0;
         for (unsigned i = 0; i < m; i++) {
             ops += ops_of(&b[i]);
+            pins += local_side(&b[i]) ? ops_of(&b[i]) : 0;
             if (b[i].status == GNTST_okay) {
                 memmove(dst[i], src[i], b[i].len);
                 bytes += b[i].len;
@@ -143,6 +150,7 @@ int sim_gnt_copy(struct xnv_hv *hv, xengnttab_grant_copy_segment_t *segs, unsign
         me->ctr.copy_segments += m;
         me->ctr.copy_ops += ops;
         me->ctr.copy_bytes += bytes;
+        me->ctr.copy_pins += pins;
         sim_unlock(sim);
     }
     return 0;

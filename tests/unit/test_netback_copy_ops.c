@@ -156,6 +156,97 @@ START_TEST(rx_every_guest_buffer_is_one_copy_operation)
 }
 END_TEST
 
+/* 140 frames of 60 KB to the guest: past the 8 MiB after which a queue
+ * counts as carrying a flow (NB_OWN_ARENA_AFTER in netback/nb.h). */
+static void make_busy(void)
+{
+    uint32_t len = build_tcp_frame(frame, 0, 60000);
+    struct virtio_net_hdr vh = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+                                 .hdr_len = 54, .gso_size = 1448, .csum_start = 34, .csum_offset = 16 };
+    tfe_post_rx(&fe, 0, 17);          /* a frame's 15 pages and its GSO slot (tfe_recv posts again) */
+    for (unsigned i = 0; i < 140; i++) {
+        ck_assert_int_eq(xnv_memport_inject(w.ports[0], 0, &vh, frame, len), 0);
+        unsigned errors = 0;
+        ck_assert_int_eq(tfe_recv_wait(&fe, 0, got, sizeof got, 2000, &errors), (int)len);
+        ck_assert_uint_eq(errors, 0);
+    }
+}
+
+/* A 16-slot TSO frame from the guest and a 60000-byte frame to it; the
+ * local pages gntdev pinned for them go to *tx_pins and *rx_pins. */
+static void big_frames(uint64_t *tx_pins, uint64_t *rx_pins)
+{
+    struct slot s[16] = { { 3000, 54 }, { 1000, 3096 } };
+    for (unsigned k = 2; k < 15; k++)
+        s[k] = (struct slot){ 0, 4096 };
+    s[15] = (struct slot){ 0, 3656 };
+    struct xnv_sim_counters c0, c1;
+    xnv_sim_counters(w.sim, 0, &c0);
+    struct xnv_sim_counters c;
+    tx_case(s, 16, 3096 + 13 * 4096 + 3656, &c);
+    xnv_sim_counters(w.sim, 0, &c1);
+    *tx_pins = c1.copy_pins - c0.copy_pins;
+
+    tfe_post_rx(&fe, 0, 16);
+    uint32_t len = build_tcp_frame(frame, 0, 60000);
+    struct virtio_net_hdr vh = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+                                 .hdr_len = 54, .gso_size = 1448, .csum_start = 34, .csum_offset = 16 };
+    xnv_sim_counters(w.sim, 0, &c0);
+    ck_assert_int_eq(xnv_memport_inject(w.ports[0], 0, &vh, frame, len), 0);
+    unsigned errors = 0;
+    ck_assert_int_eq(tfe_recv_wait(&fe, 0, got, sizeof got, 2000, &errors), (int)len);
+    ck_assert_uint_eq(errors, 0);
+    ck_assert_mem_eq(got, frame, len);
+    xnv_sim_counters(w.sim, 0, &c1);
+    *rx_pins = c1.copy_pins - c0.copy_pins;
+}
+
+/* Once a queue carries a flow its arenas are pages dom0 grants to itself:
+ * every copy names two grants and gntdev pins no local page (on the rig a
+ * pin cost a quarter of a copy segment).  Before that, one pin per slot;
+ * after the guest disconnects, nothing stays granted. */
+START_TEST(busy_queue_copies_pin_no_local_page)
+{
+    uint64_t tx_pins, rx_pins;
+    big_frames(&tx_pins, &rx_pins);
+    ck_assert_uint_eq(tx_pins, 16);          /* a quiet queue: ordinary memory */
+    ck_assert_uint_eq(rx_pins, 15);
+    make_busy();
+    big_frames(&tx_pins, &rx_pins);
+    ck_assert_uint_eq(tx_pins, 0);
+    ck_assert_uint_eq(rx_pins, 0);
+    struct xnv_queue_stats st;
+    ck_assert_int_eq(xnv_netback_stats(w.nb, (xnv_domid_t)dom, 0, -1, &st), 0);
+    ck_assert_uint_ge(st.copy_granted, 16 + 15);
+    struct xnv_sim_usage u;
+    xnv_sim_usage(w.sim, 0, &u);
+    ck_assert_uint_eq(u.shared_pages, 2 * 272);   /* two arenas of 1 MiB + 64 KiB */
+    tfe_set_state(&fe, XenbusStateClosing);
+    ck_assert(wait_be_state(&w, (xnv_domid_t)dom, 0, XenbusStateClosing, 2000));
+    tfe_set_state(&fe, XenbusStateClosed);
+    ck_assert(wait_be_state(&w, (xnv_domid_t)dom, 0, XenbusStateClosed, 2000));
+    xnv_sim_usage(w.sim, 0, &u);
+    ck_assert_uint_eq(u.shared_pages, 0);
+}
+END_TEST
+
+/* With room for one arena only (gntalloc's limit reached) the transmit
+ * arena is granted and the receive arena stays ordinary memory: its frames
+ * pinned page by page, and delivered all the same. */
+START_TEST(busy_queue_without_grants_keeps_pinning)
+{
+    xnv_sim_set_share_limit(w.sim, 0, 300);
+    make_busy();
+    uint64_t tx_pins, rx_pins;
+    big_frames(&tx_pins, &rx_pins);
+    ck_assert_uint_eq(tx_pins, 0);
+    ck_assert_uint_eq(rx_pins, 15);
+    struct xnv_sim_usage u;
+    xnv_sim_usage(w.sim, 0, &u);
+    ck_assert_uint_eq(u.shared_pages, 272);
+}
+END_TEST
+
 Suite *xnv_suite_netback_copy_ops(void)
 {
     Suite *s = suite_create("netback_copy_ops");
@@ -165,6 +256,8 @@ Suite *xnv_suite_netback_copy_ops(void)
     tcase_add_test(c, tx_every_slot_is_one_copy_operation);
     tcase_add_test(c, tx_headers_across_slots_still_parsed);
     tcase_add_test(c, rx_every_guest_buffer_is_one_copy_operation);
+    tcase_add_test(c, busy_queue_copies_pin_no_local_page);
+    tcase_add_test(c, busy_queue_without_grants_keeps_pinning);
     suite_add_tcase(s, c);
     return s;
 }

@@ -205,6 +205,8 @@ def main():
         ("daemon context switches per frame", lambda o, d: o["daemon_ctxsw"] / frames(o, d)),
         ("grant-copy calls per frame", lambda o, d: o["xnv_copy_calls"] / frames(o, d)),
         ("grant-copy segments per frame", lambda o, d: o["xnv_copy_segments"] / frames(o, d)),
+        # an older daemon has no such counter: its segments all pinned a page
+        ("segments whose local page was a grant (nothing pinned), share", lambda o, d: o.get("xnv_copy_granted", 0) / o["xnv_copy_segments"]),
         ("dom0 vif interrupts per frame (events from the guest)", lambda o, d: o["dom0_vif_irqs"] / frames(o, d)),
         ("guest netfront interrupts per frame (events to it)", lambda o, d: o["guest_netfront_irqs"] / frames(o, d)),
     ]

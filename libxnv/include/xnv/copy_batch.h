@@ -8,16 +8,32 @@
 #include <stdint.h>
 #include "xnv/hv.h"
 
+/* Pages of this process granted to its own domain (xnv_gnt_share to
+ * xnv_hv_domid()).  A segment whose local side lies within one of them goes
+ * to the hypervisor as that grant instead of an address, so gntdev pins no
+ * page for it: on the rig's PV dom0 a pin cost a quarter of a 4 KiB copy
+ * segment (docs/netback-profile.md). */
+struct xnv_self_grants {
+    uint8_t *base;
+    unsigned pages;
+    xnv_gref_t *refs;       /* one per page */
+    xnv_domid_t self;
+};
+
 struct xnv_copy_batch {
     xengnttab_grant_copy_segment_t *seg;
     uint16_t *pkt;          /* packet index of each segment */
     unsigned n, cap;
+    const struct xnv_self_grants *own;   /* NULL: local sides are addresses */
+    unsigned n_own;         /* segments of this batch with a local side given as a grant */
 };
 
 /* Allocates room for cap segments; 0 or -ENOMEM. */
 int xnv_copy_batch_init(struct xnv_copy_batch *b, unsigned cap);
 void xnv_copy_batch_free(struct xnv_copy_batch *b);
-static inline void xnv_copy_batch_reset(struct xnv_copy_batch *b) { b->n = 0; }
+static inline void xnv_copy_batch_reset(struct xnv_copy_batch *b) { b->n = b->n_own = 0; }
+/* Local sides within g's pages go as grants from now on (NULL: none). */
+static inline void xnv_copy_batch_own(struct xnv_copy_batch *b, const struct xnv_self_grants *g) { b->own = g; }
 static inline unsigned xnv_copy_batch_room(const struct xnv_copy_batch *b) { return b->cap - b->n; }
 
 /* Each returns false (adding nothing) when the batch is full. */

@@ -77,6 +77,8 @@ struct xnv_sim_counters {
     uint64_t copy_ops;          /* the hypervisor's operations: gntdev cuts each segment
                                    at the edges of its local side's pages */
     uint64_t copy_bytes;
+    uint64_t copy_pins;         /* local pages gntdev pins: one per page an address side
+                                   touches (a side given as a grant pins none) */
     uint64_t maps;
     uint64_t notifies;          /* event notifications sent */
     uint64_t stale_ops;         /* binds/unbinds asked of stale event channel handles */
