@@ -8,14 +8,13 @@
  * grant table has no room the queue keeps ordinary memory, and the service
  * says so once. */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include "nb.h"
+#include "xnv/gntalloc_limit.h"
 
 #define NB_ARENA_PAGES (NB_ARENA_BYTES / XNV_PAGE_SIZE)
-#define GNTALLOC_LIMIT "/sys/module/xen_gntalloc/parameters/limit"
 /* Busy queues planned for in gntalloc's limit (its default, 1024 grants for
  * all of userspace, holds one queue's two arenas); more are served while
  * the limit and the grant table last. */
@@ -51,42 +50,33 @@ static void refused(struct nb_queue *q, int err)
     nb_queue_name(q, name, sizeof name);
     if (err == ENOSPC)
         nb_log(nb, LOG_NOTICE, "%s: copies keep pinning local pages: no grant left for its buffers "
-               "(gntalloc's limit, %s, or Xen's gnttab_max_frames for this domain)", name, GNTALLOC_LIMIT);
+               "(gntalloc's limit, %s, or Xen's gnttab_max_frames for this domain)", name, XNV_GNTALLOC_LIMIT);
     else
         nb_log(nb, LOG_NOTICE, "%s: copies keep pinning local pages: its buffers cannot be granted "
                "(%s; is the xen-gntalloc module loaded?)", name, strerror(err));
 }
 
 /* On real Xen, bring gntalloc's limit up to NB_OWN_LIMIT_WANTED if it is
- * lower (a module parameter root may raise; xnv-netfront does the same in
- * a guest).  Under the service's lock: queues of several vifs promote at
- * once, and each must see the limit that another one raised. */
+ * lower, once per service (xnv-netfront does the same in a guest).  Under
+ * the service's lock: queues of several vifs promote at once, and each must
+ * find the limit another one raised. */
 static void raise_limit(struct xnv_netback *nb)
 {
     if (strcmp(xnv_hv_kind(nb->hv), "xen") != 0)
         return;
     pthread_mutex_lock(&nb->own_lock);
     unsigned limit = 0;
-    FILE *f = fopen(GNTALLOC_LIMIT, "r");
-    bool read = f && fscanf(f, "%u", &limit) == 1;
-    if (f)
-        fclose(f);
-    if (read && limit < NB_OWN_LIMIT_WANTED && !nb->own_limit_tried) {
+    if (!nb->own_limit_tried && xnv_gntalloc_limit_read(NULL, &limit) == 0 &&
+        limit < NB_OWN_LIMIT_WANTED) {
         nb->own_limit_tried = true;
-        f = fopen(GNTALLOC_LIMIT, "w");
-        bool ok = f && fprintf(f, "%u\n", NB_OWN_LIMIT_WANTED) >= 0;
-        int e = errno;
-        if (f && fclose(f) != 0 && ok) {
-            ok = false;
-            e = errno;
-        }
-        if (ok)
+        int rc = xnv_gntalloc_limit_write(NULL, NB_OWN_LIMIT_WANTED);
+        if (rc == 0)
             nb_log(nb, LOG_NOTICE, "raised gntalloc's limit from %u to %u grants (self-granted buffers "
                    "for %u busy queues)", limit, NB_OWN_LIMIT_WANTED, NB_OWN_PLANNED_QUEUES);
         else
             nb_log(nb, LOG_WARNING, "cannot raise gntalloc's limit from %u to %u (%s): busy queues "
                    "beyond the first may keep pinning local pages", limit, NB_OWN_LIMIT_WANTED,
-                   strerror(e));
+                   strerror(-rc));
     }
     pthread_mutex_unlock(&nb->own_lock);
 }

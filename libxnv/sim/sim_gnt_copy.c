@@ -133,8 +133,9 @@ int sim_gnt_copy(struct xnv_hv *hv, xengnttab_grant_copy_segment_t *segs, unsign
             hook(arg);
         uint64_t bytes = 0, ops = 0, pins = 0;
         for (unsigned i = 0; i < m; i++) {
-            ops += ops_of(&b[i]);
-            pins += local_side(&b[i]) ? ops_of(&b[i]) : 0;
+            unsigned o = ops_of(&b[i]);
+            ops += o;
+            pins += local_side(&b[i]) ? o : 0;
             if (b[i].status == GNTST_okay) {
                 memmove(dst[i], src[i], b[i].len);
                 bytes += b[i].len;

@@ -8,14 +8,13 @@
  * parameter root may raise; the grant table itself (the hypervisor's
  * max_grant_frames for the domain) stays the real bound. */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 #include "agent.h"
+#include "xnv/gntalloc_limit.h"
 #include "xnv/idc.h"
 #include "xnv/netif.h"
 
-#define GNTALLOC_LIMIT "/sys/module/xen_gntalloc/parameters/limit"
 /* Channel peers planned for (more are served while grants last). */
 #define AGENT_PLANNED_PEERS 16u
 
@@ -28,27 +27,22 @@ unsigned agent_grants_needed(unsigned queues, bool channels)
 int agent_grants_reserve(unsigned queues, bool channels, const char *path)
 {
     if (!path)
-        path = GNTALLOC_LIMIT;
+        path = XNV_GNTALLOC_LIMIT;
     unsigned need = agent_grants_needed(queues, channels), limit = 0;
-    FILE *f = fopen(path, "r");
-    if (!f || fscanf(f, "%u", &limit) != 1) {
-        int e = f ? EINVAL : errno;
-        if (f)
-            fclose(f);
+    int rc = xnv_gntalloc_limit_read(path, &limit);
+    if (rc < 0) {
         agent_logf(LOG_WARNING, "cannot read %s (%s): if gntalloc allows fewer than %u grants, some rings "
-                   "cannot be shared", path, strerror(e), need);
-        return -e;
+                   "cannot be shared", path, strerror(-rc), need);
+        return rc;
     }
-    fclose(f);
     if (limit >= need)
         return 0;
-    f = fopen(path, "w");
-    if (!f || fprintf(f, "%u\n", need) < 0 || fclose(f) != 0) {
-        int e = errno;
+    rc = xnv_gntalloc_limit_write(path, need);
+    if (rc < 0) {
         agent_logf(LOG_WARNING, "gntalloc allows %u grants, %u wanted (%u queue(s)%s), and %s cannot be "
                    "raised (%s): some rings may not be shared", limit, need, queues,
-                   channels ? ", channels" : "", path, strerror(e));
-        return -e;
+                   channels ? ", channels" : "", path, strerror(-rc));
+        return rc;
     }
     agent_logf(LOG_NOTICE, "raised gntalloc's limit from %u to %u grants (%u queue(s)%s)", limit, need,
                queues, channels ? " and channels to 16 peers" : "");
