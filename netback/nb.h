@@ -120,6 +120,13 @@ struct nb_queue {
     uint64_t own_from;            /* bytes carried when this connection's queue started */
     struct nb_pending_rx *pend;   /* frames waiting for guest buffers */
     unsigned npend;
+    /* The last read of the port found nothing, and since then this thread
+     * wrote nothing to it (a frame written can queue dom0's answer at once)
+     * and no poll saw it readable: fill() skips the read, which would find
+     * nothing too (a system call saved per pass).  Frames put there by other
+     * threads meanwhile keep the port readable, and the poll before any
+     * sleep watches it. */
+    bool port_dry;
     uint64_t stall_since_ns;      /* 0: not stalled */
     bool carrier_off;
     unsigned empty_wakeups;       /* events that brought no work (storm throttle) */

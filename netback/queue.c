@@ -13,10 +13,15 @@
 #include "xnv/thread.h"
 
 
-static void drain_events(struct nb_queue *q)
+/* One read of the event channel per wakeup.  A queue has one channel, so
+ * a second read would almost always find nothing, and every read is a
+ * system call (in a PV dom0 a trip through the hypervisor).  A port still
+ * pending keeps the device readable: the next poll returns at once and
+ * takes it. */
+static void take_event(struct nb_queue *q)
 {
-    int port;
-    while ((port = xnv_evtchn_pending(q->ch)) >= 0) {
+    int port = xnv_evtchn_pending(q->ch);
+    if (port >= 0) {
         XNV_STAT_ADD(q->stats.notify_recv, 1);
         xnv_evtchn_unmask(q->ch, (xnv_port_t)port);
     }
@@ -158,8 +163,11 @@ static void *queue_main(void *arg)
             timeout = (int)(tx_wait / 1000000u) + 1;
         if (q->npend && (timeout < 0 || (unsigned)timeout > stall_poll_ms))
             timeout = (int)stall_poll_ms;
-        if (poll(pfd, (nfds_t)nfds, timeout) < 0 && errno != EINTR)
+        int ready = poll(pfd, (nfds_t)nfds, timeout);
+        if (ready < 0 && errno != EINTR)
             break;
+        /* what poll saw of the port (not watched, or interrupted: unknown) */
+        q->port_dry = ready >= 0 && nfds == 3 && !(pfd[2].revents & (POLLIN | POLLERR | POLLHUP));
         uint64_t n;
         if ((pfd[1].revents & POLLIN) && read(q->wake_fd, &n, sizeof n) < 0) { /* raced: drained */ }
         if (pfd[0].revents & POLLIN) {
@@ -169,7 +177,7 @@ static void *queue_main(void *arg)
             unsigned ms = xnv_storm_pause_ms(q->empty_wakeups, NB_STORM_EMPTY_WAKEUPS);
             if (ms)
                 poll(NULL, 0, (int)ms);
-            drain_events(q);
+            take_event(q);
         }
     }
     return NULL;

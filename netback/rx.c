@@ -106,13 +106,15 @@ static struct nb_queue *steer(struct nb_queue *q, const uint8_t *f, uint32_t len
  * that waits for guest buffers must not be prepared again. */
 static void fill(struct nb_queue *q)
 {
-    while (nb_rx_port_wanted(q)) {
+    while (!q->port_dry && nb_rx_port_wanted(q)) {
         struct nb_pending_rx *pr = &q->pend[q->npend];
         struct virtio_net_hdr vh;
         pr->off = arena_next(q);
         int n = xnv_port_recv(q->vif->port, q->id, &vh, q->rx_arena + pr->off, NB_FRAME_MAX);
-        if (n < 0)
+        if (n < 0) {
+            q->port_dry = n == -EAGAIN;
             break;
+        }
         pr->len = (uint32_t)n;
         if (!prepare(q, pr, &vh)) {
             XNV_STAT_ADD(q->stats.rx_drops, 1);

@@ -95,6 +95,7 @@ static int16_t deliver(struct nb_queue *q, const struct batch_state *st, unsigne
     }
     struct virtio_net_hdr vh;
     xnv_offload_to_vnet(&o, &vh);
+    q->port_dry = false;     /* dom0 may answer this frame on the port at once */
     if (xnv_port_send(q->vif->port, q->id, &vh, iov, n)) {
         XNV_STAT_ADD(q->stats.tx_drops, 1);
         return NETIF_RSP_OKAY;

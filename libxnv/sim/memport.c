@@ -124,6 +124,8 @@ static int mp_recv(struct xnv_port *p, unsigned q, struct virtio_net_hdr *vh,
     }
     if (rc > 0)
         m->st.received++;
+    else if (rc == -EAGAIN)
+        m->st.empty_reads++;
     pthread_mutex_unlock(&m->lock);
     return rc;
 }

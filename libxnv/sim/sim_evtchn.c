@@ -281,6 +281,7 @@ int sim_evtchn_pending(struct xnv_evtchn *base)
     struct sim_dom *d = ch->dom;
     int rc;
     sim_lock(ch->sim);
+    d->ctr.evtchn_reads++;
     if (!d->alive) {
         rc = -ESRCH;
     } else if (!ch->qhead) {

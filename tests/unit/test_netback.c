@@ -345,26 +345,48 @@ START_TEST(two_queues_split_event_channels)
 }
 END_TEST
 
+/* Wait until queue 0's thread went idle after *s (it armed its ring events
+ * and is about to sleep; the pause covers its last steps); *s is updated. */
+static void wait_idle(struct xnv_queue_stats *s)
+{
+    struct xnv_queue_stats now;
+    for (int i = 0; i < 20000; i++, usleep(100)) {
+        xnv_netback_stats(w.nb, (xnv_domid_t)dom, 0, 0, &now);
+        if (now.idle_loops > s->idle_loops)
+            break;
+    }
+    ck_assert_uint_gt(now.idle_loops, s->idle_loops);
+    usleep(20000);
+    xnv_netback_stats(w.nb, (xnv_domid_t)dom, 0, 0, s);
+}
+
+/* One vif of one queue, 8 receive buffers posted, its thread gone idle;
+ * its stats then in *s. */
+static void idle_queue(struct xnv_queue_stats *s)
+{
+    bring_up(1);
+    xnv_netback_stats(w.nb, (xnv_domid_t)dom, 0, 0, s);
+    tfe_post_rx(&fe, 0, 8);
+    wait_idle(s);
+}
+
+/* The guest sends one frame of len bytes, which reaches the port. */
+static void guest_sends_one(uint32_t len)
+{
+    struct virtio_net_hdr vh;
+    tfe_send(&fe, 0, frame, len, 4096, 0, 0, 0);
+    ck_assert_int_eq(take(w.ports[0], 0, &vh, 2000), (int)len);
+    ck_assert(tfe_wait_tx_done(&fe, 0, 2000));
+}
+
 /* With one event channel for both rings, a pass of the queue's thread that
  * answers transmit requests and fills receive buffers notifies the guest
  * once: one hypercall and one guest interrupt, not one per ring. */
 START_TEST(one_channel_one_notification_per_pass)
 {
-    bring_up(1);
-    ck_assert_int_eq(fe.q[0].port_tx, fe.q[0].port_rx);   /* the default: one channel */
     struct xnv_queue_stats s0, s1;
-    xnv_netback_stats(w.nb, (xnv_domid_t)dom, 0, 0, &s0);
-    tfe_post_rx(&fe, 0, 8);
-    /* the buffers' event woke the thread to a pass without work: it is
-     * going idle, its ring events armed (the sleep covers its last steps) */
-    for (int i = 0; i < 20000; i++, usleep(100)) {
-        xnv_netback_stats(w.nb, (xnv_domid_t)dom, 0, 0, &s1);
-        if (s1.idle_loops > s0.idle_loops)
-            break;
-    }
-    ck_assert_uint_gt(s1.idle_loops, s0.idle_loops);
-    usleep(20000);
-    s0 = s1;
+    idle_queue(&s0);
+    ck_assert_int_eq(fe.q[0].port_tx, fe.q[0].port_rx);   /* the default: one channel */
     uint32_t len = build_udp_frame(frame, 100);
     fe.no_kick = true;                    /* a transmit request waits unannounced... */
     tfe_send(&fe, 0, frame, len, 4096, 0, 0, 0);
@@ -379,6 +401,52 @@ START_TEST(one_channel_one_notification_per_pass)
     ck_assert_uint_eq(s1.tx_packets - s0.tx_packets, 1);
     ck_assert_uint_eq(s1.rx_packets - s0.rx_packets, 1);
     ck_assert_uint_eq(s1.notify_sent - s0.notify_sent, 1);
+}
+END_TEST
+
+/* A guest's notification wakes the sleeping thread, which reads the event
+ * channel once: reading on until the device says "nothing" cost one more
+ * system call per wakeup (a hypervisor trip in a PV dom0). */
+START_TEST(one_event_one_channel_read)
+{
+    struct xnv_queue_stats s0, s1;
+    idle_queue(&s0);
+    struct xnv_sim_counters c0, c1;
+    xnv_sim_counters(w.sim, 0, &c0);
+    guest_sends_one(build_udp_frame(frame, 100));
+    s1 = s0;
+    wait_idle(&s1);
+    xnv_sim_counters(w.sim, 0, &c1);
+    ck_assert_uint_eq(s1.tx_packets - s0.tx_packets, 1);
+    ck_assert_uint_eq(s1.notify_recv - s0.notify_recv, 1);
+    ck_assert_uint_eq(c1.evtchn_reads - c0.evtchn_reads, 1);
+}
+END_TEST
+
+/* A frame each way through an idle queue: the port is read once more
+ * after the frame to the guest (is there another?) and once after the
+ * frame from it (did dom0 answer at once?), and not again in the passes
+ * after those, each of which was one more system call to find nothing. */
+START_TEST(port_read_empty_once_per_frame)
+{
+    struct xnv_queue_stats s0, s1;
+    idle_queue(&s0);
+    struct xnv_memport_stats m0, m1;
+    xnv_memport_stats(w.ports[0], &m0);
+    uint32_t len = build_udp_frame(frame, 100);
+    struct virtio_net_hdr vh = { 0 };
+    ck_assert_int_eq(xnv_memport_inject(w.ports[0], 0, &vh, frame, len), 0);
+    unsigned errors = 0;
+    ck_assert_int_eq(tfe_recv_wait(&fe, 0, got, sizeof got, 2000, &errors), (int)len);
+    ck_assert_uint_eq(errors, 0);
+    s1 = s0;
+    wait_idle(&s1);
+    guest_sends_one(len);
+    wait_idle(&s1);
+    xnv_memport_stats(w.ports[0], &m1);
+    ck_assert_uint_eq(s1.rx_packets - s0.rx_packets, 1);
+    ck_assert_uint_eq(s1.tx_packets - s0.tx_packets, 1);
+    ck_assert_uint_eq(m1.empty_reads - m0.empty_reads, 2);
 }
 END_TEST
 
@@ -516,6 +584,8 @@ Suite *xnv_suite_netback(void)
     tcase_add_test(c, rx_checksum_completed_once_while_waiting);
     tcase_add_test(c, rx_waiting_frames_survive_the_arena_wrapping);
     tcase_add_test(c, one_channel_one_notification_per_pass);
+    tcase_add_test(c, one_event_one_channel_read);
+    tcase_add_test(c, port_read_empty_once_per_frame);
     tcase_add_test(c, event_channels_named_after_their_queue);
     if (geteuid() == 0)
         tcase_add_test(c, queue_threads_run_ahead_of_dom0s_processes);

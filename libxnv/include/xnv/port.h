@@ -93,7 +93,8 @@ void xnv_memport_set_sink(struct xnv_port *p, bool sink);
  * `count` frames were handed out in all (benchmarks). */
 void xnv_memport_set_source(struct xnv_port *p, const struct virtio_net_hdr *vh,
                             const uint8_t *frame, uint32_t len, uint64_t count);
-struct xnv_memport_stats { uint64_t sent, sent_bytes, received; uint32_t offload; bool carrier; };
+/* empty_reads: recv() calls that found no frame */
+struct xnv_memport_stats { uint64_t sent, sent_bytes, received, empty_reads; uint32_t offload; bool carrier; };
 void xnv_memport_stats(struct xnv_port *p, struct xnv_memport_stats *out);
 
 #endif

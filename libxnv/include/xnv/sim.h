@@ -81,6 +81,8 @@ struct xnv_sim_counters {
                                    touches (a side given as a grant pins none) */
     uint64_t maps;
     uint64_t notifies;          /* event notifications sent */
+    uint64_t evtchn_reads;      /* reads of the event channel device (xnv_evtchn_pending()),
+                                   those that found nothing included */
     uint64_t stale_ops;         /* binds/unbinds asked of stale event channel handles */
     uint64_t xs_requests;       /* xenstore requests (reads, writes, directories, removals,
                                    permissions, transaction starts and ends) */

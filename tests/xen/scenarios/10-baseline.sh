@@ -3,7 +3,8 @@
 # baseline: the stock path.  Linux's own xen-netback in dom0, stock
 # xen-netfront in two PV guests on xenbr0: ping and iperf3 (TCP, one stream)
 # dom0<->guest and guest<->guest.  Leaves both guests running for the
-# scenarios after it.
+# scenarios after it.  A third guest, k2 (2 vCPUs), is measured dom0<->guest
+# for the netback scenario's comparison, then destroyed.
 # shellcheck source=../lib.sh
 . "${XR_LIB:-/job/xen/lib.sh}"
 
@@ -42,5 +43,18 @@ measure() {
 measure dom0_to_guest_mbps dom0 g1 dom0_cpu_s_per_gb_rx
 measure guest_to_dom0_mbps g1 dom0 dom0_cpu_s_per_gb_tx
 measure guest_to_guest_mbps g2 g1
+
+# The netback scenario's stock guest has 2 vCPUs (2 queues); the kernel's
+# figures for a guest of that shape, so that its xnv / kernel ratios compare
+# like with like: on this rig the guest's vCPU count alone moves dom0<->guest
+# by about a fifth, for either backend (docs/netback-profile.md).
+xr_guest_up k2 10.0.0.13 --vcpus 2 || xr_fail "guest k2 (2 vCPUs) did not come up (see out/xen/console/guest-k2.log)"
+d=$(xr_guest_domid k2)
+xr_metric queues_2vcpu "$(xenstore-read "/local/domain/$d/device/vif/0/multi-queue-num-queues" 2>/dev/null || echo 1)"
+rtt=$(xr_rtt dom0 k2 20) || xr_fail "ping dom0 -> k2 failed"
+xr_metric rtt_2vcpu_ms "$rtt"
+measure dom0_to_guest_2vcpu_mbps dom0 k2 dom0_cpu_s_per_gb_rx_2vcpu
+measure guest_to_dom0_2vcpu_mbps k2 dom0 dom0_cpu_s_per_gb_tx_2vcpu
+xr_guest_down k2
 
 xr_pass "stock netback/netfront: ping and iperf3 dom0<->guest and guest<->guest work"

@@ -78,16 +78,20 @@ read -r v c <<<"$(xr_iperf_cpu n1 dom0 "$SECS")"
 [ -n "$v" ] || xr_fail "iperf3 n1 -> dom0 failed"
 xr_metric guest_to_dom0_mbps "$v"
 xr_metric dom0_cpu_s_per_gb_tx "$c"
-# beside the kernel's netback in this boot (scenario baseline): throughput,
-# dom0's CPU per GB (xl list) and the round trip, xnv over kernel
+# beside the kernel's netback in this boot: throughput, dom0's CPU per GB
+# (xl list) and the round trip, xnv over kernel, for a guest of n1's shape
+# (scenario baseline's k2: 2 vCPUs, 2 queues)
 base() { sed -n 's/.*"name":"baseline".*"'"$1"'":\([0-9.]*\).*/\1/p' "$XR_RESULTS" | head -n1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b }'; }
 mine() { sed -n "s/^$1 //p" "$XR_RUN/metrics/$XR_SCENARIO"; }
-for m in dom0_to_guest_mbps:dom0_to_guest_vs_kernel guest_to_dom0_mbps:guest_to_dom0_vs_kernel \
-         dom0_cpu_s_per_gb_rx:dom0_cpu_s_per_gb_vs_kernel_rx dom0_cpu_s_per_gb_tx:dom0_cpu_s_per_gb_vs_kernel_tx \
-         rtt_ms:rtt_vs_kernel; do
-    k=$(base "${m%%:*}")
-    [ -n "$k" ] && xr_metric "${m#*:}" "$(ratio "$(mine "${m%%:*}")" "$k")"
+for m in dom0_to_guest_mbps:dom0_to_guest_2vcpu_mbps:dom0_to_guest_vs_kernel \
+         guest_to_dom0_mbps:guest_to_dom0_2vcpu_mbps:guest_to_dom0_vs_kernel \
+         dom0_cpu_s_per_gb_rx:dom0_cpu_s_per_gb_rx_2vcpu:dom0_cpu_s_per_gb_vs_kernel_rx \
+         dom0_cpu_s_per_gb_tx:dom0_cpu_s_per_gb_tx_2vcpu:dom0_cpu_s_per_gb_vs_kernel_tx \
+         rtt_ms:rtt_2vcpu_ms:rtt_vs_kernel; do
+    IFS=: read -r own theirs name <<<"$m"
+    k=$(base "$theirs")
+    [ -n "$k" ] && xr_metric "$name" "$(ratio "$(mine "$own")" "$k")"
 done
 "$CTL" list >&2
 "$CTL" stats >&2
