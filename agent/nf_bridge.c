@@ -62,6 +62,12 @@ struct br_queue {
     struct xnv_nf_frame fr[BR_SLOTS];   /* one per buffer */
     uint8_t free_slot[BR_SLOTS];
     unsigned nfree;
+    /* The port's queue was found empty, and since then this thread wrote
+     * no frame to it (the guest's kernel may answer one at once) and no
+     * poll saw it readable: pump_tx does not read it (a system call that
+     * would find nothing).  Frames queued meanwhile keep it readable for
+     * the next poll. */
+    bool port_dry;
     struct br_fifo vif;             /* read from the port, not yet on the ring */
     struct br_fifo hold;            /* waiting for room on a peer's channel */
     struct xnv_nf_bridge_stats st;
@@ -111,6 +117,7 @@ static void frame_to_port(void *ctx, const struct virtio_net_hdr *vh, const stru
                           unsigned n)
 {
     struct to_port *t = ctx;
+    t->q->port_dry = false;
     if (xnv_port_send(t->q->b->port, t->port_q, vh, iov, n) == 0)
         XNV_STAT_ADD(t->q->st.to_port, 1);
     else
@@ -234,15 +241,17 @@ static void pump_tx(struct br_queue *q)
     }
     if (!flush_vif(q))
         return;
-    for (unsigned round = 0; round < BR_ROUNDS && may_read_port(q); round++) {
+    for (unsigned round = 0; round < BR_ROUNDS && !q->port_dry && may_read_port(q); round++) {
         uint8_t slots[BR_BATCH];
         unsigned k = 0;
         while (k < BR_BATCH) {
             unsigned s = q->free_slot[q->nfree - 1];
             struct xnv_nf_frame *f = &q->fr[s];
             int len = xnv_port_recv(b->port, q->id, &f->vh, f->data, BR_BUF);
-            if (len == -EAGAIN)
+            if (len == -EAGAIN) {
+                q->port_dry = true;
                 break;
+            }
             if (len < 0) {
                 /* A port that keeps failing must not make this thread spin. */
                 XNV_STAT_ADD(q->st.from_port_dropped, 1);
@@ -302,10 +311,13 @@ static void *run(void *arg)
             { .fd = read_port ? pfd : -1, .events = POLLIN },
             { .fd = q->hold.n ? q->roomfd : -1, .events = POLLIN },
         };
-        if (poll(p, 4, q->hold.n ? BR_HOLD_LOOK_MS : -1) < 0 && errno != EINTR)
+        int ready = poll(p, 4, q->hold.n ? BR_HOLD_LOOK_MS : -1);
+        if (ready < 0 && errno != EINTR)
             break;
         if (atomic_load(&b->stop))
             break;
+        /* what poll saw of the port (not watched, or interrupted: unknown) */
+        q->port_dry = read_port && ready >= 0 && !(p[2].revents & (POLLIN | POLLERR | POLLHUP));
         pump_rx(q);
         pump_tx(q);
     }

@@ -231,15 +231,36 @@ static bool responses_waiting(const struct nf_queue *q)
            __atomic_load_n(&q->rx.ring.sring->rsp_prod, __ATOMIC_RELAXED) != q->rx.ring.rsp_cons;
 }
 
+/* Which of the queue's three descriptors have something, in one
+ * epoll_wait: reading each in turn cost a system call apiece (in a PV
+ * guest a trip through the hypervisor), most of them to find nothing. */
+static void ready_fds(struct nf_queue *q, bool *kick, bool *timer, bool *events)
+{
+    struct epoll_event ev[3];
+    int n = epoll_wait(q->epfd, ev, 3, 0);
+    *kick = *timer = *events = false;
+    for (int i = 0; i < n; i++) {
+        if (ev[i].data.fd == q->kickfd)
+            *kick = true;
+        else if (ev[i].data.fd == q->timerfd)
+            *timer = true;
+        else
+            *events = true;
+    }
+    if (n < 0)                  /* cannot tell: look at each */
+        *kick = *timer = *events = true;
+}
+
 void nf_queue_service(struct nf_queue *q)
 {
     uint64_t v;
-    ssize_t r = read(q->kickfd, &v, sizeof v);
-    bool timer = read(q->timerfd, &v, sizeof v) == (ssize_t)sizeof v;
-    (void)r;
+    bool kick, timer, events;
+    ready_fds(q, &kick, &timer, &events);
+    if (kick && read(q->kickfd, &v, sizeof v) < 0) { /* raced: already read */ }
+    timer = timer && read(q->timerfd, &v, sizeof v) == (ssize_t)sizeof v;
     unsigned nev = 0;
     int port;
-    while ((port = xnv_evtchn_pending(q->ch)) >= 0) {
+    while (events && (port = xnv_evtchn_pending(q->ch)) >= 0) {
         nev++;
         note_masked(q, port);
     }

@@ -796,6 +796,59 @@ START_TEST(bridge_moves_frames_and_follows_the_connection)
 }
 END_TEST
 
+/* The bridge reads its port once more after a frame it wrote there (did
+ * the guest's kernel answer at once?) and after one it read (another?), and
+ * not on its other wakeups (the backend's notifications); it reads the event
+ * channel only on wakeups that brought events.  Each read that finds
+ * nothing is a system call (a hypervisor trip in a PV guest). */
+START_TEST(bridge_reads_an_empty_port_only_after_traffic)
+{
+    struct nf_env e;
+    nf_env_start(&e, &(struct nftb_config){ .max_queues = 1, .trusted = -1 });
+    ck_assert_msg(nf_env_open(&e, NULL), "%s", e.err);
+    struct xnv_port *port = xnv_memport_open("xnv0", 64);
+    char err[128];
+    struct xnv_nf_bridge *b = xnv_nf_bridge_start(e.nf, port, err, sizeof err);
+    ck_assert_msg(b, "%s", err);
+    usleep(50000);
+    struct xnv_memport_stats m0, m1;
+    xnv_memport_stats(port, &m0);
+    struct xnv_sim_counters c0, c1;
+    xnv_sim_counters(e.sim, e.fdom, &c0);
+    struct xnv_nf_stats s0, s1;
+    xnv_nf_stats(e.nf, XNV_NF_ALL_QUEUES, &s0);
+
+    uint32_t len = build_udp_frame(frame, 99);      /* backend -> guest */
+    struct xnv_rx_meta m = { 0 };
+    ck_assert_int_eq(nftb_rx_send(&e.be, 0, frame, len, &m), 0);
+    struct virtio_net_hdr vh;
+    int n = -EAGAIN;
+    for (int i = 0; i < 2000 && n == -EAGAIN; i++) {
+        n = xnv_memport_take(port, 0, &vh, got, sizeof got);
+        if (n == -EAGAIN)
+            usleep(1000);
+    }
+    ck_assert_int_eq(n, (int)len);
+    usleep(50000);
+    memset(&vh, 0, sizeof vh);                       /* guest -> backend */
+    ck_assert_int_eq(xnv_memport_inject(port, 0, &vh, frame, len), 0);
+    ck_assert_int_eq(nf_env_take(&e, 0, got, sizeof got, NULL, 2000), (int)len);
+    usleep(50000);
+    xnv_memport_stats(port, &m1);
+    ck_assert_uint_eq(m1.received - m0.received, 1);
+    ck_assert_uint_eq(m1.empty_reads - m0.empty_reads, 2);
+    /* The event channel is read only on wakeups that brought events: each
+     * such service reads its events, then once more to find none. */
+    xnv_sim_counters(e.sim, e.fdom, &c1);
+    xnv_nf_stats(e.nf, XNV_NF_ALL_QUEUES, &s1);
+    ck_assert_uint_gt(s1.events, s0.events);
+    ck_assert_uint_le(c1.evtchn_reads - c0.evtchn_reads, 2 * (s1.events - s0.events));
+    xnv_nf_bridge_stop(b);
+    xnv_port_close(port);
+    nf_env_stop(&e);
+}
+END_TEST
+
 Suite *xnv_suite_netfront(void)
 {
     Suite *s = suite_create("netfront");
@@ -847,6 +900,7 @@ Suite *xnv_suite_netfront(void)
     t = tcase_create("bridge");
     tcase_set_timeout(t, 60);
     tcase_add_test(t, bridge_moves_frames_and_follows_the_connection);
+    tcase_add_test(t, bridge_reads_an_empty_port_only_after_traffic);
     suite_add_tcase(s, t);
     return s;
 }

@@ -141,5 +141,5 @@ sleep 1
 # busy queue's buffers were first granted (netback/arena.c): both are kept.
 [ "$(guest_fds)" = 0 ] || xr_fail "xnv-netbackd still holds $(guest_fds) TAP/event-channel fds after xl destroy"
 [ "$(fds)" -le $((fds0 + 2)) ] || xr_fail "xnv-netbackd holds $(fds) fds after xl destroy, a fresh one $fds0"
-xr_metric leaked_fds $(( $(fds) - fds0 - 1 > 0 ? $(fds) - fds0 - 1 : 0 ))
+xr_metric leaked_fds $(( $(fds) - fds0 - 2 > 0 ? $(fds) - fds0 - 2 : 0 ))
 xr_pass "stock guest on xnv-netbackd: ping, iperf3 both ways, TSO+SG, 2 queues, attach/detach, restart, save/restore, clean destroy"
