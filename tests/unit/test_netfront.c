@@ -709,6 +709,18 @@ END_TEST
 
 /* ---- bridge to a port ----------------------------------------------------------------- */
 
+/* The next frame the bridge wrote to queue 0 of port (waits up to 2 s). */
+static int port_take_wait(struct xnv_port *port, struct virtio_net_hdr *vh)
+{
+    int n = -EAGAIN;
+    for (int i = 0; i < 2000 && n == -EAGAIN; i++) {
+        n = xnv_memport_take(port, 0, vh, got, sizeof got);
+        if (n == -EAGAIN)
+            usleep(1000);
+    }
+    return n;
+}
+
 START_TEST(bridge_moves_frames_and_follows_the_connection)
 {
     struct nf_env e;
@@ -743,12 +755,7 @@ START_TEST(bridge_moves_frames_and_follows_the_connection)
     len = make_frame(CSUM_V4, frame, &off);
     struct xnv_rx_meta m = { .flags = NETRXF_csum_blank | NETRXF_data_validated };
     ck_assert_int_eq(nftb_rx_send(&e.be, 0, frame, len, &m), 0);
-    int n = -EAGAIN;
-    for (int i = 0; i < 2000 && n == -EAGAIN; i++) {
-        n = xnv_memport_take(port, 0, &vh, got, sizeof got);
-        if (n == -EAGAIN)
-            usleep(1000);
-    }
+    int n = port_take_wait(port, &vh);
     ck_assert_int_eq(n, (int)len);
     ck_assert_uint_eq(vh.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
 
@@ -758,12 +765,7 @@ START_TEST(bridge_moves_frames_and_follows_the_connection)
     m = (struct xnv_rx_meta){ .flags = NETRXF_csum_blank | NETRXF_data_validated,
                               .gso_type = XEN_NETIF_GSO_TYPE_TCPV6, .gso_size = 1448 };
     ck_assert_int_eq(nftb_rx_send(&e.be, 0, frame, len, &m), 0);
-    n = -EAGAIN;
-    for (int i = 0; i < 2000 && n == -EAGAIN; i++) {
-        n = xnv_memport_take(port, 0, &vh, got, sizeof got);
-        if (n == -EAGAIN)
-            usleep(1000);
-    }
+    n = port_take_wait(port, &vh);
     ck_assert_int_eq(n, (int)len);
     ck_assert(memcmp(got, frame, len) == 0);
     ck_assert_uint_eq(vh.gso_type, VIRTIO_NET_HDR_GSO_TCPV6);
@@ -822,12 +824,7 @@ START_TEST(bridge_reads_an_empty_port_only_after_traffic)
     struct xnv_rx_meta m = { 0 };
     ck_assert_int_eq(nftb_rx_send(&e.be, 0, frame, len, &m), 0);
     struct virtio_net_hdr vh;
-    int n = -EAGAIN;
-    for (int i = 0; i < 2000 && n == -EAGAIN; i++) {
-        n = xnv_memport_take(port, 0, &vh, got, sizeof got);
-        if (n == -EAGAIN)
-            usleep(1000);
-    }
+    int n = port_take_wait(port, &vh);
     ck_assert_int_eq(n, (int)len);
     usleep(50000);
     memset(&vh, 0, sizeof vh);                       /* guest -> backend */
