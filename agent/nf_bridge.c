@@ -316,8 +316,7 @@ static void *run(void *arg)
             break;
         if (atomic_load(&b->stop))
             break;
-        /* what poll saw of the port (not watched, or interrupted: unknown) */
-        q->port_dry = read_port && ready >= 0 && !(p[2].revents & (POLLIN | POLLERR | POLLHUP));
+        q->port_dry = xnv_port_seen_empty(read_port, ready, p[2].revents);
         pump_rx(q);
         pump_tx(q);
     }

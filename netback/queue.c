@@ -166,8 +166,7 @@ static void *queue_main(void *arg)
         int ready = poll(pfd, (nfds_t)nfds, timeout);
         if (ready < 0 && errno != EINTR)
             break;
-        /* what poll saw of the port (not watched, or interrupted: unknown) */
-        q->port_dry = ready >= 0 && nfds == 3 && !(pfd[2].revents & (POLLIN | POLLERR | POLLHUP));
+        q->port_dry = xnv_port_seen_empty(nfds == 3, ready, pfd[2].revents);
         uint64_t n;
         if ((pfd[1].revents & POLLIN) && read(q->wake_fd, &n, sizeof n) < 0) { /* raced: drained */ }
         if (pfd[0].revents & POLLIN) {

@@ -180,6 +180,14 @@ xr_guest_domid() {
     echo "$d"
 }
 
+# xr_guest_queues NAME: the queues the guest's vif 0 negotiated (1 when its
+# frontend wrote no multi-queue-num-queues)
+xr_guest_queues() {
+    local d
+    d=$(xr_guest_domid "$1") || return 1
+    xenstore-read "/local/domain/$d/device/vif/0/multi-queue-num-queues" 2>/dev/null || echo 1
+}
+
 xr_wait_ping() {
     local ip=$1 t=${2:-60} t0
     t0=$(xr_now_us)

@@ -5,6 +5,7 @@
 #ifndef XNV_PORT_H
 #define XNV_PORT_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -93,6 +94,14 @@ void xnv_memport_set_sink(struct xnv_port *p, bool sink);
  * `count` frames were handed out in all (benchmarks). */
 void xnv_memport_set_source(struct xnv_port *p, const struct virtio_net_hdr *vh,
                             const uint8_t *frame, uint32_t len, uint64_t count);
+/* After poll() returned `ready` with a port's fd watched (or not): true when
+ * it saw the port empty, so that a read now would find nothing; false when
+ * the fd was not watched, poll failed, or it was readable (or in error). */
+static inline bool xnv_port_seen_empty(bool watched, int ready, short revents)
+{
+    return watched && ready >= 0 && !(revents & (POLLIN | POLLERR | POLLHUP));
+}
+
 /* empty_reads: recv() calls that found no frame */
 struct xnv_memport_stats { uint64_t sent, sent_bytes, received, empty_reads; uint32_t offload; bool carrier; };
 void xnv_memport_stats(struct xnv_port *p, struct xnv_memport_stats *out);

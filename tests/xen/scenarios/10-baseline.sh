@@ -49,8 +49,7 @@ measure guest_to_guest_mbps g2 g1
 # like with like: on this rig the guest's vCPU count alone moves dom0<->guest
 # by about a fifth, for either backend (docs/netback-profile.md).
 xr_guest_up k2 10.0.0.13 --vcpus 2 || xr_fail "guest k2 (2 vCPUs) did not come up (see out/xen/console/guest-k2.log)"
-d=$(xr_guest_domid k2)
-xr_metric queues_2vcpu "$(xenstore-read "/local/domain/$d/device/vif/0/multi-queue-num-queues" 2>/dev/null || echo 1)"
+xr_metric queues_2vcpu "$(xr_guest_queues k2)"
 rtt=$(xr_rtt dom0 k2 20) || xr_fail "ping dom0 -> k2 failed"
 xr_metric rtt_2vcpu_ms "$rtt"
 measure dom0_to_guest_2vcpu_mbps dom0 k2 dom0_cpu_s_per_gb_rx_2vcpu

@@ -51,7 +51,7 @@ d=$(xr_guest_domid n1)
 br=$(basename "$(readlink "/sys/class/net/vif$d.0/master" 2>/dev/null)")
 [ "$br" = xenbr0 ] || xr_fail "vif$d.0 is not on xenbr0 (master: ${br:-none})"
 [ "$(be_state "$d" 0)" = 4 ] || xr_fail "backend state $(be_state "$d" 0), not Connected"
-q=$(xenstore-read "/local/domain/$d/device/vif/0/multi-queue-num-queues" 2>/dev/null || echo 1)
+q=$(xr_guest_queues n1)
 xr_metric queues "$q"
 [ "$q" = 2 ] || xr_fail "the 2-vCPU guest got $q queue(s), not 2"
 # each queue's event-channel interrupts carry its name (not evtchn:xnv-netbackd)

@@ -64,7 +64,7 @@ vif_check() {
     # shellcheck disable=SC2016 # expanded in the guest
     v=$(xr_guest_run "$NAME" 'basename $(readlink /sys/class/net/eth0/device/driver)')
     [ "$v" = vif ] || xr_fail "$what: eth0's driver is '$v', not xen-netfront's vif"
-    q=$(xenstore-read "/local/domain/$d/device/vif/0/multi-queue-num-queues" 2>/dev/null || echo 1)
+    q=$(xr_guest_queues "$NAME")
     xr_metric "${p}queues" "$q"
     [ "$q" = 2 ] || xr_fail "$what: the 2-vCPU HVM guest got $q queue(s), not 2"
     feat=$(xr_guest_run "$NAME" ethtool -k eth0) || xr_fail "$what: ethtool -k eth0 failed in the guest"
