@@ -56,6 +56,8 @@
 #   xr_netback_load     modprobe xen-netback
 #   xr_vif_detach NAME / xr_vif_attach NAME   the guest's vif 0 off and on
 #                       again, to swap backends under a running guest
+#   xr_hostcount start|stop TAG   marks a window that the host counts
+#                       (tools/bench/rig-hostcount.sh, when it runs)
 #
 # Our programs
 #   xr_fastpath_packets frames the daemon's switch fast path carried so far
@@ -101,6 +103,8 @@ xr_since_s() {
 }
 
 xr_log() { echo "XNV-LOG [$XR_SCENARIO] $*"; }
+# a line on the console, read on the host by tools/bench/rig-hostcount.sh
+xr_hostcount() { xr_log "XNV-HOSTCOUNT $1 $2"; }
 
 xr__json_str() {
     local s=$1

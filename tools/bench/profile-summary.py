@@ -209,6 +209,13 @@ def main():
         ("segments whose local page was a grant (nothing pinned), share", lambda o, d: o.get("xnv_copy_granted", 0) / o["xnv_copy_segments"]),
         ("dom0 vif interrupts per frame (events from the guest)", lambda o, d: o["dom0_vif_irqs"] / frames(o, d)),
         ("guest netfront interrupts per frame (events to it)", lambda o, d: o["guest_netfront_irqs"] / frames(o, d)),
+        # counted from the host (tools/bench/rig-hostcount.sh) over the
+        # transfer: QEMU's CPU time for everything it emulates, and the CR3
+        # writes (two per kernel crossing of a PV user process, each a flush
+        # of the emulator's TLB and jump cache)
+        ("host CPU s/GB (QEMU: every domain and Xen)", lambda o, d: o["host_task-clock"] / 1e3 / (o["bytes"] / 1e9)),
+        ("emulated page-table switches (CR3 writes) per frame", lambda o, d: o["host_cpu_x86_update_cr3"] / frames(o, d)),
+        ("emulated interrupts and exceptions per frame", lambda o, d: o["host_do_interrupt_all"] / frames(o, d)),
     ]
     out = []
     out.append(f"Rig profile of the netback at {a.rev}, a 1-vCPU {a.guest.upper()} guest: "

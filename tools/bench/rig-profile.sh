@@ -10,6 +10,9 @@
 # --alt BINARY: another build of xnv-netbackd measured in the same boot as a
 # third backend (xnv-alt), for an A/B comparison of a change.
 #
+# The host counts the emulated CPU's page-table switches and interrupts in
+# each counted transfer (tools/bench/rig-hostcount.sh; perf probes on QEMU).
+#
 # Environment: XNV_PROFILE_RUNS (runs, default 2), XNV_PROFILE_SECONDS (each
 # iperf3, default 10), XNV_PROFILE_GUEST (pv, default, or hvm: the kind of
 # the guest); the rig's own knobs (XNV_RIG_LOCK, ...) apply.  The
@@ -32,10 +35,25 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 rc=0
+# the emulated CPU's own counts in each counted transfer, from the host
+HOST=$TOP/build/xen/hostcount
+rm -rf "$HOST"
+tools/bench/rig-hostcount.sh start "$HOST"
 XNV_RIG_SCENARIO_DIR=$TOP/tests/xen/profile tools/rig/run-scenarios.sh || rc=$?
+tools/bench/rig-hostcount.sh stop "$HOST"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 cp -a build/xen/logs/out/profile/. "$OUT/" 2>/dev/null ||
     { echo "rig-profile: no figures came back from the rig (see build/xen/logs)" >&2; exit 1; }
+# perf stat -x, lines (value,unit,event,...) of window RUN-BACKEND-DIR as
+# raw.tsv rows host_<event>
+for f in "$HOST"/*.csv; do
+    [ -f "$f" ] || continue
+    t=$(basename "$f" .csv)
+    awk -F, -v t="$t" '$1 ~ /^[0-9.]+$/ {
+        n = split(t, p, "-"); e = $3; sub(/.*:/, "", e)
+        be = p[2]; for (i = 3; i < n; i++) be = be "-" p[i]
+        printf "%s\t%s\t%s\thost_%s\t%s\n", p[1], be, p[n], e, $1 }' "$f" >>"$OUT/raw.tsv"
+done
 git_rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 python3 tools/bench/profile-summary.py "$OUT" --rev "$git_rev" \
     --load "$load_before -> $load_after" --seconds "$XR_PROFILE_SECONDS" \

@@ -12,7 +12,9 @@
 #      (event channels the backend received), the guest's interrupts of its
 #      netfront (notifications it received), the vif's frames and bytes
 #      (bytes per frame: is GSO 64 KiB end to end?), xnvctl's counters
-#      (grant-copy calls and segments, notifications);
+#      (grant-copy calls and segments, notifications); the window is marked
+#      for the host (xr_hostcount), which counts the emulated CPU's page-table
+#      switches and interrupts in it (tools/bench/rig-hostcount.sh);
 #   2. the same transfer under `perf record -a -g` (cpu-clock), whose report
 #      by symbol goes to out/profile/.
 #
@@ -94,11 +96,14 @@ measure() {
         perf stat -x, -e "$STAT_EVENTS" -p "$NBPID" -o "$pstat.daemon" -- sleep "$SECS" 2>/dev/null &
         ps2=$!
     fi
+    xr_hostcount start "$RUN-$BE-$DIR"
     if ! v=$(xr_iperf "$src" "$dst" "$SECS"); then
+        xr_hostcount stop "$RUN-$BE-$DIR"
         fail "iperf3 $src -> $dst failed"
         wait $ps1 $ps2 2>/dev/null
         return 1
     fi
+    xr_hostcount stop "$RUN-$BE-$DIR"
     wait $ps1 $ps2 2>/dev/null
     c1=$(bench_cpu_ticks); i1=$(dom0_irqs "$d"); g1=$(guest_irqs "$guest")
     t1=$(dom_cpu 0 "$d")
