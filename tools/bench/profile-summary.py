@@ -152,18 +152,33 @@ def profile(dirpath, be, d):
     return share, top, comm
 
 
-def ab_pairs(data):
-    """Per direction: the A/B rounds' throughputs of each build and the ratio
-    alt / xnv of every round that has both."""
+def ab_pairs(data, metric="mbps"):
+    """Per direction: the A/B rounds' values of metric for each build and the
+    ratio alt / xnv of every round that has both."""
     out = {}
     for d, _ in DIRECTIONS:
-        a = data.get(("ab-xnv", d), {}).get("mbps", {})
-        b = data.get(("ab-xnv-alt", d), {}).get("mbps", {})
+        a = data.get(("ab-xnv", d), {}).get(metric, {})
+        b = data.get(("ab-xnv-alt", d), {}).get(metric, {})
         runs = sorted(set(a) & set(b), key=int)
         if runs:
             out[d] = ([a[r] for r in runs], [b[r] for r in runs],
                       [b[r] / a[r] for r in runs if a[r] > 0])
     return out
+
+
+def ab_host_per_gb(data):
+    """Per direction and A/B build: host CPU s per GB and CR3 writes per GB
+    (thousands) of every round counted from the host."""
+    for be in ("ab-xnv", "ab-xnv-alt"):
+        for d, _ in DIRECTIONS:
+            m = data.get((be, d), {})
+            for r, b in m.get("bytes", {}).items():
+                if b <= 0:
+                    continue
+                if r in m.get("host_task-clock", {}):
+                    m.setdefault("host_s_per_gb", {})[r] = m["host_task-clock"][r] / 1e3 / (b / 1e9)
+                if r in m.get("host_cpu_x86_update_cr3", {}):
+                    m.setdefault("cr3_k_per_gb", {})[r] = m["host_cpu_x86_update_cr3"][r] / 1e3 / (b / 1e9)
 
 
 def fmt(x, nd=2):
@@ -264,16 +279,27 @@ def main():
     ab = ab_pairs(data)
     if ab:
         out.append("\n### A/B of the two daemon builds on one guest (daemon swapped between transfers)\n")
-        out.append("| direction | rounds | xnv-netbackd Mbit/s (median) | alt Mbit/s (median) | alt / xnv per round: median (min-max) |")
+        out.append("| direction: figure | rounds | xnv-netbackd (median) | alt (median) | alt / xnv per round: median (min-max) |")
         out.append("|---|---|---|---|---|")
         for d, label in DIRECTIONS:
             if d not in ab:
                 continue
             a_, b_, r = ab[d]
-            out.append(f"| {label} | {len(r)} | {fmt(med(a_))} | {fmt(med(b_))} | "
+            out.append(f"| {label}: Mbit/s | {len(r)} | {fmt(med(a_))} | {fmt(med(b_))} | "
                        f"{fmt(med(r))} ({fmt(min(r))}-{fmt(max(r))}) |")
             summary.setdefault("ab", {})[d] = {"xnv": med(a_), "alt": med(b_), "ratio": med(r),
                                                 "ratios": r}
+        ab_host_per_gb(data)
+        for metric, label in (("host_s_per_gb", "host CPU s/GB (QEMU)"),
+                              ("cr3_k_per_gb", "CR3 writes per GB (thousands)")):
+            pairs = ab_pairs(data, metric)
+            for d, dlabel in DIRECTIONS:
+                if d not in pairs:
+                    continue
+                a_, b_, r = pairs[d]
+                out.append(f"| {dlabel}: {label} | {len(r)} | {fmt(med(a_))} | {fmt(med(b_))} | "
+                           f"{fmt(med(r))} ({fmt(min(r))}-{fmt(max(r))}) |")
+                summary["ab"].setdefault(d, {})[metric] = {"xnv": med(a_), "alt": med(b_), "ratio": med(r)}
     if errors:
         out.append("\nFailed measurements: " + "; ".join(errors))
     print("\n".join(out))

@@ -58,9 +58,10 @@ dom0_irqs() {
                        END { print t + 0 }' /proc/interrupts
 }
 # the guest's netfront interrupts (notifications it received): named
-# <netdev>-q<k>-{tx,rx} (or <netdev>-q<k> with one channel per queue)
+# <netdev>-q<k>-{tx,rx} with split channels, <netdev>-q<k> with one channel
+# per queue and several queues, <netdev> (eth0) with one channel and one queue
 guest_irqs() {
-    xr_guest_run "$1" "awk '/-q[0-9]/ { s = 0; for (i = 2; i <= NF; i++) if (\$i ~ /^[0-9]+\$/) s += \$i; else break; t += s } END { print t + 0 }' /proc/interrupts"
+    xr_guest_run "$1" "awk '/-q[0-9]/ || \$NF ~ /^eth[0-9]+\$/ { s = 0; for (i = 2; i <= NF; i++) if (\$i ~ /^[0-9]+\$/) s += \$i; else break; t += s } END { print t + 0 }' /proc/interrupts"
 }
 # dom_cpu A B: CPU seconds so far of domains A and B (xl list), "A B"
 dom_cpu() { xl list 2>/dev/null | awk -v a="$1" -v b="$2" '$2 == a { x = $NF } $2 == b { y = $NF } END { print x + 0, y + 0 }'; }
@@ -224,8 +225,15 @@ ab_swap() {
 ab_one() {   # ab_one NAME: one counted transfer each way
     local v
     for DIR in rx tx; do
+        xr_hostcount start "$RUN-$BE-$DIR"
         if [ $DIR = rx ]; then v=$(xr_iperf dom0 p1 "$AB_SECS"); else v=$(xr_iperf p1 dom0 "$AB_SECS"); fi
-        [ -n "$v" ] && raw mbps "$v" || fail "iperf3 ($BE $DIR) failed"
+        xr_hostcount stop "$RUN-$BE-$DIR"
+        if [ -n "$v" ]; then
+            raw mbps "$v"
+            raw bytes "$(awk -v m="$v" -v s="$AB_SECS" 'BEGIN { printf "%.0f", m * s * 125000 }')"
+        else
+            fail "iperf3 ($BE $DIR) failed"
+        fi
     done
 }
 AB_ROUNDS=${XR_PROFILE_AB_ROUNDS:-6}
