@@ -276,21 +276,12 @@ def main():
                 out.append(f"\nTop symbols, {be}, {label}: " +
                            ", ".join(f"`{s}` {p * 100:.1f} %" for p, s in top))
         out.append("")
-    ab = ab_pairs(data)
-    if ab:
+    if ab_pairs(data):
         out.append("\n### A/B of the two daemon builds on one guest (daemon swapped between transfers)\n")
         out.append("| direction: figure | rounds | xnv-netbackd (median) | alt (median) | alt / xnv per round: median (min-max) |")
         out.append("|---|---|---|---|---|")
-        for d, label in DIRECTIONS:
-            if d not in ab:
-                continue
-            a_, b_, r = ab[d]
-            out.append(f"| {label}: Mbit/s | {len(r)} | {fmt(med(a_))} | {fmt(med(b_))} | "
-                       f"{fmt(med(r))} ({fmt(min(r))}-{fmt(max(r))}) |")
-            summary.setdefault("ab", {})[d] = {"xnv": med(a_), "alt": med(b_), "ratio": med(r),
-                                                "ratios": r}
         ab_host_per_gb(data)
-        for metric, label in (("host_s_per_gb", "host CPU s/GB (QEMU)"),
+        for metric, label in (("mbps", "Mbit/s"), ("host_s_per_gb", "host CPU s/GB (QEMU)"),
                               ("cr3_k_per_gb", "CR3 writes per GB (thousands)")):
             pairs = ab_pairs(data, metric)
             for d, dlabel in DIRECTIONS:
@@ -299,7 +290,8 @@ def main():
                 a_, b_, r = pairs[d]
                 out.append(f"| {dlabel}: {label} | {len(r)} | {fmt(med(a_))} | {fmt(med(b_))} | "
                            f"{fmt(med(r))} ({fmt(min(r))}-{fmt(max(r))}) |")
-                summary["ab"].setdefault(d, {})[metric] = {"xnv": med(a_), "alt": med(b_), "ratio": med(r)}
+                summary.setdefault("ab", {}).setdefault(d, {})[metric] = {
+                    "xnv": med(a_), "alt": med(b_), "ratio": med(r), "ratios": r}
     if errors:
         out.append("\nFailed measurements: " + "; ".join(errors))
     print("\n".join(out))
