@@ -29,14 +29,15 @@ rm -f "$ALT_BIN"
 if [ "${1:-}" = --alt ]; then
     [ -x "${2:-}" ] || { echo "rig-profile: --alt needs an xnv-netbackd binary" >&2; exit 2; }
     cp "$2" "$ALT_BIN"
-    trap 'rm -f "$ALT_BIN"' EXIT
 fi
+HOST=$TOP/build/xen/hostcount
+# interrupted or not: the copy goes, the host's probes and watcher stop
+trap 'rm -f "$ALT_BIN"; tools/bench/rig-hostcount.sh stop "$HOST"' EXIT
 rm -rf "$OUT"
 mkdir -p "$OUT"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 rc=0
 # the emulated CPU's own counts in each counted transfer, from the host
-HOST=$TOP/build/xen/hostcount
 rm -rf "$HOST"
 tools/bench/rig-hostcount.sh start "$HOST"
 XNV_RIG_SCENARIO_DIR=$TOP/tests/xen/profile tools/rig/run-scenarios.sh || rc=$?
