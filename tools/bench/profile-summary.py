@@ -65,18 +65,28 @@ def load_raw(path):
     return data, errors
 
 
-def per_run(data, be, d, fn):
-    """fn(metrics of one run) for every run, median."""
+def run_values(data, be, d, fn):
+    """fn(metrics of one run) for every run that has what fn needs: {run: value}."""
     m = data.get((be, d), {})
-    runs = sorted({r for series in m.values() for r in series})
-    vals = []
+    runs = sorted({r for series in m.values() for r in series}, key=int)
+    vals = {}
     for r in runs:
         one = {k: s[r] for k, s in m.items() if r in s}
         try:
-            vals.append(fn(one))
+            vals[r] = fn(one)
         except (KeyError, ZeroDivisionError, TypeError):
             pass
-    return med(vals)
+    return vals
+
+
+def per_run(data, be, d, fn):
+    """fn(metrics of one run) for every run, median."""
+    return med(list(run_values(data, be, d, fn).values()))
+
+
+def per_gb(count, one):
+    """count per GB of the transfer that one run's metrics describe."""
+    return count / (one["bytes"] / 1e9)
 
 
 def frames(one, d):
@@ -152,13 +162,13 @@ def profile(dirpath, be, d):
     return share, top, comm
 
 
-def ab_pairs(data, metric="mbps"):
-    """Per direction: the A/B rounds' values of metric for each build and the
-    ratio alt / xnv of every round that has both."""
+def ab_pairs(data, fn=lambda o: o["mbps"]):
+    """Per direction: fn of each A/B round for each build, and the ratio
+    alt / xnv of every round that has both."""
     out = {}
     for d, _ in DIRECTIONS:
-        a = data.get(("ab-xnv", d), {}).get(metric, {})
-        b = data.get(("ab-xnv-alt", d), {}).get(metric, {})
+        a = run_values(data, "ab-xnv", d, fn)
+        b = run_values(data, "ab-xnv-alt", d, fn)
         runs = sorted(set(a) & set(b), key=int)
         if runs:
             out[d] = ([a[r] for r in runs], [b[r] for r in runs],
@@ -166,19 +176,13 @@ def ab_pairs(data, metric="mbps"):
     return out
 
 
-def ab_host_per_gb(data):
-    """Per direction and A/B build: host CPU s per GB and CR3 writes per GB
-    (thousands) of every round counted from the host."""
-    for be in ("ab-xnv", "ab-xnv-alt"):
-        for d, _ in DIRECTIONS:
-            m = data.get((be, d), {})
-            for r, b in m.get("bytes", {}).items():
-                if b <= 0:
-                    continue
-                if r in m.get("host_task-clock", {}):
-                    m.setdefault("host_s_per_gb", {})[r] = m["host_task-clock"][r] / 1e3 / (b / 1e9)
-                if r in m.get("host_cpu_x86_update_cr3", {}):
-                    m.setdefault("cr3_k_per_gb", {})[r] = m["host_cpu_x86_update_cr3"][r] / 1e3 / (b / 1e9)
+# host CPU s and CR3 writes (thousands) per GB, from rig-hostcount.sh
+def host_s_per_gb(o):
+    return per_gb(o["host_task-clock"] / 1e3, o)
+
+
+def cr3_k_per_gb(o):
+    return per_gb(o["host_cpu_x86_update_cr3"] / 1e3, o)
 
 
 def fmt(x, nd=2):
@@ -228,7 +232,7 @@ def main():
         # transfer: QEMU's CPU time for everything it emulates, and the CR3
         # writes (two per kernel crossing of a PV user process, each a flush
         # of the emulator's TLB and jump cache)
-        ("host CPU s/GB (QEMU: every domain and Xen)", lambda o, d: o["host_task-clock"] / 1e3 / (o["bytes"] / 1e9)),
+        ("host CPU s/GB (QEMU: every domain and Xen)", lambda o, d: host_s_per_gb(o)),
         ("emulated page-table switches (CR3 writes) per frame", lambda o, d: o["host_cpu_x86_update_cr3"] / frames(o, d)),
         ("emulated interrupts and exceptions per frame", lambda o, d: o["host_do_interrupt_all"] / frames(o, d)),
     ]
@@ -280,10 +284,10 @@ def main():
         out.append("\n### A/B of the two daemon builds on one guest (daemon swapped between transfers)\n")
         out.append("| direction: figure | rounds | xnv-netbackd (median) | alt (median) | alt / xnv per round: median (min-max) |")
         out.append("|---|---|---|---|---|")
-        ab_host_per_gb(data)
-        for metric, label in (("mbps", "Mbit/s"), ("host_s_per_gb", "host CPU s/GB (QEMU)"),
-                              ("cr3_k_per_gb", "CR3 writes per GB (thousands)")):
-            pairs = ab_pairs(data, metric)
+        for metric, label, fn in (("mbps", "Mbit/s", lambda o: o["mbps"]),
+                                  ("host_s_per_gb", "host CPU s/GB (QEMU)", host_s_per_gb),
+                                  ("cr3_k_per_gb", "CR3 writes per GB (thousands)", cr3_k_per_gb)):
+            pairs = ab_pairs(data, fn)
             for d, dlabel in DIRECTIONS:
                 if d not in pairs:
                     continue

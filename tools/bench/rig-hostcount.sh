@@ -67,8 +67,8 @@ stop)
         w=$(cat "$out/.watcher")
         pkill -P "$w" 2>/dev/null; kill "$w" 2>/dev/null
         rm -f "$out/.watcher"
+        sleep 1   # perf stat writes its file on SIGINT
     fi
-    sleep 1   # perf stat writes its file on SIGINT
     probes_del
     ;;
 *) echo "rig-hostcount: unknown command $cmd" >&2; exit 2 ;;

@@ -98,13 +98,13 @@ measure() {
         ps2=$!
     fi
     xr_hostcount start "$RUN-$BE-$DIR"
-    if ! v=$(xr_iperf "$src" "$dst" "$SECS"); then
-        xr_hostcount stop "$RUN-$BE-$DIR"
+    v=$(xr_iperf "$src" "$dst" "$SECS") || v=
+    xr_hostcount stop "$RUN-$BE-$DIR"
+    if [ -z "$v" ]; then
         fail "iperf3 $src -> $dst failed"
         wait $ps1 $ps2 2>/dev/null
         return 1
     fi
-    xr_hostcount stop "$RUN-$BE-$DIR"
     wait $ps1 $ps2 2>/dev/null
     c1=$(bench_cpu_ticks); i1=$(dom0_irqs "$d"); g1=$(guest_irqs "$guest")
     t1=$(dom_cpu 0 "$d")
