@@ -15,7 +15,10 @@
 #
 # Environment: XNV_PROFILE_RUNS (runs, default 2), XNV_PROFILE_SECONDS (each
 # iperf3, default 10), XNV_PROFILE_GUEST (pv, default, or hvm: the kind of
-# the guest); the rig's own knobs (XNV_RIG_LOCK, ...) apply.  The
+# the guest); XR_PROFILE_AB_ROUNDS (A/B rounds with --alt, default 6),
+# XR_PROFILE_AB_REPLUG=1 (the A/B removes the vif's interface at each swap
+# and bridges the new one: for builds whose interfaces differ in kind); the
+# rig's own knobs (XNV_RIG_LOCK, ...) apply.  The
 # run replaces build/xen/results.json and build/xen/logs like any rig run.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)

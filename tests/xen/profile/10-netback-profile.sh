@@ -216,10 +216,23 @@ done
 ab_swap() {
     nb_stop
     rm -f "$SOCK"
+    # XR_PROFILE_AB_REPLUG=1: builds whose interfaces differ in kind (a TAP,
+    # a veth pair) cannot take over each other's; the interface is removed
+    # and the new one put on the same bridge here, as the hotplug script would
+    local vif="" br=""
+    if [ "${XR_PROFILE_AB_REPLUG:-0}" = 1 ]; then
+        vif=vif$(xr_guest_domid p1).0
+        br=$(basename "$(readlink "/sys/class/net/$vif/master" 2>/dev/null)" 2>/dev/null)
+        ip link del "$vif" 2>/dev/null
+    fi
     "$1" >>"$XR_OUT/scenarios/$XR_SCENARIO.netbackd.log" 2>&1 &
     NBPID=$!
     echo "$NBPID" >>"$XR_RUN/daemons.$XR_SCENARIO"
     for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+    if [ -n "$br" ]; then
+        for _ in $(seq 50); do [ -e "/sys/class/net/$vif" ] && break; sleep 0.1; done
+        ip link set dev "$vif" master "$br" up || xr_log "cannot put $vif on $br"
+    fi
     xr_wait_ping 10.0.0.61 20
 }
 ab_one() {   # ab_one NAME: one counted transfer each way
