@@ -82,8 +82,6 @@ xr_metric dom0_cpu_s_per_gb_tx "$c"
 # (xl list) and the round trip, xnv over kernel, for a guest of n1's shape
 # (scenario baseline's k2: 2 vCPUs, 2 queues)
 base() { sed -n 's/.*"name":"baseline".*"'"$1"'":\([0-9.]*\).*/\1/p' "$XR_RESULTS" | head -n1; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b }'; }
-mine() { sed -n "s/^$1 //p" "$XR_RUN/metrics/$XR_SCENARIO"; }
 for m in dom0_to_guest_mbps:dom0_to_guest_2vcpu_mbps:dom0_to_guest_vs_kernel \
          guest_to_dom0_mbps:guest_to_dom0_2vcpu_mbps:guest_to_dom0_vs_kernel \
          dom0_cpu_s_per_gb_rx:dom0_cpu_s_per_gb_rx_2vcpu:dom0_cpu_s_per_gb_vs_kernel_rx \
@@ -91,7 +89,7 @@ for m in dom0_to_guest_mbps:dom0_to_guest_2vcpu_mbps:dom0_to_guest_vs_kernel \
          rtt_ms:rtt_2vcpu_ms:rtt_vs_kernel; do
     IFS=: read -r own theirs name <<<"$m"
     k=$(base "$theirs")
-    [ -n "$k" ] && xr_metric "$name" "$(ratio "$(mine "$own")" "$k")"
+    [ -n "$k" ] && xr_metric "$name" "$(xr_ratio "$(xr_metric_get "$own")" "$k")"
 done
 "$CTL" list >&2
 "$CTL" stats >&2

@@ -49,11 +49,11 @@ xr_metric rtt_ratio "$(awk -v a="$XC_RTT" -v b="$brtt" 'BEGIN { if (b > 0) print
 xp_cpu_iperf channel c2 c1 "$SECS" || xr_fail "iperf3 c2 -> c1 (channel, CPU accounted) failed"
 # dom0's share of the channel path against the bridged path's, the
 # harness's own dom0 time taken out of both (issue 16: goal <= 0.1)
-xr_metric dom0_share_ratio "$(awk -v a="$(xp_metric_get channel_cpu_s_per_gb_dom0_net)" \
-    -v b="$(xp_metric_get bridged_cpu_s_per_gb_dom0_net)" 'BEGIN { if (b > 0) printf "%.2f", a / b }')"
+xr_metric dom0_share_ratio "$(xr_ratio "$(xr_metric_get channel_cpu_s_per_gb_dom0_net)" \
+    "$(xr_metric_get bridged_cpu_s_per_gb_dom0_net)")"
 # The bound on the throughput ratio under one host thread: CPU per byte of
 # the bridged path over the channel's.
-xr_metric cpu_per_byte_ratio "$(awk -v a="$(xp_metric_get bridged_cpu_s_per_gb_total)" \
-    -v b="$(xp_metric_get channel_cpu_s_per_gb_total)" 'BEGIN { if (b > 0) printf "%.2f", a / b }')"
+xr_metric cpu_per_byte_ratio "$(xr_ratio "$(xr_metric_get bridged_cpu_s_per_gb_total)" \
+    "$(xr_metric_get channel_cpu_s_per_gb_total)")"
 xr_guests_down
 xr_pass "two xnv-netfront guests talk over direct channels (c1 sent $XC_TX_A, c2 $XC_TX_B frames on them)"

@@ -80,7 +80,7 @@ xr_metric leaked_taps $(( $(taps) - taps0 ))
 xr_metric rss_growth_kb $(( $(rss_kb) - ${rss0:-$(rss_kb)} ))
 xr_metric rss_kb "$(rss_kb)"
 xr_metric rss_bound_kb "$RSS_BOUND_KB"
-m() { sed -n "s/^$1 //p" "$XR_RUN/metrics/$XR_SCENARIO"; }
+m() { xr_metric_get "$1"; }
 [ "$(m leaked_xenstore_nodes)" = 0 ] || xr_fail "$(m leaked_xenstore_nodes) xenstore node(s) left under $BE"
 [ "$(m leaked_fds)" -le 0 ] || xr_fail "xnv-netbackd holds $(m leaked_fds) more fd(s) than after the first cycle"
 [ "$(m gntalloc_fds)" -le 1 ] || xr_fail "xnv-netbackd holds $(m gntalloc_fds) gntalloc handles (one is kept)"

@@ -46,7 +46,6 @@ CTL=$(xr_bin xnvctl) || xr_fail "xnvctl was not built"
 be_state() { xenstore-read "/local/domain/0/backend/vif/$1/$2/state" 2>/dev/null; }
 # shellcheck disable=SC2317 # called through xr_wait_until
 backend_gone() { [ -z "$(xenstore-list "/local/domain/0/backend/vif/$d" 2>/dev/null)" ]; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b }'; }
 
 # vif_check WHAT PREFIX: the guest's vif (TAP on xenbr0, Connected, 2
 # queues, TSO and SG on, no emulated NIC), ping and iperf3 both ways into
@@ -78,7 +77,6 @@ vif_check() {
     v=$(xr_iperf "$NAME" dom0 "$SECS") || xr_fail "$what: iperf3 $NAME -> dom0 failed"
     xr_metric "${p}guest_to_dom0_mbps" "$v"
 }
-mine() { sed -n "s/^$1 //p" "$XR_RUN/metrics/$XR_SCENARIO"; }
 
 # --- phase 1: the kernel's xen-netback --------------------------------------
 xr_guests_down   # leave the memory to the HVM guest and its device model
@@ -108,7 +106,7 @@ xr_metric backend_swap_s "$(xr_since_s "$t0")"
 vif_check xnv-netbackd ""
 for m in dom0_to_guest_mbps:dom0_to_guest_vs_kernel guest_to_dom0_mbps:guest_to_dom0_vs_kernel \
          rtt_ms:rtt_vs_kernel; do
-    xr_metric "${m#*:}" "$(ratio "$(mine "${m%%:*}")" "$(mine "kernel_${m%%:*}")")"
+    xr_metric "${m#*:}" "$(xr_ratio "$(xr_metric_get "${m%%:*}")" "$(xr_metric_get "kernel_${m%%:*}")")"
 done
 "$CTL" list >&2
 "$CTL" --json | grep -q "\"domid\":$d," || xr_fail "xnvctl does not show the HVM guest dom$d"

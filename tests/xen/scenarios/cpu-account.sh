@@ -8,9 +8,6 @@
 # xp_cpu_times: "ID SECONDS" for every domain (xl list, CPU time so far).
 xp_cpu_times() { xl list 2>/dev/null | awk 'NR > 1 { print $2, $NF }'; }
 
-# xp_metric_get NAME: a metric this scenario recorded.
-xp_metric_get() { awk -v n="$1" '$1 == n { print $2 }' "$XR_RUN/metrics/$XR_SCENARIO" 2>/dev/null; }
-
 # xp_cpu_iperf PREFIX SRC DST SECONDS: one iperf3 SRC -> DST with every
 # domain's CPU time read before and after; records PREFIX_cpu_mbps and the
 # CPU seconds per GB moved (10^9 bytes at the receiver's rate):
