@@ -143,6 +143,11 @@ static int set_bridges(char *out, size_t outlen, const char *v, char *why, size_
                        (int)(n > 40 ? 40 : n), p, IFNAME_MAX);
         for (size_t i = 0; i < n; i++) {
             unsigned char ch = (unsigned char)p[i];
+            /* xl.cfg quotes its values; this file takes them as written,
+             * and a quoted name would never match a vif's bridge */
+            if (ch == '"' || ch == '\'')
+                return bad(why, whylen, "%.*s: no quotes here, the names are taken as written (%s)",
+                           (int)(n > 40 ? 40 : n), p, "as in: xenbr0,xenbr1");
             if (ch == '/' || ch == ':' || ch <= ' ' || ch == 0x7f)
                 return bad(why, whylen, "\"%.*s\" is not an interface name (no blanks, '/' or ':')",
                            (int)n, p);

@@ -203,6 +203,11 @@ START_TEST(bad_bridges_and_socket)
     expect_one("fastpath-bridges = br:0\n",
                "t.conf:1: fastpath-bridges: \"br:0\" is not an interface name (no blanks, '/' or ':')");
     expect_one("fastpath-bridges = ..\n", "t.conf:1: fastpath-bridges: \"..\" is not an interface name");
+    /* quoted as in xl.cfg: it would never match a vif's bridge */
+    expect_one("fastpath-bridges = \"xenbr0\"\n", "t.conf:1: fastpath-bridges: \"xenbr0\": no quotes here, the "
+               "names are taken as written (as in: xenbr0,xenbr1)");
+    expect_one("channel-bridges = xenbr0,'br1'\n", "t.conf:1: channel-bridges: 'br1': no quotes here, the names "
+               "are taken as written (as in: xenbr0,xenbr1)");
     expect_one("fastpath-bridges = a-very-long-bridge0\n",
                "t.conf:1: fastpath-bridges: \"a-very-long-bridge0\" is longer than 15 bytes, the longest "
                "interface name");

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "xnv/netback.h"
 #include "xnv/netbackd_config.h"
+#include "instance_lock.h"
 
 /* Read by every thread that logs, changed by a reload: accessed atomically. */
 static int log_level = LOG_INFO;
@@ -322,6 +323,15 @@ int main(int argc, char **argv)
         return 1;
     }
     char err[256];
+    /* XNV_NETBACKD_LOCK: another lock file (tests) */
+    const char *lock = getenv("XNV_NETBACKD_LOCK");
+    int lfd = xnv_netbackd_lock(lock && *lock ? lock : XNV_NETBACKD_LOCK_PATH, 5000, err, sizeof err);
+    if (lfd == -1) {
+        fprintf(stderr, "xnv-netbackd: %s\n", err);
+        return 1;
+    }
+    if (lfd == -2)
+        logf_(LOG_WARNING, "%s: cannot tell whether another xnv-netbackd runs in this domain", err);
     struct xnv_hv *hv = xnv_hv_open_xen(err, sizeof err);
     if (!hv) {
         fprintf(stderr, "xnv-netbackd: cannot open the hypervisor interface: %s\n", err);
@@ -339,7 +349,8 @@ int main(int argc, char **argv)
     snprintf(control, sizeof control, "%s", running.control_socket);
     int cfd = xnv_netback_control_listen(control);
     if (cfd < 0)
-        log_sink(NULL, LOG_WARNING, "control socket unavailable (xnvctl will not work)");
+        logf_(LOG_WARNING, "control socket %s unavailable: %s (xnvctl will not work; of its parent "
+              "directories only the last is made)", control, strerror(-cfd));
 
     int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 

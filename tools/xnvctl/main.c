@@ -40,13 +40,19 @@ static char *ask(const char *path, const char *req)
     snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
-        fprintf(stderr, "xnvctl: cannot reach xnv-netbackd at %s: %s (is it running?)\n", path,
-                strerror(errno));
+        int e = errno;
+        if (e == EACCES)
+            fprintf(stderr, "xnvctl: cannot reach xnv-netbackd at %s: %s (the socket is root's: run "
+                    "xnvctl as root)\n", path, strerror(e));
+        else
+            fprintf(stderr, "xnvctl: cannot reach xnv-netbackd at %s: %s (is it running?)\n", path,
+                    strerror(e));
         if (fd >= 0)
             close(fd);
         return NULL;
     }
     if (write(fd, req, strlen(req)) < 0) {
+        fprintf(stderr, "xnvctl: cannot ask xnv-netbackd at %s: %s\n", path, strerror(errno));
         close(fd);
         return NULL;
     }
@@ -148,8 +154,12 @@ int main(int argc, char **argv)
         }
     }
     const char *cmd = optind < argc ? argv[optind] : "list";
-    if (optind + 1 < argc || (strcmp(cmd, "list") && strcmp(cmd, "stats") && strcmp(cmd, "top"))) {
+    if (strcmp(cmd, "list") && strcmp(cmd, "stats") && strcmp(cmd, "top")) {
         fprintf(stderr, "xnvctl: unknown command \"%s\"; commands: list, stats, top\n", cmd);
+        return 2;
+    }
+    if (optind + 1 < argc) {
+        fprintf(stderr, "xnvctl: unexpected argument \"%s\" after %s\n", argv[optind + 1], cmd);
         return 2;
     }
     if (!json && !strcmp(cmd, "top"))
@@ -158,6 +168,14 @@ int main(int argc, char **argv)
         char *answer = ask(sock, json ? "list\n" : strcmp(cmd, "list") ? "text stats\n" : "text list\n");
         if (!answer)
             return 1;
+        /* what the daemon's answers start with (netback/control_socket.c) */
+        const char *head = json ? "{\"vifs\"" : strcmp(cmd, "list") ? "IFNAME" : "DOMID";
+        if (strncmp(answer, head, strlen(head)) != 0) {
+            fprintf(stderr, "xnvctl: unexpected answer from %s (not xnv-netbackd's%s): \"%.60s\"\n", sock,
+                    answer[0] ? "" : ": empty", answer);
+            free(answer);
+            return 1;
+        }
         fputs(answer, stdout);
         free(answer);
         fflush(stdout);
