@@ -9,7 +9,7 @@
 #   make check-san    the fast tests built with ASan + UBSan (build/san)
 #   make SAN=1 ...    any target, built with ASan + UBSan
 #   make check-xen    boot Xen 4.17 under QEMU and run every rig scenario
-#   make demo         a tour of about 5 minutes on the real-Xen rig (tests/xen/demo):
+#   make demo         a tour of about 8 minutes on the real-Xen rig (tests/xen/demo):
 #                     xnv-netbackd beside the kernel path, xnvctl top, fast paths
 #   make deps         install all dependencies from Debian's packages (root)
 #   make install      programs, library, headers, xnv.pc, man pages, systemd

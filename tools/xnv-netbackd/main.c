@@ -65,8 +65,9 @@ static void usage(FILE *o)
         "  -h, --help              show this help and exit\n"
         "  -V, --version           show the version and exit\n\n"
         "SIGHUP reads the configuration file again: log-level and close-on-exit\n"
-        "apply at once, fastpath-bridges to vifs that connect afterwards; other\n"
-        "changes need a restart.  See xnv-netbackd.conf(5).\n\n"
+        "apply at once, fastpath-bridges to vifs that connect afterwards,\n"
+        "channel-bridges when the peer lists are next reconciled; other changes\n"
+        "need a restart.  See xnv-netbackd.conf(5).\n\n"
         "The kernel's xen-netback module must not be loaded in this domain: it\n"
         "would claim the same devices (see modprobe.d(5) to keep it out).\n",
         XNV_NETBACKD_CONFIG_PATH, XNV_CONTROL_DEFAULT);
