@@ -140,6 +140,14 @@ elif [ -x "$BIN/xnvctl" ]; then
     bad "python3 is needed for xnvctl's tests (make deps installs it)"
 fi
 
+# An unknown letter in a cluster of short options is the one named.
+if [ -x "$BIN/xnv-netfront" ]; then
+    run "$BIN/xnv-netfront" -fZ
+    if [ $rc -ne 2 ] || ! grep -q -- "unknown option -Z" "$T/err"; then
+        bad "xnv-netfront -fZ: status $rc, stderr '$(head -c 200 "$T/err")'"
+    else ok; fi
+fi
+
 # xnv-netbackd's configuration file.
 NB=$BIN/xnv-netbackd
 if [ -x "$NB" ]; then

@@ -132,7 +132,11 @@ int agent_parse(struct agent_opts *o, int argc, char **argv)
             fprintf(stderr, "Try 'xnv-netfront --help' for more information.\n");
             return AGENT_EXIT_USAGE;
         default:
-            fprintf(stderr, "xnv-netfront: unknown option %s\n", argv[optind - 1]);
+            /* a short option may sit in a cluster (-xf): name the letter */
+            if (optopt)
+                fprintf(stderr, "xnv-netfront: unknown option -%c\n", optopt);
+            else
+                fprintf(stderr, "xnv-netfront: unknown option %s\n", argv[optind - 1]);
             fprintf(stderr, "Try 'xnv-netfront --help' for more information.\n");
             return AGENT_EXIT_USAGE;
         }
