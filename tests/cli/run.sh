@@ -178,7 +178,10 @@ if [ -x "$NB" ]; then
         bad "xnv-netbackd --max-queues 99: status $rc, stderr '$(head -c 200 "$T/err")'"
     else ok; fi
     run "$NB" --check-config -c "$TOP/etc/xnv/netbackd.conf.example"
-    if [ $rc -ne 0 ]; then bad "the shipped netbackd.conf.example does not pass: $(cat "$T/err")"; else ok; fi
+    if [ $rc -ne 0 ]; then bad "the shipped netbackd.conf.example does not pass: $(cat "$T/err")"
+    elif ! grep -qx "$TOP/etc/xnv/netbackd.conf.example: valid" "$T/out"; then
+        bad "xnv-netbackd --check-config does not say which file it read: '$(head -c 200 "$T/out")'"
+    else ok; fi
 
     # One daemon per domain: while another holds the lock, a second start
     # stops with status 1 and names the holder (after 5 s: one still exiting

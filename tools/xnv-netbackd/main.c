@@ -288,8 +288,14 @@ int main(int argc, char **argv)
             fprintf(stderr, "xnv-netbackd: %d error%s in %s\n", rc, rc == 1 ? "" : "s", file);
         return 2;
     }
-    if (check_only)
+    if (check_only) {
+        /* say what was read: a file put in the wrong place passes too */
+        if (file)
+            printf("%s: valid\n", file);
+        else
+            printf("no %s: built-in settings and the command line are valid\n", XNV_NETBACKD_CONFIG_PATH);
         return 0;
+    }
 
     log_level = running.log_level;
     use_syslog = running.syslog;
