@@ -177,6 +177,11 @@ if [ -x "$NB" ]; then
     if [ $rc -ne 2 ] || ! grep -q -- '--max-queues' "$T/err"; then
         bad "xnv-netbackd --max-queues 99: status $rc, stderr '$(head -c 200 "$T/err")'"
     else ok; fi
+    # a bad option and a bad file: both reported
+    run "$NB" --check-config --max-queues 99 -c "$T/unknown.conf"
+    if [ $rc -ne 2 ] || ! grep -q -- '--max-queues' "$T/err" || ! grep -q 'unknown key "no-such-key"' "$T/err"; then
+        bad "xnv-netbackd --max-queues 99 -c unknown.conf: status $rc, stderr '$(head -c 300 "$T/err")'"
+    else ok; fi
     run "$NB" --check-config -c "$TOP/etc/xnv/netbackd.conf.example"
     if [ $rc -ne 0 ]; then bad "the shipped netbackd.conf.example does not pass: $(cat "$T/err")"
     elif ! grep -qx "$TOP/etc/xnv/netbackd.conf.example: valid" "$T/out"; then

@@ -272,8 +272,6 @@ int main(int argc, char **argv)
             fprintf(stderr, "Try 'xnv-netbackd --help' for more information.\n");
             return 2;
         }
-        if (bad)
-            return 2;
     }
     if (optind < argc) {
         fprintf(stderr, "xnv-netbackd: unexpected argument \"%s\"\n", argv[optind]);
@@ -282,8 +280,9 @@ int main(int argc, char **argv)
 
     const char *file;
     unsigned overridden;
+    /* the file is read even after a bad option: every error at once */
     int rc = effective(&su, &running, &file, &overridden, report_stderr);
-    if (rc) {
+    if (rc || bad) {
         if (rc > 0)
             fprintf(stderr, "xnv-netbackd: %d error%s in %s\n", rc, rc == 1 ? "" : "s", file);
         return 2;
