@@ -343,6 +343,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "xnv-netbackd: cannot open the hypervisor interface: %s\n", err);
         return 1;
     }
+    /* Every guest device needs both; without them each would fail on its
+     * own, later, with an error that reads like the guest's. */
+    static const char *const devices[] = { "/dev/xen/gntdev", "/dev/xen/evtchn" };
+    for (size_t i = 0; i < sizeof devices / sizeof devices[0]; i++)
+        if (access(devices[i], R_OK | W_OK) != 0) {
+            fprintf(stderr, "xnv-netbackd: %s: %s (load xen-gntdev and xen-evtchn: modprobe xen-gntdev "
+                            "xen-evtchn)\n", devices[i], strerror(errno));
+            xnv_hv_close(hv);
+            return 1;
+        }
     struct xnv_netback *nb = xnv_netback_new(hv, &cfg, err, sizeof err);
     if (!nb) {
         fprintf(stderr, "xnv-netbackd: %s\n", err);
