@@ -1,6 +1,7 @@
 /* The control socket of xnv-netbackd (xnvctl talks to it): "list" answers every vif with its
  * state, queues, features and statistics as one JSON document. */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,19 +13,24 @@
 #include "xnv/netback.h"
 #include "xnv/features.h"
 
-int xnv_netback_control_listen(const char *path)
+void nb_make_parent_dir(const char *path)
 {
-    struct sockaddr_un a = { .sun_family = AF_UNIX };
-    if (strlen(path) >= sizeof a.sun_path)
-        return -ENAMETOOLONG;
-    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
-    char dir[sizeof a.sun_path];
+    char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash && slash != dir) {
         *slash = '\0';
         mkdir(dir, 0755);
     }
+}
+
+int xnv_netback_control_listen(const char *path)
+{
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof a.sun_path)
+        return -ENAMETOOLONG;
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    nb_make_parent_dir(path);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -errno;

@@ -337,4 +337,8 @@ bool nb_rx_port_wanted(const struct nb_queue *q);
 void nb_rx_needs(const struct nb_queue *q, unsigned need[NB_MAX_QUEUES]);
 
 
+/* Make the last directory of path if it is missing (its parents must exist:
+ * /run/xnv for the control socket and the instance lock). */
+void nb_make_parent_dir(const char *path);
+
 #endif

@@ -126,6 +126,16 @@ int xnv_netback_stats(struct xnv_netback *nb, xnv_domid_t domid, unsigned devid,
 #define XNV_CONTROL_DEFAULT "/run/xnv/netbackd.sock"
 /* Listening socket at path (its directory is created); fd or -errno. */
 int xnv_netback_control_listen(const char *path);
+
+/* One service per domain: a second one would take the first one's control
+ * socket and, finding the guests' devices connected, attach a second data
+ * path to their rings.  Take the lock at path for the life of the process:
+ * its descriptor (kept open), or -1 with the reason in err when another
+ * service holds it after wait_ms (one that is still exiting gets that long
+ * to let go), or -2 with the reason when the lock file cannot be opened at
+ * all, so that nothing can be told either way (netback/instance_lock.c). */
+#define XNV_NETBACK_LOCK_PATH "/run/xnv/netbackd.lock"
+int xnv_netback_instance_lock(const char *path, unsigned wait_ms, char *err, size_t errlen);
 /* Accept and answer one client: "list" (JSON: every vif with its state,
  * queues, features and statistics), "text list", "text stats" (tables). */
 void xnv_netback_control_serve(int lfd, struct xnv_netback *nb);

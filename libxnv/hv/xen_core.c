@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xengnttab.h>
 #include <xentoollog.h>
 #include "xen_internal.h"
 
@@ -139,4 +140,21 @@ struct xnv_hv *xnv_hv_open_xen(char *err, size_t errlen)
     }
     xnv_xen_dom_open(x);
     return &x->base;
+}
+
+int xnv_hv_xen_backend_check(char *err, size_t errlen)
+{
+    xengnttab_handle *g = xengnttab_open(xnv_xen_logger(), 0);
+    if (!g) {
+        snprintf(err, errlen, "cannot open /dev/xen/gntdev: %s (load it: modprobe xen-gntdev)", strerror(errno));
+        return -1;
+    }
+    xengnttab_close(g);
+    xenevtchn_handle *e = xenevtchn_open(xnv_xen_logger(), 0);
+    if (!e) {
+        snprintf(err, errlen, "cannot open /dev/xen/evtchn: %s (load it: modprobe xen-evtchn)", strerror(errno));
+        return -1;
+    }
+    xenevtchn_close(e);
+    return 0;
 }

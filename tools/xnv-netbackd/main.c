@@ -16,7 +16,6 @@
 #include <unistd.h>
 #include "xnv/netback.h"
 #include "xnv/netbackd_config.h"
-#include "instance_lock.h"
 
 /* Read by every thread that logs, changed by a reload: accessed atomically. */
 static int log_level = LOG_INFO;
@@ -331,7 +330,7 @@ int main(int argc, char **argv)
     char err[256];
     /* XNV_NETBACKD_LOCK: another lock file (tests) */
     const char *lock = getenv("XNV_NETBACKD_LOCK");
-    int lfd = xnv_netbackd_lock(lock && *lock ? lock : XNV_NETBACKD_LOCK_PATH, 5000, err, sizeof err);
+    int lfd = xnv_netback_instance_lock(lock && *lock ? lock : XNV_NETBACK_LOCK_PATH, 5000, err, sizeof err);
     if (lfd == -1) {
         fprintf(stderr, "xnv-netbackd: %s\n", err);
         return 1;
@@ -343,16 +342,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "xnv-netbackd: cannot open the hypervisor interface: %s\n", err);
         return 1;
     }
-    /* Every guest device needs both; without them each would fail on its
-     * own, later, with an error that reads like the guest's. */
-    static const char *const devices[] = { "/dev/xen/gntdev", "/dev/xen/evtchn" };
-    for (size_t i = 0; i < sizeof devices / sizeof devices[0]; i++)
-        if (access(devices[i], R_OK | W_OK) != 0) {
-            fprintf(stderr, "xnv-netbackd: %s: %s (load xen-gntdev and xen-evtchn: modprobe xen-gntdev "
-                            "xen-evtchn)\n", devices[i], strerror(errno));
-            xnv_hv_close(hv);
-            return 1;
-        }
+    /* without them every guest device would fail on its own, later, with
+     * an error that reads like the guest's */
+    if (xnv_hv_xen_backend_check(err, sizeof err)) {
+        fprintf(stderr, "xnv-netbackd: %s\n", err);
+        xnv_hv_close(hv);
+        return 1;
+    }
     struct xnv_netback *nb = xnv_netback_new(hv, &cfg, err, sizeof err);
     if (!nb) {
         fprintf(stderr, "xnv-netbackd: %s\n", err);

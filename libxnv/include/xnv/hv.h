@@ -38,6 +38,10 @@ struct xnv_evtchn;
 /* Open the real hypervisor as the domain this process runs in.  On failure
  * returns NULL and writes a one-line reason into err. */
 struct xnv_hv *xnv_hv_open_xen(char *err, size_t errlen);
+/* Real Xen: whether what a backend needs beyond xenstore is there (gntdev,
+ * which xnv_hv_open_xen opens only on first use, and evtchn); 0, or -1 with
+ * a one-line reason naming the module to load. */
+int xnv_hv_xen_backend_check(char *err, size_t errlen);
 void xnv_hv_close(struct xnv_hv *hv);
 xnv_domid_t xnv_hv_domid(const struct xnv_hv *hv);
 const char *xnv_hv_kind(const struct xnv_hv *hv);   /* "xen" or "sim" */

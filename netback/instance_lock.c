@@ -8,9 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
-#include "instance_lock.h"
+#include "nb.h"
 
 /* The pid the holder wrote into the file, "" when none. */
 static void holder(int fd, char *pid, size_t len)
@@ -20,15 +19,9 @@ static void holder(int fd, char *pid, size_t len)
     pid[strcspn(pid, "\n")] = '\0';
 }
 
-int xnv_netbackd_lock(const char *path, unsigned wait_ms, char *err, size_t errlen)
+int xnv_netback_instance_lock(const char *path, unsigned wait_ms, char *err, size_t errlen)
 {
-    char dir[256];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash && slash != dir) {
-        *slash = '\0';
-        mkdir(dir, 0755);
-    }
+    nb_make_parent_dir(path);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
