@@ -7,8 +7,9 @@
 # run one after the other on the other CPU at the same time instead of
 # before it, at a lower priority than QEMU.  Their output goes to
 # build/tests/check-NAME.log; one line per check says how it ended (its
-# last 40 lines when it failed).  The status is non-zero when any check or
-# the rig failed.
+# last 40 lines when it failed), and the same lines come again at the very
+# end, after the rig's: a log cut to its tail still shows which host check
+# failed and why.  The status is non-zero when any check or the rig failed.
 #
 #   tools/run-check.sh            (after make all and the test programs)
 # Environment: XNV_CHECK_SERIAL=1 runs the host's checks first, then the rig.
@@ -17,8 +18,9 @@ cd "$(dirname "$0")/.." || exit 1
 MAKE=${MAKE:-make}
 LOGDIR=build/tests
 mkdir -p "$LOGDIR"
+SUMMARY=$LOGDIR/check-host-summary.txt
 
-host_checks() {
+run_host_checks() {
     local t rc=0 t0 log last
     for t in check-unit check-san check-valgrind "fuzz-ci fuzz-crashes"; do
         log=$LOGDIR/check-${t%% *}.log
@@ -40,6 +42,12 @@ host_checks() {
     return $rc
 }
 
+# run_host_checks, its lines also kept in $SUMMARY
+host_checks() {
+    run_host_checks 2>&1 | tee "$SUMMARY"
+    return "${PIPESTATUS[0]}"
+}
+
 if [ "${XNV_CHECK_SERIAL:-0}" = 1 ]; then
     host_checks; hrc=$?
     $MAKE --no-print-directory check-xen; xrc=$?
@@ -48,6 +56,10 @@ else
     hpid=$!
     $MAKE --no-print-directory check-xen; xrc=$?
     wait "$hpid"; hrc=$?
+fi
+if [ "${XNV_CHECK_SERIAL:-0}" != 1 ]; then
+    echo "check: the host's checks, again (they ended while the rig ran):"
+    sed 's/^/  /' "$SUMMARY"
 fi
 [ $hrc = 0 ] || echo "check: the host's checks FAILED (above)"
 [ $xrc = 0 ] || echo "check: the rig's scenarios FAILED (above)"

@@ -8,4 +8,11 @@
 /* Note that suite's test was not added, and why (the runner prints it). */
 void xnv_test_skip(const char *suite, const char *test, const char *why);
 
+/* 1 in the AddressSanitizer build (make check-san). */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#else
+#define SANITIZED 0
+#endif
+
 #endif

@@ -16,11 +16,6 @@
 
 /* AddressSanitizer owns SIGSEGV in a sanitized build: the guard is tested in
  * the plain build (check-unit) and under valgrind. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1
-#else
-#define SANITIZED 0
-#endif
 
 static volatile int *volatile nowhere;
 
