@@ -75,10 +75,22 @@ xc_channel_stats() {
 
 }
 
+# xc_vcpus A B: the physical CPU each guest's first vCPU is on now, as
+# "A:CPU,B:CPU" (the tier-2 throughput one way moved by up to 1.8x with the
+# two on one CPU or on two: docs/netback-profile.md)
+xc_vcpus() {
+    local g out=
+    for g in "$@"; do
+        out+="${out:+,}$g:$(xl vcpu-list "$g" 2>/dev/null | awk 'NR == 2 { print $4 }')"
+    done
+    echo "$out"
+}
+
 # xc_measure A B SECONDS: ping B -> A, iperf3 B -> A and A -> B, and the
 # frames each agent sent on its channels; records rtt_ms,
 # guest_to_guest_mbps (B -> A), guest_to_guest_reverse_mbps and
-# channel_tx_packets_A / _B, each name after XC_PREFIX if set (a scenario
+# channel_tx_packets_A / _B, vcpus_before / _after (xc_vcpus around the
+# B -> A transfer), each name after XC_PREFIX if set (a scenario
 # that measures several pairs); fails unless both channels carried > 1000
 # frames.  Sets XC_RTT, XC_MBPS, XC_MBPS_REV, XC_TX_A, XC_TX_B.
 xc_metric() { xr_metric "${XC_PREFIX:-}$1" "$2"; }
@@ -86,7 +98,9 @@ xc_measure() {
     local a=$1 b=$2 secs=$3 _
     XC_RTT=$(xr_rtt "$b" "$a" 20) || xr_fail "ping $b -> $a failed"
     xc_metric rtt_ms "$XC_RTT"
+    xc_metric vcpus_before "$(xc_vcpus "$a" "$b")"
     XC_MBPS=$(xr_iperf "$b" "$a" "$secs") || xr_fail "iperf3 $b -> $a failed"
+    xc_metric vcpus_after "$(xc_vcpus "$a" "$b")"
     xc_metric guest_to_guest_mbps "$XC_MBPS"
     xc_metric retransmits "$(xr_iperf_retr)"
     XC_MBPS_REV=$(xr_iperf "$a" "$b" "$secs") || xr_fail "iperf3 $a -> $b failed"
