@@ -31,6 +31,7 @@
 #include <unistd.h>
 #include "nb_harness.h"
 #include "skip.h"
+#include "xnv/clock.h"
 #include "xnv/frame.h"
 
 #define GUESTS 4
@@ -218,34 +219,27 @@ static double least_share(const struct run *r, char *desc, size_t len)
     return hi ? (double)lo / (double)hi : 0;
 }
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
 /* When a test stops starting new attempts: half of the time Check gives it
  * (CK_DEFAULT_TIMEOUT, 4 s unless set, times CK_TIMEOUT_MULTIPLIER), so that
  * a slow build or a busy machine ends with a verdict, not a timeout. */
-static double attempts_end(void)
+static uint64_t attempts_end_ns(void)
 {
     const char *t = getenv("CK_DEFAULT_TIMEOUT"), *m = getenv("CK_TIMEOUT_MULTIPLIER");
     double limit = (t && atof(t) > 0 ? atof(t) : 4) * (m && atof(m) > 0 ? atof(m) : 1);
-    return now_s() + limit / 2;
+    return xnv_now_ns() + (uint64_t)(limit / 2 * 1e9);
 }
 
 /* Up to three attempts: a vif the engine serves less fails every one of
  * them, a moment when the machine's scheduler favoured one thread does not. */
 static void check_even_shares(bool to_guest)
 {
-    double end = attempts_end();
+    uint64_t end = attempts_end_ns();
     start_traffic(to_guest);
     struct run r;
     run_until(GUESTS, to_guest, 2000, &r);                  /* warm up: arenas faulted in */
     char seen[3][128] = { "", "", "" };
     double share = 0;
-    for (int attempt = 0; attempt < 3 && share < 0.9 && (attempt == 0 || now_s() < end); attempt++) {
+    for (int attempt = 0; attempt < 3 && share < 0.9 && (attempt == 0 || xnv_now_ns() < end); attempt++) {
         run_until(GUESTS, to_guest, (uint64_t)GUESTS * FRAMES_PER_VIF, &r);
         share = least_share(&r, seen[attempt], sizeof seen[attempt]);
     }
@@ -279,13 +273,13 @@ END_TEST
 
 static void check_aggregate(bool to_guest)
 {
-    double end = attempts_end();
+    uint64_t end = attempts_end_ns();
     start_traffic(to_guest);
     struct run r;
     run_until(GUESTS, to_guest, 40000, &r);
     double best = 0, one = 0, all = 0;
     int rounds = 0;
-    for (; rounds < 12 && best < AGGREGATE_FLOOR && (rounds == 0 || now_s() < end); rounds++) {
+    for (; rounds < 12 && best < AGGREGATE_FLOOR && (rounds == 0 || xnv_now_ns() < end); rounds++) {
         run_until(1, to_guest, FRAMES_PER_VIF, &r);
         double o = (double)r.total / r.cpu_s;
         run_until(GUESTS, to_guest, FRAMES_PER_VIF, &r);
