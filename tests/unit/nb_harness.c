@@ -518,6 +518,16 @@ void tfe_post_rx(struct tfe *f, unsigned qi, unsigned n)
 int tfe_recv(struct tfe *f, unsigned qi, uint8_t *buf, uint32_t cap, uint16_t *flags,
              uint8_t *gso_type, uint16_t *gso_size)
 {
+    unsigned used = 0;
+    int n = tfe_take(f, qi, buf, cap, flags, gso_type, gso_size, &used);
+    if (used)
+        tfe_post_rx(f, qi, used);
+    return n;
+}
+
+int tfe_take(struct tfe *f, unsigned qi, uint8_t *buf, uint32_t cap, uint16_t *flags,
+             uint8_t *gso_type, uint16_t *gso_size, unsigned *slots)
+{
     struct tfe_queue *q = &f->q[qi];
     RING_IDX prod = q->rx.sring->rsp_prod;
     rmb();
@@ -552,7 +562,7 @@ int tfe_recv(struct tfe *f, unsigned qi, uint8_t *buf, uint32_t cap, uint16_t *f
         }
     }
     q->rx.sring->rsp_event = q->rx.rsp_cons + 1;
-    tfe_post_rx(f, qi, used);
+    *slots += used;
     return (int)len;
 }
 

@@ -128,6 +128,11 @@ void tfe_post_rx(struct tfe *f, unsigned q, unsigned n);
 /* Receive one frame: length, or -1 if none; *flags NETRXF_* of the first slot. */
 int tfe_recv(struct tfe *f, unsigned q, uint8_t *buf, uint32_t cap, uint16_t *flags,
              uint8_t *gso_type, uint16_t *gso_size);
+/* tfe_recv without posting the buffers again: *slots grows by the slots
+ * the frame used, for the caller to post in a batch, as Linux netfront
+ * refills its ring once per poll. */
+int tfe_take(struct tfe *f, unsigned q, uint8_t *buf, uint32_t cap, uint16_t *flags,
+             uint8_t *gso_type, uint16_t *gso_size, unsigned *slots);
 /* One frame within ms, taken as Linux netfront takes them: a response with
  * an error status (a buffer handed back unused) is counted in *errors (may
  * be NULL) and its buffer posted again.  Length, or -1 when none came. */
