@@ -406,6 +406,9 @@ xr_iperf() {
         # TCP retransmits of the sender's summary line (read by xr_iperf_retr)
         echo "$out" | awk '/ sender$/ && $(NF - 2) == "Mbits/sec" { r = $(NF - 1) } END { print r + 0 }' \
             >"$XR_RUN/iperf-retr"
+        # its best one-second interval (read by xr_iperf_peak)
+        echo "$out" | awk '/ sec / && !/sender|receiver/ { for (i = 2; i <= NF; i++) if ($i == "Mbits/sec" && $(i - 1) > p) p = $(i - 1) }
+            END { print p + 0 }' >"$XR_RUN/iperf-peak"
         if [ -n "$v" ]; then echo "$v"; return 0; fi
         sleep 2   # a server still busy with the previous test
     done
@@ -414,6 +417,11 @@ xr_iperf() {
 
 # xr_iperf_retr: the TCP retransmits of the last xr_iperf (0 when unknown)
 xr_iperf_retr() { cat "$XR_RUN/iperf-retr" 2>/dev/null || echo 0; }
+
+# xr_iperf_peak: the last xr_iperf's best one-second Mbit/s (0 when unknown).
+# Beside the mean it tells a flow held at a few Mbit/s throughout from one
+# that broke out of that part of the way (a capped dom0, docs/netback-profile.md).
+xr_iperf_peak() { cat "$XR_RUN/iperf-peak" 2>/dev/null || echo 0; }
 
 # xr_iperf_receiver: the receiver's Mbit/s in iperf3's output (-f m) on
 # stdin; nothing when there is none
