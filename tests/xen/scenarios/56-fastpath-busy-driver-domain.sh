@@ -61,7 +61,7 @@ add() { local -n a=$1; a[$2]+=${a[$2]:+,}$3; }
 # measure KEY SRC DST: ping SRC -> DST, then iperf3 SRC -> DST with dom0's
 # CPU time around it; a path that moves nothing fails the scenario
 measure() {
-    local k=$1 src=$2 dst=$3 r v c
+    local k=$1 src=$2 dst=$3 r v c pk
     r=$(xr_rtt "$src" "$dst" 10) || xr_fail "ping $src -> $dst ($k) failed"
     read -r v c <<<"$(xr_iperf_cpu "$src" "$dst" "$SECS")"
     [ -n "$v" ] || xr_fail "iperf3 $src -> $dst ($k) failed"
@@ -69,8 +69,9 @@ measure() {
     add MBPS "$k" "$v"
     add PING "$k" "$r"
     add CPU "$k" "$c"
-    add PEAK "$k" "$(xr_iperf_peak)"
-    xr_log "$k: $v Mbit/s (best second $(xr_iperf_peak)), ping $r ms, dom0 $c CPU s per GB"
+    pk=$(xr_iperf_peak)
+    add PEAK "$k" "$pk"
+    xr_log "$k: $v Mbit/s (best second $pk), ping $r ms, dom0 $c CPU s per GB"
 }
 
 # --- bridged: stock netfront, kernel netback, xenbr0 -----------------------
