@@ -13,6 +13,7 @@
  *   queue.c             one data-path thread per queue, the event-storm pause;
  *   arena.c             its buffers: ordinary memory, self-granted once busy;
  *   tx.c / rx.c         one batch of guest transmit / guest receive;
+ *   rx_order.c          which waiting frames go to the guest first;
  *   switch.c            the switch fast path: its table (vifs by bridge and MAC)
  *                       and its part of a transmit batch (tx_batch.h);
  *   ctrl.c              the control ring (hashing), from queue 0's thread;
@@ -44,6 +45,7 @@
 #define NB_MAX_QUEUES      XNV_PORT_MAX_QUEUES
 #define NB_TX_BATCH        64     /* packets per TX grant-copy call */
 #define NB_RX_BATCH        64     /* frames per RX grant-copy call */
+#define NB_FLOW_BUCKETS    256    /* flows told apart among waiting frames (rx_order.c) */
 #define NB_ARENA_BYTES     ((1u << 20) + NB_FRAME_MAX)   /* 256 page-aligned frames and one more of the largest */
 #define NB_FRAME_MAX       65536u
 #define NB_OWN_ARENA_AFTER (8u << 20)   /* bytes a connection's queue carries before its arenas
@@ -88,6 +90,9 @@ struct nb_pending_rx {            /* a frame read from the port, not yet placed 
     uint32_t off, len;            /* in the RX arena */
     struct xnv_rx_meta m;         /* its offloads for the guest, decided once */
     uint8_t queue;                /* the guest queue it is steered to */
+    uint8_t bucket;               /* its flow's bucket in q->flow_waiting */
+    bool sparse;                  /* goes ahead of the frames of busy flows (rx_order.c) */
+    bool gone;                    /* placed: leaves the queue at the end of the batch */
 };
 
 struct nb_queue {
@@ -120,6 +125,8 @@ struct nb_queue {
     uint64_t own_from;            /* bytes carried when this connection's queue started */
     struct nb_pending_rx *pend;   /* frames waiting for guest buffers */
     unsigned npend;
+    unsigned nsparse;             /* of them, marked sparse */
+    uint16_t flow_waiting[NB_FLOW_BUCKETS];   /* waiting frames per flow bucket */
     /* The last read of the port found nothing, and since then this thread
      * wrote nothing to it (a frame written can queue dom0's answer at once)
      * and no poll saw it readable: fill() skips the read, which would find
@@ -333,8 +340,18 @@ unsigned nb_rx_batch(struct nb_queue *q, struct nb_clock *now);
 unsigned nb_ctrl_poll(struct nb_queue *q);
 bool nb_rx_port_wanted(const struct nb_queue *q);
 /* For each queue of the vif: the RX ring slots (GSO extra included) that
- * the first of q's waiting frames steered there needs; 0: none waits. */
+ * the next of q's waiting frames to be placed there needs (rx_order.c
+ * decides which is next); 0: none waits. */
 void nb_rx_needs(const struct nb_queue *q, unsigned need[NB_MAX_QUEUES]);
+
+/* rx_order.c: a frame read from the port joins the waiting frames (pr->len
+ * and pr->m set; f its bytes), or leaves them; reset: none waits.  pick:
+ * the waiting frames to offer the guest next, by index into q->pend, in the
+ * order to place them; returns how many. */
+void nb_rx_order_admit(struct nb_queue *q, struct nb_pending_rx *pr, const uint8_t *f);
+void nb_rx_order_leave(struct nb_queue *q, const struct nb_pending_rx *pr);
+void nb_rx_order_reset(struct nb_queue *q);
+unsigned nb_rx_order_pick(const struct nb_queue *q, unsigned sel[NB_RX_BATCH]);
 
 
 /* Make the last directory of path if it is missing (its parents must exist:

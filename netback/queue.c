@@ -198,6 +198,7 @@ int nb_queue_start(struct nb_queue *q)
     atomic_store(&q->stop, false);
     q->fatal_why = NULL;
     q->npend = 0;
+    nb_rx_order_reset(q);
     q->notify_tx_due = q->notify_rx_due = false;
     q->carrier_off = false;
     q->stall_since_ns = 0;

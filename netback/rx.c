@@ -59,7 +59,16 @@ bool nb_rx_port_wanted(const struct nb_queue *q)
 void nb_rx_needs(const struct nb_queue *q, unsigned need[NB_MAX_QUEUES])
 {
     memset(need, 0, NB_MAX_QUEUES * sizeof *need);
-    for (unsigned i = 0; i < q->npend; i++) {
+    /* in the order the next batch places them (a small frame ahead of a
+     * large one needs one slot, not the large one's), then beyond it */
+    unsigned sel[NB_RX_BATCH];
+    unsigned n = nb_rx_order_pick(q, sel);
+    for (unsigned k = 0; k < n; k++) {
+        const struct nb_pending_rx *pr = &q->pend[sel[k]];
+        if (!need[pr->queue])
+            need[pr->queue] = xnv_rx_slots(pr->len, &pr->m);
+    }
+    for (unsigned i = n; i < q->npend; i++) {
         const struct nb_pending_rx *pr = &q->pend[i];
         if (!need[pr->queue])
             need[pr->queue] = xnv_rx_slots(pr->len, &pr->m);
@@ -121,18 +130,22 @@ static void fill(struct nb_queue *q)
             continue;
         }
         pr->queue = (uint8_t)steer(q, q->rx_arena + pr->off, pr->len)->id;
+        nb_rx_order_admit(q, pr, q->rx_arena + pr->off);
         q->npend++;
     }
 }
 
-/* Forget the pending frames marked done; the others keep their order and
- * their place in the arena. */
-static void consume(struct nb_queue *q, const bool *done, unsigned upto)
+/* Forget the pending frames placed; the others keep their order and their
+ * place in the arena. */
+static void consume(struct nb_queue *q)
 {
     unsigned keep = 0;
-    for (unsigned i = 0; i < q->npend; i++)
-        if (i >= upto || !done[i])
+    for (unsigned i = 0; i < q->npend; i++) {
+        if (q->pend[i].gone)
+            nb_rx_order_leave(q, &q->pend[i]);
+        else
             q->pend[keep++] = q->pend[i];
+    }
     q->npend = keep;
 }
 
@@ -156,6 +169,7 @@ static void stall_check(struct nb_queue *q, unsigned placed, struct nb_clock *no
     /* The guest posted no buffers for too long: carrier off, queue flushed. */
     XNV_STAT_ADD(q->stats.rx_drops, q->npend);
     q->npend = 0;
+    nb_rx_order_reset(q);
     if (!q->carrier_off) {
         XNV_STAT_ADD(q->stats.stalls, 1);
         q->carrier_off = true;
@@ -163,9 +177,10 @@ static void stall_check(struct nb_queue *q, unsigned placed, struct nb_clock *no
     }
 }
 
-/* Place the first n waiting frames bound for tq, in order, under tq's lock;
- * one copy call.  Returns frames placed (marked in done[]). */
-static unsigned place_into(struct nb_queue *q, struct nb_queue *tq, bool *done, unsigned n)
+/* Place the picked frames bound for tq (sel: n indices into q->pend), in
+ * that order, under tq's lock; one copy call.  Returns frames placed
+ * (marked gone). */
+static unsigned place_into(struct nb_queue *q, struct nb_queue *tq, const unsigned *sel, unsigned n)
 {
     struct xnv_rx_placed placed[NB_RX_BATCH];
     bool in[NB_RX_BATCH] = { false };
@@ -174,17 +189,17 @@ static unsigned place_into(struct nb_queue *q, struct nb_queue *tq, bool *done, 
     RING_IDX prod = tq->rx.sring->req_prod;
     rmb();
     xnv_copy_batch_reset(&q->rxb);
-    for (unsigned i = 0; i < n; i++) {
-        const struct nb_pending_rx *pr = &q->pend[i];
+    for (unsigned k = 0; k < n; k++) {
+        struct nb_pending_rx *pr = &q->pend[sel[k]];
         if (pr->queue != tq->id)
             continue;
         int rc = xnv_rx_place(&tq->rx, prod, tq->vif->domid, q->rx_arena + pr->off, pr->len, &pr->m,
-                              &q->rxb, (uint16_t)i, &placed[i]);
+                              &q->rxb, (uint16_t)k, &placed[k]);
         if (rc == -EPROTO)      /* on any queue of the vif, steered frames included */
             q->fatal_why = NB_WHY_RX_AHEAD;
         if (rc)
             break;              /* no buffers (or no room): the rest wait, in order */
-        in[i] = done[i] = true;
+        in[k] = pr->gone = true;
         handled++;
     }
     if (q->rxb.n) {
@@ -197,15 +212,15 @@ static unsigned place_into(struct nb_queue *q, struct nb_queue *tq, bool *done, 
             memset(failed, 1, sizeof failed);
         else
             xnv_copy_batch_failures(&q->rxb, failed, NB_RX_BATCH);
-        for (unsigned i = 0; i < n; i++) {
-            if (!in[i])
+        for (unsigned k = 0; k < n; k++) {
+            if (!in[k])
                 continue;
-            if (failed[i]) {
-                xnv_rx_fail(&tq->rx, &placed[i]);
+            if (failed[k]) {
+                xnv_rx_fail(&tq->rx, &placed[k]);
                 XNV_STAT_ADD(tq->stats.rx_errors, 1);
             } else {
                 XNV_STAT_ADD(tq->stats.rx_packets, 1);
-                XNV_STAT_ADD(tq->stats.rx_bytes, q->pend[i].len);
+                XNV_STAT_ADD(tq->stats.rx_bytes, q->pend[sel[k]].len);
             }
         }
     }
@@ -221,17 +236,17 @@ unsigned nb_rx_batch(struct nb_queue *q, struct nb_clock *now)
     if (q->npend == 0)
         return 0;
 
-    unsigned n = q->npend < NB_RX_BATCH ? q->npend : NB_RX_BATCH;
-    bool done[NB_RX_BATCH] = { false };
+    unsigned sel[NB_RX_BATCH];
+    unsigned n = nb_rx_order_pick(q, sel);
     unsigned handled = 0;
-    for (unsigned i = 0; i < n && !q->fatal_why; i++) {
-        bool first = !done[i];
-        for (unsigned k = 0; k < i && first; k++)
-            first = q->pend[k].queue != q->pend[i].queue;
+    for (unsigned k = 0; k < n && !q->fatal_why; k++) {
+        bool first = true;
+        for (unsigned j = 0; j < k && first; j++)
+            first = q->pend[sel[j]].queue != q->pend[sel[k]].queue;
         if (first)
-            handled += place_into(q, &q->vif->q[q->pend[i].queue], done, n);
+            handled += place_into(q, &q->vif->q[q->pend[sel[k]].queue], sel, n);
     }
-    consume(q, done, n);
+    consume(q);
     stall_check(q, handled, now);
     return handled;
 }

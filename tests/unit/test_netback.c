@@ -288,6 +288,83 @@ START_TEST(rx_waiting_frames_survive_the_arena_wrapping)
 }
 END_TEST
 
+/* A bulk flow's frames wait for the guest's buffers.  A small frame of
+ * another flow (a ping, a DNS answer) read behind them reaches the guest
+ * first; a small frame of the bulk flow itself keeps its place behind the
+ * flow's older frames (netback/rx_order.c: no flow is reordered). */
+START_TEST(rx_small_frame_of_an_idle_flow_goes_ahead_of_a_waiting_flow)
+{
+    bring_up(1);
+    struct xnv_port *p = w.ports[0];
+    struct virtio_net_hdr vh = { 0 };
+    uint32_t len = build_tcp_frame(frame, 0, 3000);
+    for (unsigned i = 0; i < 6; i++) {
+        frame[len - 1] = (uint8_t)i;
+        ck_assert_int_eq(xnv_memport_inject(p, 0, &vh, frame, len), 0);
+    }
+    uint8_t tail[128], ping[128];
+    uint32_t tail_len = build_tcp_frame(tail, 0, 10);      /* the bulk flow's own */
+    uint32_t ping_len = build_udp_frame(ping, 40);         /* another flow */
+    ck_assert_int_eq(xnv_memport_inject(p, 0, &vh, tail, tail_len), 0);
+    ck_assert_int_eq(xnv_memport_inject(p, 0, &vh, ping, ping_len), 0);
+    struct xnv_memport_stats ms = { 0 };
+    for (int k = 0; k < 20000 && ms.received < 8; k++, usleep(100))
+        xnv_memport_stats(p, &ms);
+    ck_assert_uint_eq(ms.received, 8);            /* all read, all waiting */
+    tfe_post_rx(&fe, 0, 1);                       /* one at a time: tfe_recv posts it again */
+    int n = tfe_recv_wait(&fe, 0, got, sizeof got, 2000, NULL);
+    ck_assert_int_eq(n, (int)ping_len);
+    ck_assert_mem_eq(got, ping, ping_len);
+    for (unsigned i = 0; i < 6; i++) {
+        n = tfe_recv_wait(&fe, 0, got, sizeof got, 2000, NULL);
+        ck_assert_int_eq(n, (int)len);
+        ck_assert_uint_eq(got[len - 1], i);
+    }
+    n = tfe_recv_wait(&fe, 0, got, sizeof got, 2000, NULL);
+    ck_assert_int_eq(n, (int)tail_len);
+    ck_assert_mem_eq(got, tail, tail_len);
+}
+END_TEST
+
+/* A 60 KB segmented frame waits for the 16 buffers it needs; a ping read
+ * behind it needs one, and the backend asks the guest to notify it at one
+ * buffer, not at sixteen: the ping arrives as soon as one is posted. */
+START_TEST(rx_small_frame_ahead_waits_for_one_buffer_only)
+{
+    bring_up(1);
+    struct xnv_port *p = w.ports[0];
+    uint8_t ping[128];
+    uint32_t ping_len = build_udp_frame(ping, 40);
+    struct virtio_net_hdr none = { 0 };
+    /* one frame first, its buffer not posted again: the ring's first
+     * notification request (at one buffer) is used up */
+    tfe_post_rx(&fe, 0, 1);
+    ck_assert_int_eq(xnv_memport_inject(p, 0, &none, ping, ping_len), 0);
+    int n = -1;
+    uint16_t fl, gs;
+    uint8_t gt;
+    unsigned used = 0;
+    for (int k = 0; k < 20000 && n < 0; k++, usleep(100))
+        n = tfe_take(&fe, 0, got, sizeof got, &fl, &gt, &gs, &used);
+    ck_assert_int_eq(n, (int)ping_len);
+    uint32_t len = build_tcp_frame(frame, 1, 60000);
+    struct virtio_net_hdr vh = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_TCPV6,
+                                 .hdr_len = 74, .gso_size = 1428, .csum_start = 54, .csum_offset = 16 };
+    ck_assert_int_eq(xnv_memport_inject(p, 0, &vh, frame, len), 0);
+    ping[ping_len - 1] ^= 1;
+    ck_assert_int_eq(xnv_memport_inject(p, 0, &none, ping, ping_len), 0);
+    struct xnv_memport_stats ms = { 0 };
+    for (int k = 0; k < 20000 && ms.received < 3; k++, usleep(100))
+        xnv_memport_stats(p, &ms);
+    ck_assert_uint_eq(ms.received, 3);
+    usleep(50000);                                /* the queue's thread asleep, waiting for buffers */
+    tfe_post_rx(&fe, 0, 1);
+    n = tfe_recv_wait(&fe, 0, got, sizeof got, 2000, NULL);
+    ck_assert_int_eq(n, (int)ping_len);
+    ck_assert_mem_eq(got, ping, ping_len);
+}
+END_TEST
+
 /* The data-path threads, named vif<dom>.<dev>-q<n>, run at nice -10: ahead of
  * dom0's ordinary processes, as the kernel's backend runs (root only). */
 START_TEST(queue_threads_run_ahead_of_dom0s_processes)
@@ -583,6 +660,8 @@ Suite *xnv_suite_netback(void)
     tcase_add_test(c, rx_frames_reach_the_guest_with_offloads);
     tcase_add_test(c, rx_checksum_completed_once_while_waiting);
     tcase_add_test(c, rx_waiting_frames_survive_the_arena_wrapping);
+    tcase_add_test(c, rx_small_frame_of_an_idle_flow_goes_ahead_of_a_waiting_flow);
+    tcase_add_test(c, rx_small_frame_ahead_waits_for_one_buffer_only);
     tcase_add_test(c, one_channel_one_notification_per_pass);
     tcase_add_test(c, one_event_one_channel_read);
     tcase_add_test(c, port_read_empty_once_per_frame);
