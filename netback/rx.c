@@ -60,7 +60,8 @@ void nb_rx_needs(const struct nb_queue *q, unsigned need[NB_MAX_QUEUES])
 {
     memset(need, 0, NB_MAX_QUEUES * sizeof *need);
     /* in the order the next batch places them (a small frame ahead of a
-     * large one needs one slot, not the large one's), then beyond it */
+     * large one needs one slot, not the large one's); for a queue none of
+     * those is bound for, its first waiting frame */
     unsigned sel[NB_RX_BATCH];
     unsigned n = nb_rx_order_pick(q, sel);
     for (unsigned k = 0; k < n; k++) {
@@ -68,7 +69,7 @@ void nb_rx_needs(const struct nb_queue *q, unsigned need[NB_MAX_QUEUES])
         if (!need[pr->queue])
             need[pr->queue] = xnv_rx_slots(pr->len, &pr->m);
     }
-    for (unsigned i = n; i < q->npend; i++) {
+    for (unsigned i = 0; i < q->npend; i++) {       /* queues no picked frame is bound for */
         const struct nb_pending_rx *pr = &q->pend[i];
         if (!need[pr->queue])
             need[pr->queue] = xnv_rx_slots(pr->len, &pr->m);

@@ -1,5 +1,7 @@
-/* Flow hashing (xnv/flow.h): FNV-1a over the fields that name a flow. */
-#include <netinet/in.h>
+/* Flow hashing (xnv/flow.h): FNV-1a over the fields that name a flow.
+ * No ports: the fragments of a datagram after the first carry none, and
+ * a flow's fragmented and whole datagrams must share a bucket, or one
+ * could go ahead of the other (netback/rx_order.c). */
 #include "xnv/flow.h"
 #include "xnv/offload.h"
 
@@ -17,7 +19,7 @@ uint32_t xnv_flow_hash(const uint8_t *f, uint32_t len)
 {
     struct xnv_hdrs h;
     uint32_t v = FNV_OFFSET;
-    if (xnv_parse_headers(f, len, &h) != 0) {
+    if (xnv_parse_l3(f, len, &h) != 0) {
         if (len < XNV_ETH_HLEN)
             return fnv(v, f, len);
         return fnv(v, f, XNV_ETH_HLEN);     /* both MACs and the ethertype */
@@ -28,8 +30,5 @@ uint32_t xnv_flow_hash(const uint8_t *f, uint32_t len)
         v = fnv(v, ip + 8, 32);              /* source and destination */
     else
         v = fnv(v, ip + 12, 8);
-    v = fnv(v, &h.l4_proto, 1);
-    if (!h.fragment && (h.l4_proto == IPPROTO_TCP || h.l4_proto == IPPROTO_UDP))
-        v = fnv(v, f + h.l4_off, 4);         /* both ports: checked by the parse */
-    return v;
+    return fnv(v, &h.l4_proto, 1);
 }

@@ -55,7 +55,7 @@ static int parse_ipv6(const uint8_t *f, uint32_t len, struct xnv_hdrs *h)
     return 0;
 }
 
-int xnv_parse_headers(const uint8_t *f, uint32_t len, struct xnv_hdrs *h)
+int xnv_parse_l3(const uint8_t *f, uint32_t len, struct xnv_hdrs *h)
 {
     *h = (struct xnv_hdrs){ 0 };
     if (len < XNV_ETH_HLEN)
@@ -68,13 +68,16 @@ int xnv_parse_headers(const uint8_t *f, uint32_t len, struct xnv_hdrs *h)
         h->ethertype = be16(f + 16);
         h->l3_off += 4;
     }
-    int rc;
     if (h->ethertype == ETHERTYPE_V4)
-        rc = parse_ipv4(f, len, h);
-    else if (h->ethertype == ETHERTYPE_V6)
-        rc = parse_ipv6(f, len, h);
-    else
-        return -EINVAL;
+        return parse_ipv4(f, len, h);
+    if (h->ethertype == ETHERTYPE_V6)
+        return parse_ipv6(f, len, h);
+    return -EINVAL;
+}
+
+int xnv_parse_headers(const uint8_t *f, uint32_t len, struct xnv_hdrs *h)
+{
+    int rc = xnv_parse_l3(f, len, h);
     if (rc)
         return rc;
     if (h->l4_proto == IPPROTO_TCP) {

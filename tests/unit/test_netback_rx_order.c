@@ -50,13 +50,13 @@ static void leave(const unsigned *sel, unsigned from, unsigned n)
     q.npend = keep;
 }
 
-START_TEST(flows_hash_by_addresses_protocol_and_ports)
+START_TEST(flows_hash_by_addresses_and_protocol)
 {
     uint8_t a[1200], b[1200];
     uint32_t la = xnv_frame_tcp(a, false, 100), lb = xnv_frame_tcp(b, false, 1000);
     ck_assert_uint_eq(xnv_flow_hash(a, la), xnv_flow_hash(b, lb));    /* one flow, any length */
-    b[14 + 20 + 1] ^= 1;                                               /* another destination port */
-    ck_assert_uint_ne(xnv_flow_hash(a, la), xnv_flow_hash(b, lb));
+    b[14 + 20 + 1] ^= 1;                                               /* another port: the same */
+    ck_assert_uint_eq(xnv_flow_hash(a, la), xnv_flow_hash(b, lb));
     memcpy(b, a, la);
     b[14 + 19] ^= 1;                                                   /* another destination address */
     ck_assert_uint_ne(xnv_flow_hash(a, la), xnv_flow_hash(b, la));
@@ -65,22 +65,33 @@ START_TEST(flows_hash_by_addresses_protocol_and_ports)
     uint32_t l6 = xnv_frame_tcp(v6a, true, 100);
     memcpy(v6b, v6a, l6);
     ck_assert_uint_eq(xnv_flow_hash(v6a, l6), xnv_flow_hash(v6b, l6));
-    v6b[14 + 40 + 3] ^= 1;
+    v6b[14 + 8 + 3] ^= 1;                                              /* another source address */
     ck_assert_uint_ne(xnv_flow_hash(v6a, l6), xnv_flow_hash(v6b, l6));
 }
 END_TEST
 
-/* Every fragment of a datagram hashes alike (only the first has ports). */
+/* Every fragment of a datagram hashes as the flow's whole datagrams do:
+ * only the first fragment has ports, and the last may be too short for a
+ * UDP header (a 1484-byte datagram leaves 38 bytes of frame). */
 START_TEST(fragments_of_a_datagram_hash_alike)
 {
-    uint8_t first[200], later[200];
-    uint32_t l = xnv_frame_udp(first, 100);
+    uint8_t whole[200], first[200], later[200], tail[60];
+    uint32_t l = xnv_frame_udp(whole, 100);
+    memcpy(first, whole, l);
     first[14 + 6] = 0x20;                         /* more fragments, offset 0 */
     memcpy(later, first, l);
-    later[14 + 6] = 0x00;
-    later[14 + 7] = 0x10;                         /* offset 128 bytes, the last one */
+    later[14 + 6] = 0x20;
+    later[14 + 7] = 0x10;                         /* offset 128 bytes, more to come */
     memset(later + 14 + 20, 0xab, 8);             /* data where the ports were */
-    ck_assert_uint_eq(xnv_flow_hash(first, l), xnv_flow_hash(later, l));
+    memcpy(tail, whole, 14 + 20);
+    tail[14 + 2] = 0, tail[14 + 3] = 24;          /* total length 24: 4 bytes of data */
+    tail[14 + 6] = 0x01;                          /* the last, at offset 2048 bytes */
+    tail[14 + 7] = 0x00;
+    memset(tail + 14 + 20, 0xcd, 4);
+    uint32_t h = xnv_flow_hash(whole, l);
+    ck_assert_uint_eq(xnv_flow_hash(first, l), h);
+    ck_assert_uint_eq(xnv_flow_hash(later, l), h);
+    ck_assert_uint_eq(xnv_flow_hash(tail, 14 + 24), h);
 }
 END_TEST
 
@@ -143,6 +154,33 @@ START_TEST(a_flow_is_never_reordered)
 }
 END_TEST
 
+/* A datagram in two fragments, then a whole one of the same flow, behind a
+ * bulk flow: the whole one does not go ahead of the second fragment. */
+START_TEST(a_flows_fragments_and_whole_datagrams_keep_their_order)
+{
+    for (int i = 0; i < 3; i++)
+        arrive(bulk, bulk_len, XEN_NETIF_GSO_TYPE_NONE);  /* 0..2 */
+    uint8_t first[1600], tail[60], whole[200];
+    uint32_t fl = xnv_frame_udp(first, 1400);
+    first[14 + 6] = 0x20;                                 /* more fragments */
+    memcpy(tail, first, 14 + 20);
+    tail[14 + 2] = 0, tail[14 + 3] = 24;
+    tail[14 + 6] = 0x00, tail[14 + 7] = 0xb0;             /* the last one, no UDP header */
+    memset(tail + 14 + 20, 0xcd, 4);
+    uint32_t wl = xnv_frame_udp(whole, 100);
+    whole[14 + 20] ^= 1;                                  /* another port of the same hosts */
+    arrive(first, fl, XEN_NETIF_GSO_TYPE_NONE);           /* 3: sparse */
+    arrive(tail, 14 + 24, XEN_NETIF_GSO_TYPE_NONE);       /* 4 */
+    arrive(whole, wl, XEN_NETIF_GSO_TYPE_NONE);           /* 5 */
+    ck_assert_uint_eq(q.nsparse, 1);
+    unsigned sel[NB_RX_BATCH];
+    ck_assert_uint_eq(nb_rx_order_pick(&q, sel), 6);
+    unsigned want[] = { 3, 0, 1, 2, 4, 5 };
+    for (unsigned k = 0; k < 6; k++)
+        ck_assert_uint_eq(sel[k], want[k]);
+}
+END_TEST
+
 /* Only single frames of one MTU are sparse: a frame with segmentation
  * offload, or larger than an MTU, waits in line even when its flow is idle. */
 START_TEST(large_or_segmented_frames_wait_in_line)
@@ -150,7 +188,7 @@ START_TEST(large_or_segmented_frames_wait_in_line)
     arrive(bulk, bulk_len, XEN_NETIF_GSO_TYPE_NONE);      /* 0: larger than an MTU */
     uint8_t big[2000], other[200];
     uint32_t big_len = xnv_frame_udp(big, 1600);
-    big[14 + 20] ^= 1;                                    /* its own flow */
+    big[14 + 15] ^= 1;                                    /* its own flow: another source */
     arrive(big, big_len, XEN_NETIF_GSO_TYPE_NONE);        /* 1: larger than an MTU */
     arrive(small, small_len, XEN_NETIF_GSO_TYPE_TCPV4);   /* 2: segmented */
     ck_assert_uint_eq(q.nsparse, 0);
@@ -159,7 +197,7 @@ START_TEST(large_or_segmented_frames_wait_in_line)
     for (unsigned k = 0; k < 3; k++)
         ck_assert_uint_eq(sel[k], k);
     uint32_t other_len = xnv_frame_udp(other, 40);
-    other[14 + 20] ^= 2;                                  /* a flow of its own, one MTU */
+    other[14 + 15] ^= 2;                                  /* a flow of its own, one MTU */
     arrive(other, other_len, XEN_NETIF_GSO_TYPE_NONE);    /* 3 */
     ck_assert_uint_eq(q.nsparse, 1);
     ck_assert_uint_eq(nb_rx_order_pick(&q, sel), 4);
@@ -176,7 +214,7 @@ START_TEST(idle_flows_take_at_most_half_a_batch_ahead)
     for (unsigned i = 0; i < 100; i++) {                  /* 2..101: 100 flows, one frame each */
         uint8_t f[200];
         uint32_t l = xnv_frame_udp(f, 40);
-        f[14 + 20] = (uint8_t)i;                          /* source port */
+        f[14 + 14] = (uint8_t)(20 + i);                   /* source address 10.0.<20+i>.1 */
         arrive(f, l, XEN_NETIF_GSO_TYPE_NONE);
     }
     ck_assert_uint_ge(q.nsparse, 50);             /* some may share a bucket */
@@ -219,11 +257,12 @@ Suite *xnv_suite_netback_rx_order(void)
     Suite *s = suite_create("netback_rx_order");
     TCase *c = tcase_create("order");
     tcase_add_checked_fixture(c, setup, teardown);
-    tcase_add_test(c, flows_hash_by_addresses_protocol_and_ports);
+    tcase_add_test(c, flows_hash_by_addresses_and_protocol);
     tcase_add_test(c, fragments_of_a_datagram_hash_alike);
     tcase_add_test(c, other_frames_hash_by_their_ethernet_header);
     tcase_add_test(c, small_frame_of_an_idle_flow_first);
     tcase_add_test(c, a_flow_is_never_reordered);
+    tcase_add_test(c, a_flows_fragments_and_whole_datagrams_keep_their_order);
     tcase_add_test(c, large_or_segmented_frames_wait_in_line);
     tcase_add_test(c, idle_flows_take_at_most_half_a_batch_ahead);
     tcase_add_test(c, reset_forgets_every_flow);

@@ -5,11 +5,12 @@
 
 #include <stdint.h>
 
-/* A hash of the frame's flow: the IP addresses, protocol and TCP/UDP ports
- * (no ports for IP fragments, so that every fragment of a datagram hashes
- * alike); for a frame that is not IP, or is malformed, the ethertype and
- * both MAC addresses.  Frames of one flow always hash alike; frames of two
- * flows may collide. */
+/* A hash of the frame's flow: for IP, the addresses and the upper-layer
+ * protocol (the same in every fragment of a datagram; no ports, which
+ * only the first fragment carries); for a frame that is not IP, or is
+ * malformed, the ethertype and both MAC addresses.  Frames of one flow
+ * always hash alike; two flows may collide, and two TCP connections
+ * between the same hosts are one flow here. */
 uint32_t xnv_flow_hash(const uint8_t *f, uint32_t len);
 
 #endif

@@ -23,6 +23,9 @@ struct xnv_hdrs {
 };
 /* 0, or -EINVAL when the headers are truncated or malformed. */
 int xnv_parse_headers(const uint8_t *f, uint32_t len, struct xnv_hdrs *h);
+/* The same up to the IP header and its extensions (l4_end left 0): a
+ * fragment after the first, which has no TCP/UDP header, parses too. */
+int xnv_parse_l3(const uint8_t *f, uint32_t len, struct xnv_hdrs *h);
 
 /* The neutral form of one frame's offload state. */
 struct xnv_offload {
