@@ -5,8 +5,8 @@
  * flow waits in a queue's arena: under load a queue of tens of milliseconds
  * stands there (rig, four guests receiving from dom0: 4-27 ms on average,
  * up to half a second).  A frame of a flow that has nothing else waiting
- * (a ping, a DNS answer, a keystroke, the ACKs of the guest's own uploads)
- * goes ahead of that queue, as fq_codel's new flows do: small frames only,
+ * (a ping, a DNS answer; a flow is its hosts and protocol, flow.h) goes
+ * ahead of that queue, as fq_codel's new flows do: small frames only,
  * at most half a batch while others wait, and never ahead of an older frame
  * of its own flow, so no flow is ever reordered. */
 #include <string.h>
