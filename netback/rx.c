@@ -56,6 +56,13 @@ bool nb_rx_port_wanted(const struct nb_queue *q)
     return q->npend < q->vif->nb->cfg.rx_queue_frames && arena_next(q) != NB_ARENA_FULL;
 }
 
+/* The slots pr needs, unless an earlier frame set its queue's need. */
+static void need_first(unsigned need[NB_MAX_QUEUES], const struct nb_pending_rx *pr)
+{
+    if (!need[pr->queue])
+        need[pr->queue] = xnv_rx_slots(pr->len, &pr->m);
+}
+
 void nb_rx_needs(const struct nb_queue *q, unsigned need[NB_MAX_QUEUES])
 {
     memset(need, 0, NB_MAX_QUEUES * sizeof *need);
@@ -64,16 +71,10 @@ void nb_rx_needs(const struct nb_queue *q, unsigned need[NB_MAX_QUEUES])
      * those is bound for, its first waiting frame */
     unsigned sel[NB_RX_BATCH];
     unsigned n = nb_rx_order_pick(q, sel);
-    for (unsigned k = 0; k < n; k++) {
-        const struct nb_pending_rx *pr = &q->pend[sel[k]];
-        if (!need[pr->queue])
-            need[pr->queue] = xnv_rx_slots(pr->len, &pr->m);
-    }
-    for (unsigned i = 0; i < q->npend; i++) {       /* queues no picked frame is bound for */
-        const struct nb_pending_rx *pr = &q->pend[i];
-        if (!need[pr->queue])
-            need[pr->queue] = xnv_rx_slots(pr->len, &pr->m);
-    }
+    for (unsigned k = 0; k < n; k++)
+        need_first(need, &q->pend[sel[k]]);
+    for (unsigned i = 0; i < q->npend; i++)
+        need_first(need, &q->pend[i]);
 }
 
 /* Offloads as the guest negotiated, into pr->m; false: the frame cannot be

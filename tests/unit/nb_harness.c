@@ -585,6 +585,18 @@ int tfe_recv_wait(struct tfe *f, unsigned q, uint8_t *buf, uint32_t cap, unsigne
     return -1;
 }
 
+uint64_t port_wait_received(struct xnv_port *p, uint64_t want, unsigned ms)
+{
+    struct xnv_memport_stats st = { 0 };
+    for (unsigned i = 0; i < ms * 10; i++) {
+        xnv_memport_stats(p, &st);
+        if (st.received >= want)
+            break;
+        usleep(100);
+    }
+    return st.received;
+}
+
 bool tfe_wait_tx_done(struct tfe *f, unsigned q, unsigned ms)
 {
     netif_tx_front_ring_t *tx = &f->q[q].tx;

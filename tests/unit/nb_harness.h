@@ -149,5 +149,8 @@ int tfe_frame_to_port(struct world *w, struct tfe *f, int dom, const uint8_t *fr
                       uint8_t *got, uint32_t cap);
 /* Poll until frames or responses show up. */
 bool tfe_wait_tx_done(struct tfe *f, unsigned q, unsigned ms);
+/* Poll until the engine has read want frames in all from port p (within
+ * ms); returns how many it had read. */
+uint64_t port_wait_received(struct xnv_port *p, uint64_t want, unsigned ms);
 
 #endif

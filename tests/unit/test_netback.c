@@ -227,10 +227,7 @@ START_TEST(rx_checksum_completed_once_while_waiting)
     for (unsigned i = 0; i < 3; i++) {
         frame[len - 1] = (uint8_t)i;
         ck_assert_int_eq(xnv_memport_inject(p, 0, &vh, frame, len), 0);
-        struct xnv_memport_stats ms = { 0 };
-        for (int k = 0; k < 20000 && ms.received < i + 1; k++, usleep(100))
-            xnv_memport_stats(p, &ms);
-        ck_assert_uint_eq(ms.received, i + 1);    /* read, and waiting for buffers */
+        ck_assert_uint_eq(port_wait_received(p, i + 1, 2000), i + 1);   /* read, and waiting for buffers */
     }
     tfe_post_rx(&fe, 0, 8);
     for (unsigned i = 0; i < 3; i++) {
@@ -268,10 +265,7 @@ START_TEST(rx_waiting_frames_survive_the_arena_wrapping)
             frame[len - 1] = (uint8_t)sent;
             ck_assert_int_eq(xnv_memport_inject(p, 0, &vh, frame, len), 0);
         }
-        struct xnv_memport_stats ms = { 0 };
-        for (int k = 0; k < 20000 && ms.received < sent; k++, usleep(100))
-            xnv_memport_stats(p, &ms);
-        ck_assert_uint_eq(ms.received, sent);     /* all read: waiting or delivered */
+        ck_assert_uint_eq(port_wait_received(p, sent, 2000), sent);     /* all read: waiting or delivered */
         for (unsigned i = 0; i < 7; i++, recvd++) {
             int n = tfe_recv_wait(&fe, 0, got, sizeof got, 2000, NULL);
             ck_assert_int_eq(n, (int)len);
@@ -307,10 +301,7 @@ START_TEST(rx_small_frame_of_an_idle_flow_goes_ahead_of_a_waiting_flow)
     uint32_t ping_len = build_udp_frame(ping, 40);         /* another flow */
     ck_assert_int_eq(xnv_memport_inject(p, 0, &vh, tail, tail_len), 0);
     ck_assert_int_eq(xnv_memport_inject(p, 0, &vh, ping, ping_len), 0);
-    struct xnv_memport_stats ms = { 0 };
-    for (int k = 0; k < 20000 && ms.received < 8; k++, usleep(100))
-        xnv_memport_stats(p, &ms);
-    ck_assert_uint_eq(ms.received, 8);            /* all read, all waiting */
+    ck_assert_uint_eq(port_wait_received(p, 8, 2000), 8);        /* all read, all waiting */
     tfe_post_rx(&fe, 0, 1);                       /* one at a time: tfe_recv posts it again */
     int n = tfe_recv_wait(&fe, 0, got, sizeof got, 2000, NULL);
     ck_assert_int_eq(n, (int)ping_len);
@@ -353,10 +344,7 @@ START_TEST(rx_small_frame_ahead_waits_for_one_buffer_only)
     ck_assert_int_eq(xnv_memport_inject(p, 0, &vh, frame, len), 0);
     ping[ping_len - 1] ^= 1;
     ck_assert_int_eq(xnv_memport_inject(p, 0, &none, ping, ping_len), 0);
-    struct xnv_memport_stats ms = { 0 };
-    for (int k = 0; k < 20000 && ms.received < 3; k++, usleep(100))
-        xnv_memport_stats(p, &ms);
-    ck_assert_uint_eq(ms.received, 3);
+    ck_assert_uint_eq(port_wait_received(p, 3, 2000), 3);
     usleep(50000);                                /* the queue's thread asleep, waiting for buffers */
     tfe_post_rx(&fe, 0, 1);
     n = tfe_recv_wait(&fe, 0, got, sizeof got, 2000, NULL);

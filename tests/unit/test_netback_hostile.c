@@ -240,9 +240,7 @@ static void inject_read(unsigned n, uint32_t len)
     uint64_t want = ms.received + n;
     for (unsigned i = 0; i < n; i++)
         ck_assert_int_eq(xnv_memport_inject(p, 0, &vh, frame, len), 0);
-    for (int i = 0; i < 20000 && ms.received < want; i++, usleep(100))
-        xnv_memport_stats(p, &ms);
-    ck_assert_uint_eq(ms.received, want);
+    ck_assert_uint_eq(port_wait_received(p, want, 2000), want);
 }
 
 /* 17 (steered): frames steered to queue 1, buffers posted on queue 0 only.
