@@ -207,6 +207,7 @@ void xnv_idc_process(struct xnv_idc *idc)
         free(ev);
     }
     uint64_t now = xnv_now_ns(), wait = (uint64_t)idc->opt.retry_ms * 1000000u;
+    idc->st.wakeups++;
     idc_events(idc, now);
     idc_park_expire(idc, now);
     /* Faults and stalls are retried after retry_ms. */

@@ -147,8 +147,10 @@ void idc_rx_close(struct xnv_idc *idc, struct idc_peer *p)
 
 void idc_notify(struct xnv_idc *idc, struct idc_peer *p, int port)
 {
-    if (port >= 0 && xnv_evtchn_notify(idc->ch, (xnv_port_t)port) == 0)
+    if (port >= 0 && xnv_evtchn_notify(idc->ch, (xnv_port_t)port) == 0) {
         p->notifies++;
+        idc->st.notifies++;
+    }
 }
 
 void idc_tx_close(struct xnv_idc *idc, struct idc_peer *p, bool failed, const char *why)

@@ -50,7 +50,7 @@ static void stats_json(FILE *o, const struct xnv_queue_stats *s)
                "\"rx_packets\":%llu,\"rx_bytes\":%llu,\"rx_drops\":%llu,\"rx_errors\":%llu,"
                "\"notify_sent\":%llu,\"notify_recv\":%llu,\"copy_calls\":%llu,"
                "\"copy_segments\":%llu,\"stalls\":%llu,\"fastpath_packets\":%llu,"
-               "\"idle_loops\":%llu,\"copy_granted\":%llu}",
+               "\"idle_loops\":%llu,\"copy_granted\":%llu,\"rx_ahead\":%llu}",
             (unsigned long long)s->tx_packets, (unsigned long long)s->tx_bytes,
             (unsigned long long)s->tx_drops, (unsigned long long)s->tx_errors,
             (unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
@@ -58,7 +58,8 @@ static void stats_json(FILE *o, const struct xnv_queue_stats *s)
             (unsigned long long)s->notify_sent, (unsigned long long)s->notify_recv,
             (unsigned long long)s->copy_calls, (unsigned long long)s->copy_segments,
             (unsigned long long)s->stalls, (unsigned long long)s->fastpath_packets,
-            (unsigned long long)s->idle_loops, (unsigned long long)s->copy_granted);
+            (unsigned long long)s->idle_loops, (unsigned long long)s->copy_granted,
+            (unsigned long long)s->rx_ahead);
 }
 
 static void list_json(FILE *o, struct xnv_netback *nb)
@@ -123,8 +124,8 @@ static void list_text(FILE *o, struct xnv_netback *nb, bool stats)
         fprintf(o, "%-6s %-6s %-14s %-11s %-7s %-7s %-18s %s\n", "DOMID", "DEVID", "IFNAME", "STATE",
                 "QUEUES", "CARRIER", "MAC", "FEATURES");
     else
-        fprintf(o, "%-14s %5s %12s %14s %8s %12s %14s %8s %10s %9s\n", "IFNAME", "QUEUE", "TX_PKTS",
-                "TX_BYTES", "TX_DROP", "RX_PKTS", "RX_BYTES", "RX_DROP", "NOTIFY", "SEG/COPY");
+        fprintf(o, "%-14s %5s %12s %14s %8s %12s %14s %8s %8s %10s %9s\n", "IFNAME", "QUEUE", "TX_PKTS",
+                "TX_BYTES", "TX_DROP", "RX_PKTS", "RX_BYTES", "RX_DROP", "RX_AHEAD", "NOTIFY", "SEG/COPY");
     for (unsigned i = 0; i < n; i++) {
         const struct xnv_vif_info *v = &vifs[i];
         if (!stats) {
@@ -141,10 +142,11 @@ static void list_text(FILE *o, struct xnv_netback *nb, bool stats)
             xnv_netback_stats(nb, v->domid, v->devid, q, &s);
             char qn[8];
             snprintf(qn, sizeof qn, q < 0 ? "all" : "%d", q);
-            fprintf(o, "%-14s %5s %12llu %14llu %8llu %12llu %14llu %8llu %10llu %9.1f\n", v->ifname, qn,
+            fprintf(o, "%-14s %5s %12llu %14llu %8llu %12llu %14llu %8llu %8llu %10llu %9.1f\n", v->ifname, qn,
                     (unsigned long long)s.tx_packets, (unsigned long long)s.tx_bytes,
                     (unsigned long long)(s.tx_drops + s.tx_errors), (unsigned long long)s.rx_packets,
                     (unsigned long long)s.rx_bytes, (unsigned long long)(s.rx_drops + s.rx_errors),
+                    (unsigned long long)s.rx_ahead,
                     (unsigned long long)(s.notify_sent + s.notify_recv),
                     s.copy_calls ? (double)s.copy_segments / (double)s.copy_calls : 0.0);
         }

@@ -179,13 +179,23 @@ static void stall_check(struct nb_queue *q, unsigned placed, struct nb_clock *no
     }
 }
 
+/* Whether a frame older than q->pend[i] still waits (only a small frame of
+ * an idle flow can be placed while one does: rx_order.c). */
+static bool older_waiting(const struct nb_queue *q, unsigned i)
+{
+    for (unsigned j = 0; j < i; j++)
+        if (!q->pend[j].gone)
+            return true;
+    return false;
+}
+
 /* Place the picked frames bound for tq (sel: n indices into q->pend), in
  * that order, under tq's lock; one copy call.  Returns frames placed
  * (marked gone). */
 static unsigned place_into(struct nb_queue *q, struct nb_queue *tq, const unsigned *sel, unsigned n)
 {
     struct xnv_rx_placed placed[NB_RX_BATCH];
-    bool in[NB_RX_BATCH] = { false };
+    bool in[NB_RX_BATCH] = { false }, ahead[NB_RX_BATCH] = { false };
     unsigned handled = 0;
     pthread_mutex_lock(&tq->rx_lock);
     RING_IDX prod = tq->rx.sring->req_prod;
@@ -201,6 +211,7 @@ static unsigned place_into(struct nb_queue *q, struct nb_queue *tq, const unsign
             q->fatal_why = NB_WHY_RX_AHEAD;
         if (rc)
             break;              /* no buffers (or no room): the rest wait, in order */
+        ahead[k] = pr->sparse && older_waiting(q, sel[k]);
         in[k] = pr->gone = true;
         handled++;
     }
@@ -222,6 +233,8 @@ static unsigned place_into(struct nb_queue *q, struct nb_queue *tq, const unsign
                 XNV_STAT_ADD(tq->stats.rx_errors, 1);
             } else {
                 XNV_STAT_ADD(tq->stats.rx_packets, 1);
+                if (ahead[k])
+                    XNV_STAT_ADD(tq->stats.rx_ahead, 1);
                 XNV_STAT_ADD(tq->stats.rx_bytes, q->pend[sel[k]].len);
             }
         }

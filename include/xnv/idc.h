@@ -117,6 +117,8 @@ struct xnv_idc_stats {
     uint64_t throttled;         /* storm pauses: a peer's wakeups brought no work */
     uint64_t full;              /* frames answered -EAGAIN: a peer's ring was full */
     uint64_t room_signals;      /* a peer's new buffers on a ring that was full */
+    uint64_t wakeups;           /* calls of xnv_idc_process (the channel thread's wakeups) */
+    uint64_t notifies;          /* notifications sent to peers (frames sent, buffers posted) */
 };
 void xnv_idc_stats(struct xnv_idc *idc, struct xnv_idc_stats *out);
 

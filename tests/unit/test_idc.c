@@ -198,6 +198,18 @@ START_TEST(many_frames_wrap_the_ring_with_few_notifications)
     ck_assert_uint_lt(pa.notifies, 3000 / 4);
     ck_assert_uint_lt(pb.notifies, 3000 / 4);
     ck_assert_uint_eq(pa.fallbacks, 0);
+    /* The channel set's counters (the agent's stats line) add its peers'
+     * notifications up and count each wakeup of the channel thread. */
+    struct xnv_idc_stats sa, sb;
+    xnv_idc_stats(a->idc, &sa);
+    xnv_idc_stats(b->idc, &sb);
+    ck_assert_uint_gt(pa.notifies, 0);
+    ck_assert_uint_eq(sa.notifies, pa.notifies);
+    ck_assert_uint_eq(sb.notifies, pb.notifies);
+    xnv_idc_process(b->idc);
+    struct xnv_idc_stats sb2;
+    xnv_idc_stats(b->idc, &sb2);
+    ck_assert_uint_eq(sb2.wakeups, sb.wakeups + 1);
 }
 END_TEST
 

@@ -314,6 +314,11 @@ START_TEST(rx_small_frame_of_an_idle_flow_goes_ahead_of_a_waiting_flow)
     n = tfe_recv_wait(&fe, 0, got, sizeof got, 2000, NULL);
     ck_assert_int_eq(n, (int)tail_len);
     ck_assert_mem_eq(got, tail, tail_len);
+    /* counted (xnvctl's rx_ahead): the ping alone went ahead */
+    struct xnv_queue_stats st;
+    ck_assert_int_eq(xnv_netback_stats(w.nb, (xnv_domid_t)dom, 0, -1, &st), 0);
+    ck_assert_uint_eq(st.rx_packets, 8);
+    ck_assert_uint_eq(st.rx_ahead, 1);
 }
 END_TEST
 
@@ -590,6 +595,7 @@ START_TEST(control_socket_reports_vifs_and_stats)
     ck_assert_msg(strstr(json, expect), "%s", json);
     ck_assert_ptr_nonnull(strstr(json, "\"queues\":2"));
     ck_assert_ptr_nonnull(strstr(json, "\"tx_packets\":1,"));
+    ck_assert_ptr_nonnull(strstr(json, "\"rx_ahead\":0}"));
     ck_assert_ptr_nonnull(strstr(json, "\"per_queue\":[{"));
     char *text = ask_control(path, "text list\n");
     ck_assert_ptr_nonnull(strstr(text, "connected"));

@@ -573,13 +573,19 @@ xr_vif_attach() {
     xr_wait_ping "$ip" 60 || { xr_log "guest $name: no ping reply after network-attach"; return 1; }
 }
 
-# xr_fastpath_packets: frames xnv-netbackd's switch fast path carried so
-# far, summed over every vif (xnvctl --json: each vif's "stats" holds the
-# sum over its queues)
-xr_fastpath_packets() {
-    "$(xr_bin xnvctl)" --json | grep -o '"stats":{[^}]*}' | grep -o '"fastpath_packets":[0-9]*' |
-        cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }'
+# xr_netbackd_stat KEY [DOMID]: xnv-netbackd's counter KEY so far, summed
+# over every vif (or the vifs of DOMID) (xnvctl --json: each vif's "stats"
+# holds the sum over its queues)
+xr_netbackd_stat() {
+    "$(xr_bin xnvctl)" --json | grep -o '"domid":[0-9]*,[^{]*"stats":{[^}]*}' |
+        awk -v k="\"$1\":" -v d="${2:-}" '{
+            split($0, a, /[:,]/); if (d != "" && a[2] != d) next
+            i = index($0, k); if (i) s += substr($0, i + length(k)) + 0 } END { print s + 0 }'
 }
+
+# xr_fastpath_packets: frames xnv-netbackd's switch fast path carried so
+# far, over every vif
+xr_fastpath_packets() { xr_netbackd_stat fastpath_packets; }
 
 # --- our programs ----------------------------------------------------------
 

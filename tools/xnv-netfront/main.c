@@ -76,13 +76,15 @@ static void log_channel_stats(struct xnv_idc *idc)
     struct xnv_idc_stats s;
     xnv_idc_stats(idc, &s);
     agent_logf(LOG_NOTICE, "channels: %u peer(s); tx %llu packets %llu bytes; rx %llu packets %llu bytes "
-               "%llu errors; %llu fallbacks; lost pages %llu; throttled %llu; full %llu; room %llu",
+               "%llu errors; %llu fallbacks; lost pages %llu; throttled %llu; full %llu; room %llu; "
+               "wakeups %llu; notifies %llu",
                xnv_idc_npeers(idc),
                (unsigned long long)s.tx_frames, (unsigned long long)s.tx_bytes,
                (unsigned long long)s.rx_frames, (unsigned long long)s.rx_bytes,
                (unsigned long long)s.rx_errors, (unsigned long long)s.fallbacks,
                (unsigned long long)s.lost_pages, (unsigned long long)s.throttled,
-               (unsigned long long)s.full, (unsigned long long)s.room_signals);
+               (unsigned long long)s.full, (unsigned long long)s.room_signals,
+               (unsigned long long)s.wakeups, (unsigned long long)s.notifies);
 }
 
 static void log_stats(struct xnv_netfront *nf, struct xnv_nf_bridge *b)

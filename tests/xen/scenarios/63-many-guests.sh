@@ -189,6 +189,36 @@ rounds xnv
 fp=$(( $(xr_fastpath_packets) - fp0 ))
 xr_metric xnv_fastpath_packets "$fp"
 [ "$fp" -gt 1000 ] || problem "the guest-to-guest pairs did not take the switch fast path ($fp frames on it)"
+xr_metric xnv_rx_ahead "$(xr_netbackd_stat rx_ahead)"
+
+# A small frame of an idle flow goes ahead of the frames that wait for the
+# guest's buffers (netback/rx_order.c).  m1 (one queue) paused, 400 UDP
+# datagrams of 1400 bytes to it fill the buffers it posted (at most 256)
+# and leave the rest waiting in the daemon, then one ping: once m1 runs
+# again, its echo request is placed ahead of the UDP frames still waiting.
+# (The flow hash puts dom0 -> m1 ICMP and UDP in different buckets.)
+ahead_check() {
+    local d a0 a1 u i rc
+    d=$(xr_guest_domid m1) || { problem "m1 is gone"; return; }
+    xr_rtt dom0 m1 3 >/dev/null || { problem "ping dom0 -> m1 failed before the pause"; return; }
+    a0=$(xr_netbackd_stat rx_ahead "$d")
+    xl pause "$d"
+    exec {u}>"/dev/udp/${IP[m1]}/9"
+    for i in $(seq 400); do printf '%1400s' '' >&"$u"; done
+    exec {u}>&-
+    ping -c 1 -W 30 "${IP[m1]}" >"$XR_RUN/many.ahead.ping" 2>&1 &
+    i=$!
+    sleep 1
+    xl unpause "$d"
+    wait "$i"; rc=$?
+    a1=$(xr_netbackd_stat rx_ahead "$d")
+    xr_metric xnv_rx_ahead_check "$((a1 - a0))"
+    xr_log "ahead check: $((a1 - a0)) frame(s) to m1 placed ahead of waiting ones; ping: $(grep -o 'time=.*' "$XR_RUN/many.ahead.ping")"
+    [ "$rc" = 0 ] || problem "ahead check: m1 did not answer the ping after its pause"
+    [ "$((a1 - a0))" -ge 1 ] ||
+        problem "ahead check: the ping to m1 was not placed ahead of the UDP frames waiting for its buffers"
+}
+ahead_check
 xr_guests_down
 
 # --- figures -----------------------------------------------------------------
