@@ -102,6 +102,7 @@ struct xnv_idc {
     struct xnv_evtchn *ch;
     int epfd;
     int timerfd;                    /* the end of the next storm pause */
+    uint64_t timer_at;              /* the deadline it is armed for (0: disarmed) */
     unsigned gen;                   /* wakeups of xnv_idc_process */
     uint64_t serial;                /* of our publications */
     unsigned rr;                    /* receive round robin */

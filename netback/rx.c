@@ -179,12 +179,14 @@ static void stall_check(struct nb_queue *q, unsigned placed, struct nb_clock *no
     }
 }
 
-/* Whether a frame older than q->pend[i] still waits (only a small frame of
- * an idle flow can be placed while one does: rx_order.c). */
+/* Whether a frame older than q->pend[i] and bound for the same queue still
+ * waits (only a small frame of an idle flow can be placed while one does:
+ * rx_order.c).  Frames steered to another queue take another ring: the
+ * frame passes none of them. */
 static bool older_waiting(const struct nb_queue *q, unsigned i)
 {
     for (unsigned j = 0; j < i; j++)
-        if (!q->pend[j].gone)
+        if (!q->pend[j].gone && q->pend[j].queue == q->pend[i].queue)
             return true;
     return false;
 }

@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include "idc_fixture.h"
 #include "idc_hpeer.h"
+#include "../../interdomain/idc_int.h"
+#include "xnv/storm.h"
 
 static struct idc_world W;
 static struct idc_guest *vic, *good, *bad;
@@ -107,6 +109,55 @@ START_TEST(storming_peer_is_paused_alone)
 }
 END_TEST
 
+/* The victim's record of the hostile peer. */
+static struct idc_peer *hostile_peer(void)
+{
+    for (unsigned i = 0; i < XNV_IDC_MAX_PEERS; i++)
+        if (vic->idc->peer[i].used && vic->idc->peer[i].dom == H.dom)
+            return &vic->idc->peer[i];
+    return NULL;
+}
+
+/* Nothing pending on the set's fd (at most a second of events taken). */
+static void drain(void)
+{
+    struct pollfd p = { .fd = xnv_idc_fd(vic->idc), .events = POLLIN };
+    for (int i = 0; i < 1000 && poll(&p, 1, 0) > 0; i++)
+        xnv_idc_process(vic->idc);
+    ck_assert_int_eq(poll(&p, 1, 0), 0);
+}
+
+/* A pause ends by itself: the set's fd wakes its thread when the pause is
+ * over, with no event from anyone (the timer), and the paused ports are
+ * open again.  Without a pause no timer is armed (a wakeup makes no timer
+ * call). */
+START_TEST(a_pause_ends_by_itself)
+{
+    drain();
+    ck_assert_uint_eq(vic->idc->timer_at, 0);
+    struct idc_peer *p = hostile_peer();
+    ck_assert_ptr_nonnull(p);
+    /* one more empty wakeup makes the longest pause */
+    pthread_mutex_lock(&vic->idc->lock);
+    p->empty = XNV_STORM_EMPTY_WAKEUPS * 8;
+    pthread_mutex_unlock(&vic->idc->lock);
+    xnv_evtchn_notify(H.ch, (xnv_port_t)storm_port);
+    struct pollfd pf = { .fd = xnv_idc_fd(vic->idc), .events = POLLIN };
+    ck_assert_int_eq(poll(&pf, 1, 2000), 1);
+    xnv_idc_process(vic->idc);
+    ck_assert(p->rx.masked || p->tx.masked);
+    ck_assert_uint_ne(vic->idc->timer_at, 0);
+    ck_assert_int_eq(poll(&pf, 1, 2000), 1);       /* the timer, nothing else */
+    ck_assert(xnv_now_ns() >= p->pause_until_ns);  /* not before the pause's end */
+    xnv_idc_process(vic->idc);
+    ck_assert(!p->rx.masked && !p->tx.masked);
+    ck_assert_uint_eq(vic->idc->timer_at, 0);
+    /* the timer's expiry was cleared: the fd does not stay readable (a
+     * thread polling it would spin) */
+    ck_assert_int_eq(poll(&pf, 1, 0), 0);
+}
+END_TEST
+
 Suite *xnv_suite_idc_storm(void)
 {
     Suite *s = suite_create("idc_storm");
@@ -114,6 +165,7 @@ Suite *xnv_suite_idc_storm(void)
     tcase_set_timeout(tc, 60);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, storming_peer_is_paused_alone);
+    tcase_add_test(tc, a_pause_ends_by_itself);
     suite_add_tcase(s, tc);
     return s;
 }

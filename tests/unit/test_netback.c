@@ -641,6 +641,34 @@ START_TEST(control_ring_steers_received_frames)
 }
 END_TEST
 
+/* Frames steered to another queue wait for that queue's buffers; a small
+ * frame placed meanwhile on its own queue passes none of them, and is not
+ * counted as placed ahead. */
+START_TEST(rx_ahead_counts_only_frames_passed_on_the_same_queue)
+{
+    fe.want_ctrl = true;
+    bring_up(2);
+    ck_assert_int_eq(tfe_steer_all(&fe, 1), 0);   /* TCP over IPv4 to queue 1, no buffers there yet */
+    uint32_t len = build_tcp_frame(frame, 0, 200);
+    struct virtio_net_hdr vh = { 0 };
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(xnv_memport_inject(w.ports[0], 0, &vh, frame, len), 0);
+    uint8_t udp[128];
+    uint32_t ulen = build_udp_frame(udp, 40);      /* not hashed: stays on queue 0 */
+    ck_assert_int_eq(xnv_memport_inject(w.ports[0], 0, &vh, udp, ulen), 0);
+    ck_assert_uint_eq(port_wait_received(w.ports[0], 3, 2000), 3);
+    tfe_post_rx(&fe, 0, 1);
+    ck_assert_int_eq(tfe_recv_wait(&fe, 0, got, sizeof got, 2000, NULL), (int)ulen);
+    tfe_post_rx(&fe, 1, 1);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(tfe_recv_wait(&fe, 1, got, sizeof got, 2000, NULL), (int)len);
+    struct xnv_queue_stats st;
+    ck_assert_int_eq(xnv_netback_stats(w.nb, (xnv_domid_t)dom, 0, -1, &st), 0);
+    ck_assert_uint_eq(st.rx_packets, 3);
+    ck_assert_uint_eq(st.rx_ahead, 0);
+}
+END_TEST
+
 Suite *xnv_suite_netback(void)
 {
     Suite *s = suite_create("netback");
@@ -669,6 +697,7 @@ Suite *xnv_suite_netback(void)
     tcase_add_test(c, device_removed_by_toolstack);
     tcase_add_test(c, control_socket_reports_vifs_and_stats);
     tcase_add_test(c, control_ring_steers_received_frames);
+    tcase_add_test(c, rx_ahead_counts_only_frames_passed_on_the_same_queue);
     suite_add_tcase(s, c);
     TCase *sp = tcase_create("split");
     tcase_set_timeout(sp, 60);

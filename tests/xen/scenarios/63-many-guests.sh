@@ -198,18 +198,31 @@ xr_metric xnv_rx_ahead "$(xr_netbackd_stat rx_ahead)"
 # again, its echo request is placed ahead of the UDP frames still waiting.
 # (The flow hash puts dom0 -> m1 ICMP and UDP in different buckets.)
 ahead_check() {
-    local d a0 a1 u i rc
+    local d a0 a1 u i rc t0 tap sent0
     d=$(xr_guest_domid m1) || { problem "m1 is gone"; return; }
+    tap=/sys/class/net/vif$d.0/statistics/tx_packets
     xr_rtt dom0 m1 3 >/dev/null || { problem "ping dom0 -> m1 failed before the pause"; return; }
     a0=$(xr_netbackd_stat rx_ahead "$d")
-    xl pause "$d"
-    exec {u}>"/dev/udp/${IP[m1]}/9"
-    for i in $(seq 400); do printf '%1400s' '' >&"$u"; done
-    exec {u}>&-
+    sent0=$(cat "$tap") || { problem "ahead check: no $tap"; return; }
+    xl pause "$d" || { problem "ahead check: xl pause m1 failed"; return; }
+    if exec {u}>"/dev/udp/${IP[m1]}/9"; then
+        for i in $(seq 400); do printf '%1400s' '' >&"$u"; done
+        exec {u}>&-
+    else
+        xl unpause "$d"
+        problem "ahead check: no UDP socket to m1"
+        return
+    fi
     ping -c 1 -W 30 "${IP[m1]}" >"$XR_RUN/many.ahead.ping" 2>&1 &
     i=$!
-    sleep 1
-    xl unpause "$d"
+    # unpaused once the datagrams and the ping went to m1's vif (the daemon
+    # has them), at most 10 s later
+    t0=$(xr_now_us)
+    while [ $(( $(cat "$tap") - sent0 )) -lt 401 ] && [ $(( $(xr_now_us) - t0 )) -lt 10000000 ]; do
+        sleep 0.1
+    done
+    xr_log "ahead check: $(( $(cat "$tap") - sent0 )) frames to m1's vif while it was paused"
+    xl unpause "$d" || problem "ahead check: xl unpause m1 failed"
     wait "$i"; rc=$?
     a1=$(xr_netbackd_stat rx_ahead "$d")
     xr_metric xnv_rx_ahead_check "$((a1 - a0))"

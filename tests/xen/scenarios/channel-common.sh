@@ -84,7 +84,7 @@ xc_channel_stats() {
 # "I <line>" per line of /proc/interrupts
 xc_guest_snap() {
     # shellcheck disable=SC2016 # expanded in the guest
-    xr_guest_run "$1" 'for t in /proc/$(pidof xnv-netfront)/task/*; do echo "T $(cat $t/stat)"; done
+    xr_guest_run "$1" 'for t in /proc/$(pidof -s xnv-netfront)/task/*; do echo "T $(cat $t/stat)"; done
         echo "C $(head -n1 /proc/stat)"; sed "s/^/I /" /proc/interrupts' >"$2" 2>/dev/null
 }
 
@@ -133,15 +133,21 @@ xc_counted_iperf() {
     local s0 s1 d0 d1 as0 as1 ad0 ad1 gs0 gs1 gd0 gd1
     ds=$(xr_guest_domid "$src") && dd=$(xr_guest_domid "$dst") || return 1
     local snap=$XR_RUN/snap.$XR_SCENARIO.$tag
-    s0=$(xc_channel_stats "$src"); d0=$(xc_channel_stats "$dst")
+    local counted=1
+    s0=$(xc_channel_stats "$src") && d0=$(xc_channel_stats "$dst") || counted=0
     xc_guest_snap "$src" "$snap.src0"; xc_guest_snap "$dst" "$snap.dst0"
     gs0=$(xr_dom_cpu "$ds"); gd0=$(xr_dom_cpu "$dd")
     xr_hostcount start "$XR_SCENARIO.$tag" >&2
-    mbps=$(xr_iperf "$src" "$dst" "$secs") || return 1
+    mbps=$(xr_iperf "$src" "$dst" "$secs") || { xr_hostcount stop "$XR_SCENARIO.$tag" >&2; return 1; }
     xr_hostcount stop "$XR_SCENARIO.$tag" >&2
     gs1=$(xr_dom_cpu "$ds"); gd1=$(xr_dom_cpu "$dd")
     xc_guest_snap "$src" "$snap.src1"; xc_guest_snap "$dst" "$snap.dst1"
-    s1=$(xc_channel_stats "$src"); d1=$(xc_channel_stats "$dst")
+    s1=$(xc_channel_stats "$src") && d1=$(xc_channel_stats "$dst") || counted=0
+    if [ "$counted" = 0 ]; then
+        echo "$tag: an agent's counters could not be read: none recorded" >&2
+        echo "$mbps"
+        return 0
+    fi
     as0=$(xc_agent_ticks "$snap.src0"); ad0=$(xc_agent_ticks "$snap.dst0")
     as1=$(xc_agent_ticks "$snap.src1"); ad1=$(xc_agent_ticks "$snap.dst1")
     echo "$tag: sender's kernel: $(xc_guest_kernel "$snap.src0" "$snap.src1")" >&2
