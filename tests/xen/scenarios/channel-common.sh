@@ -80,11 +80,12 @@ xc_channel_stats() {
 }
 
 # xc_guest_snap NAME FILE: the guest's counters now, into FILE: a line
-# "T <stat>" per thread of its agent, "C <cpu line of /proc/stat>", an
+# "T <stat>" per thread of its agent (of every process of that name: one
+# that restarts itself has two), "C <cpu line of /proc/stat>", an
 # "I <line>" per line of /proc/interrupts
 xc_guest_snap() {
     # shellcheck disable=SC2016 # expanded in the guest
-    xr_guest_run "$1" 'for t in /proc/$(pidof -s xnv-netfront)/task/*; do echo "T $(cat $t/stat)"; done
+    xr_guest_run "$1" 'for t in $(for p in $(pidof xnv-netfront); do echo /proc/$p/task/*; done); do echo "T $(cat $t/stat)"; done
         echo "C $(head -n1 /proc/stat)"; sed "s/^/I /" /proc/interrupts' >"$2" 2>/dev/null
 }
 
