@@ -207,7 +207,6 @@ void xnv_idc_process(struct xnv_idc *idc)
         free(ev);
     }
     uint64_t now = xnv_now_ns(), wait = (uint64_t)idc->opt.retry_ms * 1000000u;
-    idc->st.wakeups++;
     idc_events(idc, now);
     idc_park_expire(idc, now);
     /* Faults and stalls are retried after retry_ms. */
@@ -334,6 +333,7 @@ void xnv_idc_stats(struct xnv_idc *idc, struct xnv_idc_stats *out)
 {
     pthread_mutex_lock(&idc->lock);
     *out = idc->st;
+    out->wakeups = idc->gen;
     pthread_mutex_unlock(&idc->lock);
     pthread_mutex_lock(&idc->room_lock);
     out->room_signals = idc->room_signals;

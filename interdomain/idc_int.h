@@ -83,7 +83,7 @@ struct idc_peer {
     unsigned empty;                 /* wakeups in a row that brought no work */
     uint64_t work_seen;             /* its frames and errors at the last wakeup */
     uint64_t pause_until_ns;        /* its ports stay masked until then */
-    unsigned gen;                   /* the last wakeup that counted it */
+    uint64_t gen;                   /* the last wakeup that counted it */
     struct xnv_log_limit log;       /* lines about it */
 };
 
@@ -103,7 +103,7 @@ struct xnv_idc {
     int epfd;
     int timerfd;                    /* the end of the next storm pause */
     uint64_t timer_at;              /* the deadline it is armed for (0: disarmed) */
-    unsigned gen;                   /* wakeups of xnv_idc_process */
+    uint64_t gen;                   /* wakeups of xnv_idc_process (its stats' `wakeups`) */
     uint64_t serial;                /* of our publications */
     unsigned rr;                    /* receive round robin */
     struct xnv_copy_batch cb;

@@ -101,8 +101,9 @@ struct xnv_queue_stats {
                                    * (a count racing ahead of the traffic: a busy-wait) */
     uint64_t copy_granted;        /* copy segments whose local side was a self-granted
                                    * page (nothing pinned) */
-    uint64_t rx_ahead;            /* frames to the guest placed ahead of older ones still
-                                   * waiting (small frames of idle flows, rx_order.c) */
+    uint64_t rx_ahead;            /* frames to the guest placed while an older frame for
+                                   * the same queue still waited (small frames of idle
+                                   * flows, rx_order.c) */
 };
 
 struct xnv_vif_info {

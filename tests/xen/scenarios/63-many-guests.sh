@@ -198,7 +198,7 @@ xr_metric xnv_rx_ahead "$(xr_netbackd_stat rx_ahead)"
 # again, its echo request is placed ahead of the UDP frames still waiting.
 # (The flow hash puts dom0 -> m1 ICMP and UDP in different buckets.)
 ahead_check() {
-    local d a0 a1 u i rc t0 tap sent0
+    local d a0 a1 u i rc t0 tap sent0 pinger
     d=$(xr_guest_domid m1) || { problem "m1 is gone"; return; }
     tap=/sys/class/net/vif$d.0/statistics/tx_packets
     xr_rtt dom0 m1 3 >/dev/null || { problem "ping dom0 -> m1 failed before the pause"; return; }
@@ -214,7 +214,7 @@ ahead_check() {
         return
     fi
     ping -c 1 -W 30 "${IP[m1]}" >"$XR_RUN/many.ahead.ping" 2>&1 &
-    i=$!
+    pinger=$!
     # unpaused once the datagrams and the ping went to m1's vif (the daemon
     # has them), at most 10 s later
     t0=$(xr_now_us)
@@ -223,7 +223,7 @@ ahead_check() {
     done
     xr_log "ahead check: $(( $(cat "$tap") - sent0 )) frames to m1's vif while it was paused"
     xl unpause "$d" || problem "ahead check: xl unpause m1 failed"
-    wait "$i"; rc=$?
+    wait "$pinger"; rc=$?
     a1=$(xr_netbackd_stat rx_ahead "$d")
     xr_metric xnv_rx_ahead_check "$((a1 - a0))"
     xr_log "ahead check: $((a1 - a0)) frame(s) to m1 placed ahead of waiting ones; ping: $(grep -o 'time=.*' "$XR_RUN/many.ahead.ping")"
