@@ -96,9 +96,10 @@ mkdir -p "$XR_RUN/guests" "$XR_RUN/metrics" "$XR_OUT/scenarios" 2>/dev/null
 # --- small utilities -------------------------------------------------------
 
 xr_now_us() { echo "${EPOCHREALTIME/./}"; }
-# xr_since_s START_US: seconds since START_US with one decimal
+# xr_since_s START_US [END_US]: seconds from START_US until END_US (default:
+# now) with one decimal
 xr_since_s() {
-    local us=$(( $(xr_now_us) - $1 ))
+    local us=$(( ${2:-$(xr_now_us)} - $1 ))
     printf '%d.%d' $((us / 1000000)) $((us % 1000000 / 100000))
 }
 
