@@ -10,7 +10,10 @@
 # m3 -> m4: bridged through the kernel netback, tier 1 through
 # xnv-netbackd).  Per backend and pattern: the aggregate (sum of the
 # receivers' Mbit/s), Jain's fairness index over the flows, the mean ping
-# dom0 -> m1 during the load, dom0's CPU seconds per GB moved (xl list);
+# dom0 -> m1 during the load, dom0's CPU seconds per GB moved (xl list),
+# the bytes per frame through the guests' vifs to and from dom0 (a flow's
+# TSO frames shrink with its rate, and each frame costs a userspace backend
+# more than the kernel's);
 # medians over XR_MANY_ROUNDS rounds (1 in `make check-xen`, to keep CI
 # short), and xnv / kernel.  The two
 # backends are two phases (switching unloads xen-netback, which destroys
@@ -52,14 +55,36 @@ guests_up() {   # guests_up BACKEND
     done
 }
 
+# vif_counts DIR DOMID...: "BYTES FRAMES" summed over the guests' dom0-side
+# interfaces (vif<d>.0, with either backend), DIR tx (towards the guests) or
+# rx (from them).  A GSO frame counts once, on either backend.
+vif_counts() {
+    local dir=$1 d b=0 f=0 x y st
+    shift
+    for d; do
+        st=/sys/class/net/vif$d.0/statistics
+        read -r x <"$st/${dir}_bytes" 2>/dev/null || x=0
+        read -r y <"$st/${dir}_packets" 2>/dev/null || y=0
+        b=$((b + x)) f=$((f + y))
+    done
+    echo "$b $f"
+}
+# per_frame "B0 F0" "B1 F1": bytes per frame between the two counts
+per_frame() {
+    awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ")
+        if (y[2] > x[2]) printf "%.0f\n", (y[1] - x[1]) / (y[2] - x[2]) }'
+}
+
 # together TAG GUEST CMD [GUEST CMD]...: each CMD in its GUEST, all started
 # at the same moment: each guest writes data/rig/armed and waits until its
 # data/rig/go holds this call's token, which dom0 writes for every guest in
 # one xenstore transaction once all are armed.  During the run dom0 pings
 # m1 (TOG_RTT: mean ms, empty if no reply); TOG_CPU: dom0's CPU seconds
-# from the release to the last answer.  Outputs: $XR_RUN/many.TAG.GUEST.
+# from the release to the last answer; TOG_BPF_TX / TOG_BPF_RX: bytes per
+# frame through the guests' vifs towards them / from them (empty when none
+# passed).  Outputs: $XR_RUN/many.TAG.GUEST.
 together() {
-    local tag=$1 tok d g i n t0 wrap go=() pids=() doms=()
+    local tag=$1 tok d g i n t0 wrap tx0 rx0 go=() pids=() doms=()
     shift
     tok=$tag.$RANDOM$RANDOM
     TOG_GUESTS=()
@@ -86,6 +111,7 @@ together() {
     done
     sleep 1   # each guest into its xenstore-watch
     TOG_CPU=$(xr_dom_cpu 0)
+    tx0=$(vif_counts tx "${doms[@]}") rx0=$(vif_counts rx "${doms[@]}")
     xenstore-write "${go[@]}"
     xr_log "$tag: ${TOG_GUESTS[*]} released"
     sleep 2
@@ -93,6 +119,8 @@ together() {
     [ "$n" -ge 5 ] || n=5
     TOG_RTT=$(xr_rtt dom0 m1 "$n") || TOG_RTT=
     for i in "${pids[@]}"; do wait "$i"; done
+    TOG_BPF_TX=$(per_frame "$tx0" "$(vif_counts tx "${doms[@]}")")
+    TOG_BPF_RX=$(per_frame "$rx0" "$(vif_counts rx "${doms[@]}")")
     TOG_CPU=$(awk -v a="$TOG_CPU" -v b="$(xr_dom_cpu 0)" 'BEGIN { printf "%.2f", b - a }')
 }
 
@@ -118,14 +146,14 @@ jain() {
         awk '{ s += $1; q += $1 * $1; n++ } END { if (q > 0) printf "%.3f\n", s * s / (n * q); else print 0 }'
 }
 
-declare -A AGG FAIR RTT CPUGB FLOWLIST
+declare -A AGG FAIR RTT CPUGB FLOWLIST BPF
 # add ARRAY KEY VALUE: VALUE appended to ARRAY[KEY], comma-separated
 add() { local -n a=$1; a[$2]+=${a[$2]:+,}$3; }
 
 # run_pattern BACKEND PATTERN ROUND: one run of PATTERN (a second try when
 # a flow gave no figure); its figures appended under BACKEND.PATTERN
 run_pattern() {
-    local be=$1 pat=$2 tag g try args agg gb rev=
+    local be=$1 pat=$2 tag g try args agg gb bpf rev=
     [ "$pat" = from_dom0 ] && rev=" -R"
     for try in 1 2; do
         tag=$be-$pat-$3-$try
@@ -154,7 +182,15 @@ run_pattern() {
     [ -z "$TOG_RTT" ] || add RTT "$be.$pat" "$TOG_RTT"
     add CPUGB "$be.$pat" "$(awk -v c="$TOG_CPU" -v g="$gb" 'BEGIN { if (g > 0) printf "%.2f", c / g }')"
     add FLOWLIST "$be.$pat" "${FLOWS//,//}"
-    xr_log "$be $pat round $3: flows ${FLOWS//,/ + } = $agg Mbit/s, fairness $(jain "$FLOWS"), ping ${TOG_RTT:-lost} ms, dom0 $TOG_CPU CPU s"
+    # the frames of the flows in this pattern (guest to guest through
+    # xnv-netbackd's switch fast path passes no vif interface)
+    case $pat in
+    to_dom0) bpf=$TOG_BPF_RX ;;
+    from_dom0) bpf=$TOG_BPF_TX ;;
+    *) bpf= ;;
+    esac
+    [ -z "$bpf" ] || add BPF "$be.$pat" "$bpf"
+    xr_log "$be $pat round $3: flows ${FLOWS//,/ + } = $agg Mbit/s, fairness $(jain "$FLOWS"), ping ${TOG_RTT:-lost} ms, dom0 $TOG_CPU CPU s${bpf:+, $bpf bytes per frame}"
 }
 
 rounds() {   # rounds BACKEND
@@ -246,6 +282,7 @@ for p in "${PATTERNS[@]}"; do
         xr_metric "${be}_${p}_fairness" "$(xr_median "${FAIR[$k]}")"
         [ -z "${RTT[$k]}" ] || xr_metric "${be}_${p}_rtt_ms" "$(xr_median "${RTT[$k]}")"
         xr_metric "${be}_${p}_dom0_cpu_s_per_gb" "$(xr_median "${CPUGB[$k]}")"
+        [ -z "${BPF[$k]}" ] || xr_metric "${be}_${p}_bytes_per_frame" "$(xr_median "${BPF[$k]}")"
     done
     for q in aggregate_mbps:aggregate_ratio fairness:fairness_ratio rtt_ms:rtt_ratio dom0_cpu_s_per_gb:dom0_cpu_ratio; do
         r=$(xr_ratio "$(xr_metric_get "xnv_${p}_${q%%:*}")" "$(xr_metric_get "kernel_${p}_${q%%:*}")")
