@@ -13,7 +13,8 @@
 # dom0 -> m1 during the load, dom0's CPU seconds per GB moved (xl list),
 # the bytes per frame through the guests' vifs to and from dom0 (a flow's
 # TSO frames shrink with its rate, and each frame costs a userspace backend
-# more than the kernel's);
+# more than the kernel's), and xnv-netbackd's own CPU per GB (all its
+# threads) and frames per grant-copy call;
 # medians over XR_MANY_ROUNDS rounds (1 in `make check-xen`, to keep CI
 # short), and xnv / kernel.  The two
 # backends are two phases (switching unloads xen-netback, which destroys
@@ -146,14 +147,27 @@ jain() {
         awk '{ s += $1; q += $1 * $1; n++ } END { if (q > 0) printf "%.3f\n", s * s / (n * q); else print 0 }'
 }
 
-declare -A AGG FAIR RTT CPUGB FLOWLIST BPF
+declare -A AGG FAIR RTT CPUGB FLOWLIST BPF DCPUGB FPC
+TICK=$(getconf CLK_TCK)
+
+# xnv-netbackd's own figures so far (all its threads, every vif): "CPU_TICKS
+# FRAMES COPY_CALLS" (frames both ways); empty when it does not run
+daemon_counts() {
+    local pid f c
+    pid=$(pgrep -x xnv-netbackd | head -n1)
+    [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 0
+    f=$(( $(xr_netbackd_stat tx_packets) + $(xr_netbackd_stat rx_packets) ))
+    c=$(xr_netbackd_stat copy_calls)
+    # utime + stime; the name in parentheses has no blank (no field shift)
+    echo "$(awk '{ print $14 + $15 }' "/proc/$pid/stat") $f $c"
+}
 # add ARRAY KEY VALUE: VALUE appended to ARRAY[KEY], comma-separated
 add() { local -n a=$1; a[$2]+=${a[$2]:+,}$3; }
 
 # run_pattern BACKEND PATTERN ROUND: one run of PATTERN (a second try when
 # a flow gave no figure); its figures appended under BACKEND.PATTERN
 run_pattern() {
-    local be=$1 pat=$2 tag g try args agg gb bpf rev=
+    local be=$1 pat=$2 tag g try args agg gb bpf d0 d1 dcpu fpc rev=
     [ "$pat" = from_dom0 ] && rev=" -R"
     for try in 1 2; do
         tag=$be-$pat-$3-$try
@@ -166,7 +180,9 @@ run_pattern() {
         guest_to_guest)
             args=(m1 "iperf3 -c ${IP[m2]} -t $SECS -f m" m3 "iperf3 -c ${IP[m4]} -t $SECS -f m") ;;
         esac
+        d0=$(daemon_counts)
         together "$tag" "${args[@]}"
+        d1=$(daemon_counts)
         flows "$tag"
         [ "$MISSING" = 0 ] && break
         xr_log "$tag: $MISSING flow(s) without a figure (try $try)"
@@ -190,7 +206,18 @@ run_pattern() {
     *) bpf= ;;
     esac
     [ -z "$bpf" ] || add BPF "$be.$pat" "$bpf"
-    xr_log "$be $pat round $3: flows ${FLOWS//,/ + } = $agg Mbit/s, fairness $(jain "$FLOWS"), ping ${TOG_RTT:-lost} ms, dom0 $TOG_CPU CPU s${bpf:+, $bpf bytes per frame}"
+    # xnv-netbackd's share: its CPU per GB, frames per grant-copy call
+    dcpu='' fpc=''
+    if [ -n "$d0" ] && [ -n "$d1" ]; then
+        read -r dcpu fpc <<<"$(awk -v a="$d0" -v b="$d1" -v g="$gb" -v hz="$TICK" 'BEGIN {
+            split(a, x, " "); split(b, y, " ")
+            c = g > 0 ? sprintf("%.2f", (y[1] - x[1]) / hz / g) : "-"
+            f = y[3] > x[3] ? sprintf("%.1f", (y[2] - x[2]) / (y[3] - x[3])) : "-"
+            print c, f }')"
+        [ "$dcpu" = - ] || add DCPUGB "$be.$pat" "$dcpu"
+        [ "$fpc" = - ] || add FPC "$be.$pat" "$fpc"
+    fi
+    xr_log "$be $pat round $3: flows ${FLOWS//,/ + } = $agg Mbit/s, fairness $(jain "$FLOWS"), ping ${TOG_RTT:-lost} ms, dom0 $TOG_CPU CPU s${bpf:+, $bpf bytes per frame}${dcpu:+, xnv-netbackd $dcpu CPU s/GB and $fpc frames per copy call}"
 }
 
 rounds() {   # rounds BACKEND
@@ -283,6 +310,8 @@ for p in "${PATTERNS[@]}"; do
         [ -z "${RTT[$k]}" ] || xr_metric "${be}_${p}_rtt_ms" "$(xr_median "${RTT[$k]}")"
         xr_metric "${be}_${p}_dom0_cpu_s_per_gb" "$(xr_median "${CPUGB[$k]}")"
         [ -z "${BPF[$k]}" ] || xr_metric "${be}_${p}_bytes_per_frame" "$(xr_median "${BPF[$k]}")"
+        [ -z "${DCPUGB[$k]}" ] || xr_metric "${be}_${p}_daemon_cpu_s_per_gb" "$(xr_median "${DCPUGB[$k]}")"
+        [ -z "${FPC[$k]}" ] || xr_metric "${be}_${p}_frames_per_copy_call" "$(xr_median "${FPC[$k]}")"
     done
     for q in aggregate_mbps:aggregate_ratio fairness:fairness_ratio rtt_ms:rtt_ratio dom0_cpu_s_per_gb:dom0_cpu_ratio; do
         r=$(xr_ratio "$(xr_metric_get "xnv_${p}_${q%%:*}")" "$(xr_metric_get "kernel_${p}_${q%%:*}")")
