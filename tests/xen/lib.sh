@@ -581,7 +581,7 @@ xr_netbackd_stat() {
     "$(xr_bin xnvctl)" --json | grep -o '"domid":[0-9]*,[^{]*"stats":{[^}]*}' |
         awk -v k="\"$1\":" -v d="${2:-}" '{
             split($0, a, /[:,]/); if (d != "" && a[2] != d) next
-            i = index($0, k); if (i) s += substr($0, i + length(k)) + 0 } END { print s + 0 }'
+            i = index($0, k); if (i) s += substr($0, i + length(k)) + 0 } END { printf "%.0f\n", s }'
 }
 
 # xr_fastpath_packets: frames xnv-netbackd's switch fast path carried so

@@ -91,6 +91,7 @@ kill_and_restart() {
     local label=$1 t0 t1 back pinger pings=$XR_RUN/ping-$2.txt
     ping -D -n -i 0.1 "$IP" >"$pings" 2>&1 &
     pinger=$!
+    echo "$pinger" >>"$XR_RUN/daemons.$XR_SCENARIO"   # stopped by the runner on any exit
     t0=$(xr_now_us)
     kill -9 "$NBPID"
     wait "$NBPID" 2>/dev/null

@@ -64,8 +64,8 @@ vif_counts() {
     shift
     for d; do
         st=/sys/class/net/vif$d.0/statistics
-        read -r x <"$st/${dir}_bytes" 2>/dev/null || x=0
-        read -r y <"$st/${dir}_packets" 2>/dev/null || y=0
+        { read -r x <"$st/${dir}_bytes"; } 2>/dev/null || x=0
+        { read -r y <"$st/${dir}_packets"; } 2>/dev/null || y=0
         b=$((b + x)) f=$((f + y))
     done
     echo "$b $f"
@@ -156,7 +156,9 @@ daemon_counts() {
     local pid f c
     pid=$(pgrep -x xnv-netbackd | head -n1)
     [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 0
-    f=$(( $(xr_netbackd_stat tx_packets) + $(xr_netbackd_stat rx_packets) ))
+    # a frame the switch fast path carries counts on both vifs (the
+    # sender's tx, the receiver's rx): once here
+    f=$(( $(xr_netbackd_stat tx_packets) + $(xr_netbackd_stat rx_packets) - $(xr_netbackd_stat fastpath_packets) ))
     c=$(xr_netbackd_stat copy_calls)
     # utime + stime; the name in parentheses has no blank (no field shift)
     echo "$(awk '{ print $14 + $15 }' "/proc/$pid/stat") $f $c"
