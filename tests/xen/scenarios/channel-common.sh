@@ -144,6 +144,8 @@ xc_counted_iperf() {
     gs1=$(xr_dom_cpu "$ds"); gd1=$(xr_dom_cpu "$dd")
     xc_guest_snap "$src" "$snap.src1"; xc_guest_snap "$dst" "$snap.dst1"
     s1=$(xc_channel_stats "$src") && d1=$(xc_channel_stats "$dst") || counted=0
+    # the last counters read, for xc_measure (this runs in a subshell)
+    [ "$counted" = 0 ] || { echo "$s1" >"$XR_RUN/stats.$src"; echo "$d1" >"$XR_RUN/stats.$dst"; }
     if [ "$counted" = 0 ]; then
         echo "$tag: an agent's counters could not be read: none recorded" >&2
         echo "$mbps"
@@ -203,6 +205,7 @@ xc_vcpus() {
 xc_metric() { xr_metric "${XC_PREFIX:-}$1" "$2"; }
 xc_measure() {
     local a=$1 b=$2 secs=$3 _
+    rm -f "$XR_RUN/stats.$a" "$XR_RUN/stats.$b"
     XC_RTT=$(xr_rtt "$b" "$a" 20) || xr_fail "ping $b -> $a failed"
     xc_metric rtt_ms "$XC_RTT"
     xc_metric vcpus_before "$(xc_vcpus "$a" "$b")"
@@ -214,8 +217,9 @@ xc_measure() {
     xc_metric guest_to_guest_reverse_mbps "$XC_MBPS_REV"
     xc_metric retransmits_reverse "$(xr_iperf_retr)"
     local full_a room_a full_b room_b
-    read -r XC_TX_A _ _ full_a room_a <<<"$(xc_channel_stats "$a")"
-    read -r XC_TX_B _ _ full_b room_b <<<"$(xc_channel_stats "$b")"
+    # as read at the end of the reverse transfer, or read now
+    read -r XC_TX_A _ _ full_a room_a <<<"$(cat "$XR_RUN/stats.$a" 2>/dev/null || xc_channel_stats "$a")"
+    read -r XC_TX_B _ _ full_b room_b <<<"$(cat "$XR_RUN/stats.$b" 2>/dev/null || xc_channel_stats "$b")"
     xc_metric "channel_tx_packets_$a" "${XC_TX_A:-0}"
     xc_metric "channel_tx_packets_$b" "${XC_TX_B:-0}"
     # frames that found the peer's ring full, and the peers' notifications of
