@@ -14,7 +14,8 @@
 # the bytes per frame through the guests' vifs to and from dom0 (a flow's
 # TSO frames shrink with its rate, and each frame costs a userspace backend
 # more than the kernel's), and xnv-netbackd's own CPU per GB (all its
-# threads) and frames per grant-copy call;
+# threads), frames per grant-copy call, idle passes of its queue threads
+# per frame and frames it dropped;
 # medians over XR_MANY_ROUNDS rounds (1 in `make check-xen`, to keep CI
 # short), and xnv / kernel.  The two
 # backends are two phases (switching unloads xen-netback, which destroys
@@ -147,21 +148,29 @@ jain() {
         awk '{ s += $1; q += $1 * $1; n++ } END { if (q > 0) printf "%.3f\n", s * s / (n * q); else print 0 }'
 }
 
-declare -A AGG FAIR RTT CPUGB FLOWLIST BPF DCPUGB FPC
+declare -A AGG FAIR RTT CPUGB FLOWLIST BPF DCPUGB FPC IDLE DROPS
 TICK=$(getconf CLK_TCK)
 
 # xnv-netbackd's own figures so far (all its threads, every vif): "CPU_TICKS
-# FRAMES COPY_CALLS" (frames both ways); empty when it does not run
+# FRAMES COPY_CALLS IDLE_LOOPS DROPS" (frames both ways; idle loops: passes
+# of a queue thread that found no work; drops: frames dropped either way);
+# empty when it does not run
 daemon_counts() {
-    local pid f c
+    local pid j
     pid=$(pgrep -x xnv-netbackd | head -n1)
     [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 0
-    # a frame the switch fast path carries counts on both vifs (the
-    # sender's tx, the receiver's rx): once here
-    f=$(( $(xr_netbackd_stat tx_packets) + $(xr_netbackd_stat rx_packets) - $(xr_netbackd_stat fastpath_packets) ))
-    c=$(xr_netbackd_stat copy_calls)
-    # utime + stime; the name in parentheses has no blank (no field shift)
-    echo "$(awk '{ print $14 + $15 }' "/proc/$pid/stat") $f $c"
+    j=$("$CTL" --json 2>/dev/null) || return 0
+    # utime + stime (the name in parentheses has no blank: no field shift),
+    # then the counters summed over every vif (each vif's "stats" holds the
+    # sum over its queues); a frame the switch fast path carries counts on
+    # both vifs (the sender's tx, the receiver's rx): once here
+    { awk '{ print $14 + $15 }' "/proc/$pid/stat"
+      grep -o '"domid":[0-9]*,[^{]*"stats":{[^}]*}' <<<"$j"; } |
+        awk 'NR == 1 { t = $1; next }
+             { n = split("tx_packets rx_packets fastpath_packets copy_calls idle_loops rx_drops tx_drops", k, " ")
+               for (i = 1; i <= n; i++) { p = index($0, "\"" k[i] "\":"); if (p) s[k[i]] += substr($0, p + length(k[i]) + 3) + 0 } }
+             END { printf "%.0f %.0f %.0f %.0f %.0f\n", t, s["tx_packets"] + s["rx_packets"] - s["fastpath_packets"],
+                   s["copy_calls"], s["idle_loops"], s["rx_drops"] + s["tx_drops"] }'
 }
 # add ARRAY KEY VALUE: VALUE appended to ARRAY[KEY], comma-separated
 add() { local -n a=$1; a[$2]+=${a[$2]:+,}$3; }
@@ -169,7 +178,7 @@ add() { local -n a=$1; a[$2]+=${a[$2]:+,}$3; }
 # run_pattern BACKEND PATTERN ROUND: one run of PATTERN (a second try when
 # a flow gave no figure); its figures appended under BACKEND.PATTERN
 run_pattern() {
-    local be=$1 pat=$2 tag g try args agg gb bpf d0 d1 dcpu fpc rev=
+    local be=$1 pat=$2 tag g try args agg gb bpf d0 d1 dcpu fpc idle drops rev=
     [ "$pat" = from_dom0 ] && rev=" -R"
     for try in 1 2; do
         tag=$be-$pat-$3-$try
@@ -209,17 +218,20 @@ run_pattern() {
     esac
     [ -z "$bpf" ] || add BPF "$be.$pat" "$bpf"
     # xnv-netbackd's share: its CPU per GB, frames per grant-copy call
-    dcpu='' fpc=''
+    dcpu='' fpc='' idle='' drops=''
     if [ -n "$d0" ] && [ -n "$d1" ]; then
-        read -r dcpu fpc <<<"$(awk -v a="$d0" -v b="$d1" -v g="$gb" -v hz="$TICK" 'BEGIN {
+        read -r dcpu fpc idle drops <<<"$(awk -v a="$d0" -v b="$d1" -v g="$gb" -v hz="$TICK" 'BEGIN {
             split(a, x, " "); split(b, y, " ")
             c = g > 0 ? sprintf("%.2f", (y[1] - x[1]) / hz / g) : "-"
             f = y[3] > x[3] ? sprintf("%.1f", (y[2] - x[2]) / (y[3] - x[3])) : "-"
-            print c, f }')"
+            i = y[2] > x[2] ? sprintf("%.2f", (y[4] - x[4]) / (y[2] - x[2])) : "-"
+            print c, f, i, y[5] - x[5] }')"
         [ "$dcpu" = - ] || add DCPUGB "$be.$pat" "$dcpu"
         [ "$fpc" = - ] || add FPC "$be.$pat" "$fpc"
+        [ "$idle" = - ] || add IDLE "$be.$pat" "$idle"
+        add DROPS "$be.$pat" "$drops"
     fi
-    xr_log "$be $pat round $3: flows ${FLOWS//,/ + } = $agg Mbit/s, fairness $(jain "$FLOWS"), ping ${TOG_RTT:-lost} ms, dom0 $TOG_CPU CPU s${bpf:+, $bpf bytes per frame}${dcpu:+, xnv-netbackd $dcpu CPU s/GB and $fpc frames per copy call}"
+    xr_log "$be $pat round $3: flows ${FLOWS//,/ + } = $agg Mbit/s, fairness $(jain "$FLOWS"), ping ${TOG_RTT:-lost} ms, dom0 $TOG_CPU CPU s${bpf:+, $bpf bytes per frame}${dcpu:+, xnv-netbackd $dcpu CPU s/GB, $fpc frames per copy call, $idle idle passes per frame, $drops drops}"
 }
 
 rounds() {   # rounds BACKEND
@@ -314,6 +326,8 @@ for p in "${PATTERNS[@]}"; do
         [ -z "${BPF[$k]}" ] || xr_metric "${be}_${p}_bytes_per_frame" "$(xr_median "${BPF[$k]}")"
         [ -z "${DCPUGB[$k]}" ] || xr_metric "${be}_${p}_daemon_cpu_s_per_gb" "$(xr_median "${DCPUGB[$k]}")"
         [ -z "${FPC[$k]}" ] || xr_metric "${be}_${p}_frames_per_copy_call" "$(xr_median "${FPC[$k]}")"
+        [ -z "${IDLE[$k]}" ] || xr_metric "${be}_${p}_idle_passes_per_frame" "$(xr_median "${IDLE[$k]}")"
+        [ -z "${DROPS[$k]}" ] || xr_metric "${be}_${p}_daemon_drops" "$(xr_median "${DROPS[$k]}")"
     done
     for q in aggregate_mbps:aggregate_ratio fairness:fairness_ratio rtt_ms:rtt_ratio dom0_cpu_s_per_gb:dom0_cpu_ratio; do
         r=$(xr_ratio "$(xr_metric_get "xnv_${p}_${q%%:*}")" "$(xr_metric_get "kernel_${p}_${q%%:*}")")
