@@ -574,15 +574,24 @@ xr_vif_attach() {
     xr_wait_ping "$ip" 60 || { xr_log "guest $name: no ping reply after network-attach"; return 1; }
 }
 
-# xr_netbackd_stat KEY [DOMID]: xnv-netbackd's counter KEY so far, summed
-# over every vif (or the vifs of DOMID) (xnvctl --json: each vif's "stats"
-# holds the sum over its queues)
-xr_netbackd_stat() {
-    "$(xr_bin xnvctl)" --json | grep -o '"domid":[0-9]*,[^{]*"stats":{[^}]*}' |
-        awk -v k="\"$1\":" -v d="${2:-}" '{
-            split($0, a, /[:,]/); if (d != "" && a[2] != d) next
-            i = index($0, k); if (i) s += substr($0, i + length(k)) + 0 } END { printf "%.0f\n", s }'
+# xr_netbackd_sums DOMID KEY...: xnv-netbackd's counters KEY... so far, on
+# one line, each summed over every vif (DOMID empty) or the vifs of DOMID,
+# from one xnvctl --json read (each vif's "stats" holds the sum over its
+# queues); false, printing nothing, when xnvctl cannot be asked
+xr_netbackd_sums() {
+    local d=$1 j
+    shift
+    j=$("$(xr_bin xnvctl)" --json) || return 1
+    grep -o '"domid":[0-9]*,[^{]*"stats":{[^}]*}' <<<"$j" |
+        awk -v keys="$*" -v d="$d" 'BEGIN { n = split(keys, k, " ") }
+            { split($0, a, /[:,]/); if (d != "" && a[2] != d) next
+              for (i = 1; i <= n; i++) { p = index($0, "\"" k[i] "\":")
+                                         if (p) s[i] += substr($0, p + length(k[i]) + 3) + 0 } }
+            END { for (i = 1; i <= n; i++) printf "%.0f%s", s[i], i < n ? " " : "\n" }'
 }
+
+# xr_netbackd_stat KEY [DOMID]: one of them (0 when xnvctl cannot be asked)
+xr_netbackd_stat() { xr_netbackd_sums "${2:-}" "$1" || echo 0; }
 
 # xr_fastpath_packets: frames xnv-netbackd's switch fast path carried so
 # far, over every vif

@@ -95,12 +95,12 @@ kill_and_restart() {
     t0=$(xr_now_us)
     kill -9 "$NBPID"
     wait "$NBPID" 2>/dev/null
-    on_bridge myvif0 || { kill "$pinger"; xr_fail "$label: myvif0 left xenbr0 when the daemon was killed (master: $(master myvif0))"; }
+    on_bridge myvif0 || xr_fail "$label: myvif0 left xenbr0 when the daemon was killed (master: $(master myvif0))"
     sleep "$RESTART_SEC"
     t1=$(xr_now_us)
     start_nb
     until back=$(first_reply_after "$pings" "$t1") && [ -n "$back" ]; do
-        [ $(( ($(xr_now_us) - t0) / 1000000 )) -ge 60 ] && { kill "$pinger"; xr_fail "$label: no ping 60 s after the kill"; }
+        [ $(( ($(xr_now_us) - t0) / 1000000 )) -ge 60 ] && xr_fail "$label: no ping 60 s after the kill"
         sleep 0.1
     done
     kill "$pinger"

@@ -156,21 +156,16 @@ TICK=$(getconf CLK_TCK)
 # of a queue thread that found no work; drops: frames dropped either way);
 # empty when it does not run
 daemon_counts() {
-    local pid j
+    local pid tx rx fp copies idle rxd txd
     pid=$(pgrep -x xnv-netbackd | head -n1)
     [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 0
-    j=$("$CTL" --json 2>/dev/null) || return 0
-    # utime + stime (the name in parentheses has no blank: no field shift),
-    # then the counters summed over every vif (each vif's "stats" holds the
-    # sum over its queues); a frame the switch fast path carries counts on
-    # both vifs (the sender's tx, the receiver's rx): once here
-    { awk '{ print $14 + $15 }' "/proc/$pid/stat"
-      grep -o '"domid":[0-9]*,[^{]*"stats":{[^}]*}' <<<"$j"; } |
-        awk 'NR == 1 { t = $1; next }
-             { n = split("tx_packets rx_packets fastpath_packets copy_calls idle_loops rx_drops tx_drops", k, " ")
-               for (i = 1; i <= n; i++) { p = index($0, "\"" k[i] "\":"); if (p) s[k[i]] += substr($0, p + length(k[i]) + 3) + 0 } }
-             END { printf "%.0f %.0f %.0f %.0f %.0f\n", t, s["tx_packets"] + s["rx_packets"] - s["fastpath_packets"],
-                   s["copy_calls"], s["idle_loops"], s["rx_drops"] + s["tx_drops"] }'
+    read -r tx rx fp copies idle rxd txd <<<"$(xr_netbackd_sums '' tx_packets rx_packets \
+        fastpath_packets copy_calls idle_loops rx_drops tx_drops)"
+    [ -n "$txd" ] || return 0
+    # utime + stime (the name in parentheses has no blank: no field shift);
+    # a frame the switch fast path carries counts on both vifs (the
+    # sender's tx, the receiver's rx): once here
+    echo "$(awk '{ print $14 + $15 }' "/proc/$pid/stat") $((tx + rx - fp)) $copies $idle $((rxd + txd))"
 }
 # add ARRAY KEY VALUE: VALUE appended to ARRAY[KEY], comma-separated
 add() { local -n a=$1; a[$2]+=${a[$2]:+,}$3; }
