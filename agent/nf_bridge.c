@@ -68,6 +68,10 @@ struct br_queue {
      * would find nothing).  Frames queued meanwhile keep it readable for
      * the next poll. */
     bool port_dry;
+    /* The last poll saw the port readable: it is read at least once,
+     * whatever its count says (xnv_port_backlog; a count that missed a
+     * frame must not leave the thread polling a readable port in a loop). */
+    bool port_polled;
     struct br_fifo vif;             /* read from the port, not yet on the ring */
     struct br_fifo hold;            /* waiting for room on a peer's channel */
     struct xnv_nf_bridge_stats st;
@@ -247,6 +251,13 @@ static void pump_tx(struct br_queue *q)
         while (k < BR_BATCH) {
             unsigned s = q->free_slot[q->nfree - 1];
             struct xnv_nf_frame *f = &q->fr[s];
+            /* a port that counts what waits on it (a TAP's doorbell)
+             * spares the read that would find nothing */
+            if (!q->port_polled && xnv_port_backlog(b->port, q->id) == 0) {
+                q->port_dry = true;
+                break;
+            }
+            q->port_polled = false;
             int len = xnv_port_recv(b->port, q->id, &f->vh, f->data, BR_BUF);
             if (len == -EAGAIN) {
                 q->port_dry = true;
@@ -317,6 +328,7 @@ static void *run(void *arg)
         if (atomic_load(&b->stop))
             break;
         q->port_dry = xnv_port_seen_empty(read_port, ready, p[2].revents);
+        q->port_polled = read_port && !q->port_dry;
         pump_rx(q);
         pump_tx(q);
     }

@@ -45,6 +45,7 @@
 #define NB_MAX_QUEUES      XNV_PORT_MAX_QUEUES
 #define NB_TX_BATCH        64     /* packets per TX grant-copy call */
 #define NB_RX_BATCH        64     /* frames per RX grant-copy call */
+#define NB_PORT_SKIPS_MAX  32     /* reads left out in a row on a port's count (nb_queue.port_skips) */
 #define NB_FLOW_BUCKETS    256    /* flows told apart among waiting frames (rx_order.c) */
 #define NB_ARENA_BYTES     ((1u << 20) + NB_FRAME_MAX)   /* 256 page-aligned frames and one more of the largest */
 #define NB_FRAME_MAX       65536u
@@ -134,6 +135,16 @@ struct nb_queue {
      * threads meanwhile keep the port readable, and the poll before any
      * sleep watches it. */
     bool port_dry;
+    /* The last poll saw the port readable: read it at least once, whatever
+     * its count says (a count that missed a frame must not leave a thread
+     * polling a readable port in a loop). */
+    bool port_polled;
+    /* Reads skipped in a row on the port's count.  A count can miss a frame
+     * without knowing it (one the kernel queued on the TAP by a path that
+     * leaves no entry, e.g. XDP); a thread kept busy by the guest's
+     * transmits would then not poll, and that frame would wait: after
+     * NB_PORT_SKIPS_MAX skips the port is read all the same. */
+    unsigned port_skips;
     uint64_t stall_since_ns;      /* 0: not stalled */
     bool carrier_off;
     unsigned empty_wakeups;       /* events that brought no work (storm throttle) */

@@ -167,6 +167,7 @@ static void *queue_main(void *arg)
         if (ready < 0 && errno != EINTR)
             break;
         q->port_dry = xnv_port_seen_empty(nfds == 3, ready, pfd[2].revents);
+        q->port_polled = nfds == 3 && !q->port_dry;
         uint64_t n;
         if ((pfd[1].revents & POLLIN) && read(q->wake_fd, &n, sizeof n) < 0) { /* raced: drained */ }
         if (pfd[0].revents & POLLIN) {

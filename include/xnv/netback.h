@@ -104,6 +104,9 @@ struct xnv_queue_stats {
     uint64_t rx_ahead;            /* frames to the guest placed while an older frame for
                                    * the same queue still waited (small frames of idle
                                    * flows, rx_order.c) */
+    uint64_t port_empty_reads;    /* reads of the host interface that found nothing */
+    uint64_t port_reads_skipped;  /* reads left out: the interface's count said it
+                                   * was empty (a TAP's doorbell, xnv/port.h) */
 };
 
 struct xnv_vif_info {

@@ -11,11 +11,40 @@
 #include <unistd.h>
 #include "xnv/features.h"
 #include "xnv/port.h"
+#include "tap_doorbell.h"
+
+/* What a queue's doorbell says is waiting on the TAP, less what was read
+ * since.  Opened on the first backlog() call, by the queue's own thread: a
+ * user of the port that never asks costs the kernel no doorbell entries. */
+struct tap_count {
+    struct tap_doorbell bell;
+    bool tried;
+    bool unsure;            /* entries were lost, or a counted frame was not there */
+    unsigned owed;
+};
 
 struct tap {
     struct xnv_port port;
+    int ifindex;
     int fd[XNV_PORT_MAX_QUEUES];
+    struct tap_count cnt[XNV_PORT_MAX_QUEUES];
 };
+
+static void count_take(struct tap_count *c)
+{
+    bool lost = false;
+    c->owed += tap_doorbell_take(&c->bell, &lost);
+    if (lost)
+        c->unsure = true;
+}
+
+static void count_init(struct tap_count *c) { *c = (struct tap_count){ .bell = { .fd = -1 } }; }
+
+static void count_reset(struct tap_count *c)
+{
+    tap_doorbell_close(&c->bell);
+    count_init(c);
+}
 
 static int open_queue(const char *name, char *err, size_t errlen)
 {
@@ -59,14 +88,56 @@ static int tap_recv(struct xnv_port *p, unsigned q, struct virtio_net_hdr *vh,
     struct tap *t = (struct tap *)p;
     struct iovec v[2] = { { vh, sizeof *vh }, { buf, cap } };
     ssize_t n = readv(t->fd[q], v, 2);
+    int err = n < 0 ? errno : 0;
+    struct tap_count *c = &t->cnt[q];
+    if (c->bell.fd >= 0) {
+        /* a queued frame left its entry before it was queued: take the
+         * entries first, so that the frame just read is among them */
+        count_take(c);
+        if (n >= 0 && c->owed)
+            c->owed--;
+        else if (err == EAGAIN) {
+            /* a counted frame missing (dropped by the TAP, or still on its
+             * way in from another CPU): read once more before trusting
+             * the count again */
+            c->unsure = c->owed > 0;
+            c->owed = 0;
+        }
+    }
     if (n < 0)
-        return errno == EAGAIN ? -EAGAIN : -errno;
+        return -err;
     if ((size_t)n < sizeof *vh)
         return -EIO;
     return (int)(n - (ssize_t)sizeof *vh);
 }
 
 static int tap_fd(struct xnv_port *p, unsigned q) { return ((struct tap *)p)->fd[q]; }
+
+static int tap_backlog(struct xnv_port *p, unsigned q)
+{
+    struct tap *t = (struct tap *)p;
+    struct tap_count *c = &t->cnt[q];
+    if (!c->tried) {
+        c->tried = true;
+        if (t->ifindex <= 0 || tap_doorbell_open(&c->bell, t->ifindex, q) < 0)
+            return -1;
+        /* the index was looked up by name: a rename in between could have
+         * given another interface's, whose frames would count here */
+        struct ifreq ifr;
+        char now[IF_NAMESIZE];
+        memset(&ifr, 0, sizeof ifr);
+        if (ioctl(t->fd[q], TUNGETIFF, &ifr) < 0 || !if_indextoname((unsigned)t->ifindex, now) ||
+            strcmp(now, ifr.ifr_name) != 0) {
+            tap_doorbell_close(&c->bell);
+            return -1;
+        }
+        c->unsure = true;   /* frames queued before the doorbell left no entry */
+    }
+    if (c->bell.fd < 0)
+        return -1;
+    count_take(c);
+    return c->unsure ? -1 : (int)(c->owed > 0x7fffffffu ? 0x7fffffffu : c->owed);
+}
 
 static int tap_sync_name(struct xnv_port *p)
 {
@@ -94,8 +165,10 @@ static int tap_set_queues(struct xnv_port *p, unsigned n)
             return -EIO;
         }
     }
-    for (unsigned q = n; q < p->nqueues; q++)
+    for (unsigned q = n; q < p->nqueues; q++) {
         close(t->fd[q]);
+        count_reset(&t->cnt[q]);
+    }
     p->nqueues = n;
     return 0;
 }
@@ -138,6 +211,8 @@ static void tap_close(struct xnv_port *p)
     struct tap *t = (struct tap *)p;
     for (unsigned q = 0; q < p->nqueues; q++)
         close(t->fd[q]);
+    for (unsigned q = 0; q < XNV_PORT_MAX_QUEUES; q++)
+        count_reset(&t->cnt[q]);
     free(t);
 }
 
@@ -145,6 +220,7 @@ static const struct xnv_port_ops tap_ops = {
     .send = tap_send, .recv = tap_recv, .fd = tap_fd, .set_queues = tap_set_queues,
     .set_offload = tap_set_offload, .set_carrier = tap_set_carrier,
     .set_persist = tap_set_persist, .close = tap_close, .sync_name = tap_sync_name,
+    .backlog = tap_backlog,
 };
 
 bool xnv_tap_exists(const char *name) { return if_nametoindex(name) != 0; }
@@ -162,11 +238,16 @@ struct xnv_port *xnv_tap_open(const char *name, char *err, size_t errlen)
     }
     t->port.ops = &tap_ops;
     snprintf(t->port.name, sizeof t->port.name, "%s", name);
+    for (unsigned q = 0; q < XNV_PORT_MAX_QUEUES; q++)
+        count_init(&t->cnt[q]);
     t->fd[0] = open_queue(name, err, errlen);
     if (t->fd[0] < 0) {
         free(t);
         return NULL;
     }
+    /* the index stays when a hotplug script renames the interface */
+    if (tap_sync_name(&t->port) == 0)
+        t->ifindex = (int)if_nametoindex(t->port.name);
     t->port.nqueues = 1;
     return &t->port;
 }

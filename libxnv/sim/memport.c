@@ -31,6 +31,7 @@ struct memport {
     unsigned depth;
     struct mq q[XNV_PORT_MAX_QUEUES];
     bool sink;
+    bool counted, blind;
     struct frame source;
     uint64_t source_left;
     struct xnv_memport_stats st;
@@ -132,6 +133,18 @@ static int mp_recv(struct xnv_port *p, unsigned q, struct virtio_net_hdr *vh,
 
 static int mp_fd(struct xnv_port *p, unsigned q) { return ((struct memport *)p)->q[q].efd; }
 
+static int mp_backlog(struct xnv_port *p, unsigned q)
+{
+    struct memport *m = (struct memport *)p;
+    pthread_mutex_lock(&m->lock);
+    int n = !m->counted ? -1
+          : m->blind ? 0
+          : m->source_left ? (int)(m->source_left > 0x7fffffff ? 0x7fffffff : m->source_left)
+          : (int)m->q[q].to_guest.count;
+    pthread_mutex_unlock(&m->lock);
+    return n;
+}
+
 static int mp_set_queues(struct xnv_port *p, unsigned n)
 {
     if (n < 1 || n > XNV_PORT_MAX_QUEUES)
@@ -185,7 +198,7 @@ static void mp_close(struct xnv_port *p)
 static const struct xnv_port_ops memport_ops = {
     .send = mp_send, .recv = mp_recv, .fd = mp_fd, .set_queues = mp_set_queues,
     .set_offload = mp_set_offload, .set_carrier = mp_set_carrier, .set_persist = mp_set_persist,
-    .close = mp_close,
+    .close = mp_close, .backlog = mp_backlog,
 };
 
 struct xnv_port *xnv_memport_open(const char *name, unsigned depth)
@@ -234,6 +247,15 @@ int xnv_memport_take(struct xnv_port *p, unsigned q, struct virtio_net_hdr *vh,
     int rc = fifo_pop(&m->q[q].to_host, m->depth, vh, buf, cap);
     pthread_mutex_unlock(&m->lock);
     return rc;
+}
+
+void xnv_memport_set_counted(struct xnv_port *p, bool counted, bool blind)
+{
+    struct memport *m = (struct memport *)p;
+    pthread_mutex_lock(&m->lock);
+    m->counted = counted;
+    m->blind = blind;
+    pthread_mutex_unlock(&m->lock);
 }
 
 void xnv_memport_set_sink(struct xnv_port *p, bool sink)

@@ -17,6 +17,7 @@ static int hi_recv(struct xnv_port *p, unsigned q, struct virtio_net_hdr *vh, ui
     return xnv_port_recv(mem_of(p), q, vh, buf, cap);
 }
 static int hi_fd(struct xnv_port *p, unsigned q) { return xnv_port_fd(mem_of(p), q); }
+static int hi_backlog(struct xnv_port *p, unsigned q) { return xnv_port_backlog(mem_of(p), q); }
 static int hi_set_queues(struct xnv_port *p, unsigned n)
 {
     int rc = xnv_port_set_queues(mem_of(p), n);
@@ -65,7 +66,7 @@ static int hi_sync_name(struct xnv_port *p)
 static const struct xnv_port_ops host_if_ops = {
     .send = hi_send, .recv = hi_recv, .fd = hi_fd, .set_queues = hi_set_queues,
     .set_offload = hi_set_offload, .set_carrier = hi_set_carrier, .set_persist = hi_set_persist,
-    .close = hi_close, .sync_name = hi_sync_name,
+    .close = hi_close, .sync_name = hi_sync_name, .backlog = hi_backlog,
 };
 
 void nb_host_init(struct nb_host *h)

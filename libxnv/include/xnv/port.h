@@ -38,6 +38,10 @@ struct xnv_port_ops {
     /* Optional: read the interface's name into name[] again (a hotplug
      * script may have renamed it; the open port keeps working). */
     int (*sync_name)(struct xnv_port *p);
+    /* Optional: how many frames recv() on queue q would find now, told
+     * without a system call; -1 when the port cannot tell (then only a
+     * recv() finds out).  Only queue q's thread asks. */
+    int (*backlog)(struct xnv_port *p, unsigned q);
 };
 
 struct xnv_port {
@@ -68,6 +72,7 @@ static inline int xnv_port_set_carrier(struct xnv_port *p, bool up) { return p->
 static inline int xnv_port_set_persist(struct xnv_port *p, bool on) { return p->ops->set_persist(p, on); }
 static inline void xnv_port_close(struct xnv_port *p) { if (p) p->ops->close(p); }
 static inline int xnv_port_sync_name(struct xnv_port *p) { return p->ops->sync_name ? p->ops->sync_name(p) : 0; }
+static inline int xnv_port_backlog(struct xnv_port *p, unsigned q) { return p->ops->backlog ? p->ops->backlog(p, q) : -1; }
 
 /* A TAP device named `name` (created if absent, removed when closed unless
  * made persistent; an existing persistent one is attached again), one queue
@@ -88,6 +93,10 @@ int xnv_memport_inject(struct xnv_port *p, unsigned q, const struct virtio_net_h
 /* Test side: the next frame the engine sent (length, or -EAGAIN). */
 int xnv_memport_take(struct xnv_port *p, unsigned q, struct virtio_net_hdr *vh,
                      uint8_t *buf, uint32_t cap);
+/* Counted mode: backlog() tells how many frames recv() would find (as a
+ * TAP with its doorbell does); otherwise the port cannot tell (-1).  A
+ * blind count always says 0 (a count that misses every frame). */
+void xnv_memport_set_counted(struct xnv_port *p, bool counted, bool blind);
 /* Sink mode: sent frames are only counted. */
 void xnv_memport_set_sink(struct xnv_port *p, bool sink);
 /* Source mode: recv() on every queue returns copies of this frame until
