@@ -116,9 +116,9 @@ check-unit: $(TEST_BIN) $(TOOL_BINS)
 check-san:
 	@$(MAKE) --no-print-directory SAN=1 check-unit
 
-# The engines' suites (netback, netfront, both together) under valgrind's
+# The engines' suites (netback, netfront, both together) and the TAP port under valgrind's
 # memcheck, in one process (CK_FORK=no): any error or leak fails.
-VALGRIND_SUITES ?= netback netback_rx_order netback_xs_cost netback_fairness netback_hostile netback_hostile_tx netback_fastpath netback_copy_ops netback_queue netback_vifname netback_crash netfront_netbackd netfront churn idc idc_teardown idc_hostile idc_bridge idc_pages idc_storm idc_log
+VALGRIND_SUITES ?= netback netback_rx_order netback_xs_cost netback_fairness netback_hostile netback_hostile_tx netback_fastpath netback_copy_ops netback_queue netback_vifname netback_crash netfront_netbackd netfront churn idc idc_teardown idc_hostile idc_bridge idc_pages idc_storm idc_log tap_port
 check-valgrind: $(TEST_BIN)
 	@for s in $(VALGRIND_SUITES); do \
 	  echo "valgrind: suite $$s"; \

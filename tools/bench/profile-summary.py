@@ -285,6 +285,7 @@ def main():
         out.append("| direction: figure | rounds | xnv-netbackd (median) | alt (median) | alt / xnv per round: median (min-max) |")
         out.append("|---|---|---|---|---|")
         for metric, label, fn in (("mbps", "Mbit/s", lambda o: o["mbps"]),
+                                  ("rtt_ms", "ping from dom0, idle, ms", lambda o: o["rtt_ms"]),
                                   ("host_s_per_gb", "host CPU s/GB (QEMU)", host_s_per_gb),
                                   ("cr3_k_per_gb", "CR3 writes per GB (thousands)", cr3_k_per_gb)):
             pairs = ab_pairs(data, fn)

@@ -235,8 +235,10 @@ ab_swap() {
     fi
     xr_wait_ping 10.0.0.61 20
 }
-ab_one() {   # ab_one NAME: one counted transfer each way
+ab_one() {   # ab_one NAME: an idle round trip, then one counted transfer each way
     local v
+    DIR=rx
+    if v=$(xr_rtt dom0 p1 20); then raw rtt_ms "$v"; else fail "ping ($BE) failed"; fi
     for DIR in rx tx; do
         xr_hostcount start "$RUN-$BE-$DIR"
         if [ $DIR = rx ]; then v=$(xr_iperf dom0 p1 "$AB_SECS"); else v=$(xr_iperf p1 dom0 "$AB_SECS"); fi
