@@ -68,10 +68,7 @@ struct br_queue {
      * would find nothing).  Frames queued meanwhile keep it readable for
      * the next poll. */
     bool port_dry;
-    /* The last poll saw the port readable: it is read at least once,
-     * whatever its count says (xnv_port_backlog; a count that missed a
-     * frame must not leave the thread polling a readable port in a loop). */
-    bool port_polled;
+    bool port_polled;               /* the last poll saw the port readable (xnv_port_may_read) */
     struct br_fifo vif;             /* read from the port, not yet on the ring */
     struct br_fifo hold;            /* waiting for room on a peer's channel */
     struct xnv_nf_bridge_stats st;
@@ -253,11 +250,10 @@ static void pump_tx(struct br_queue *q)
             struct xnv_nf_frame *f = &q->fr[s];
             /* a port that counts what waits on it (a TAP's doorbell)
              * spares the read that would find nothing */
-            if (!q->port_polled && xnv_port_backlog(b->port, q->id) == 0) {
+            if (!xnv_port_may_read(b->port, q->id, &q->port_polled)) {
                 q->port_dry = true;
                 break;
             }
-            q->port_polled = false;
             int len = xnv_port_recv(b->port, q->id, &f->vh, f->data, BR_BUF);
             if (len == -EAGAIN) {
                 q->port_dry = true;

@@ -135,10 +135,7 @@ struct nb_queue {
      * threads meanwhile keep the port readable, and the poll before any
      * sleep watches it. */
     bool port_dry;
-    /* The last poll saw the port readable: read it at least once, whatever
-     * its count says (a count that missed a frame must not leave a thread
-     * polling a readable port in a loop). */
-    bool port_polled;
+    bool port_polled;             /* the last poll saw the port readable (xnv_port_may_read) */
     /* Reads skipped in a row on the port's count.  A count can miss a frame
      * without knowing it (one the kernel queued on the TAP by a path that
      * leaves no entry, e.g. XDP); a thread kept busy by the guest's

@@ -122,8 +122,8 @@ static void fill(struct nb_queue *q)
          * the read that would find nothing: after each frame written to
          * it (dom0's answer may or may not be there) and after the last
          * frame of a burst. */
-        if (!q->port_polled && q->port_skips < NB_PORT_SKIPS_MAX &&
-            xnv_port_backlog(q->vif->port, q->id) == 0) {
+        if (q->port_skips < NB_PORT_SKIPS_MAX &&
+            !xnv_port_may_read(q->vif->port, q->id, &q->port_polled)) {
             XNV_STAT_ADD(q->stats.port_reads_skipped, 1);
             q->port_skips++;
             q->port_dry = true;

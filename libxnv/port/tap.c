@@ -25,7 +25,6 @@ struct tap_count {
 
 struct tap {
     struct xnv_port port;
-    int ifindex;
     int fd[XNV_PORT_MAX_QUEUES];
     struct tap_count cnt[XNV_PORT_MAX_QUEUES];
 };
@@ -119,14 +118,17 @@ static int tap_backlog(struct xnv_port *p, unsigned q)
     struct tap_count *c = &t->cnt[q];
     if (!c->tried) {
         c->tried = true;
-        if (t->ifindex <= 0 || tap_doorbell_open(&c->bell, t->ifindex, q) < 0)
-            return -1;
-        /* the index was looked up by name: a rename in between could have
-         * given another interface's, whose frames would count here */
+        /* the queue's interface by its name now (a hotplug script may have
+         * renamed it), and again once the doorbell is bound: a rename in
+         * between could have given another interface's index, whose
+         * frames would count here */
         struct ifreq ifr;
         char now[IF_NAMESIZE];
         memset(&ifr, 0, sizeof ifr);
-        if (ioctl(t->fd[q], TUNGETIFF, &ifr) < 0 || !if_indextoname((unsigned)t->ifindex, now) ||
+        unsigned ifindex = ioctl(t->fd[q], TUNGETIFF, &ifr) == 0 ? if_nametoindex(ifr.ifr_name) : 0;
+        if (!ifindex || tap_doorbell_open(&c->bell, (int)ifindex, q) < 0)
+            return -1;
+        if (ioctl(t->fd[q], TUNGETIFF, &ifr) < 0 || !if_indextoname(ifindex, now) ||
             strcmp(now, ifr.ifr_name) != 0) {
             tap_doorbell_close(&c->bell);
             return -1;
@@ -245,9 +247,6 @@ struct xnv_port *xnv_tap_open(const char *name, char *err, size_t errlen)
         free(t);
         return NULL;
     }
-    /* the index stays when a hotplug script renames the interface */
-    if (tap_sync_name(&t->port) == 0)
-        t->ifindex = (int)if_nametoindex(t->port.name);
     t->port.nqueues = 1;
     return &t->port;
 }

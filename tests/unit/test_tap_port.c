@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "ring_fixture.h"
 #include "skip.h"
 #include "xnv/port.h"
 
@@ -69,25 +70,11 @@ static void teardown(void)
 /* A UDP/IPv4 frame of flow `flow` (its source port). */
 static uint32_t frame_of_flow(uint8_t *f, unsigned flow)
 {
-    memset(f, 0, 128);
-    static const uint8_t dst[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, 0x01 };
-    static const uint8_t src[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, 0x02 };
-    memcpy(f, dst, 6);
-    memcpy(f + 6, src, 6);
-    f[12] = 0x08;
-    uint8_t *ip = f + 14;
-    ip[0] = 0x45;
-    ip[3] = 20 + 8 + 32;
-    ip[8] = 64;
-    ip[9] = 17;
-    ip[12] = 10, ip[15] = 2;
-    ip[16] = 10, ip[19] = 1;
-    uint8_t *udp = ip + 20;
+    uint32_t len = build_udp_frame(f, 32);
+    uint8_t *udp = f + len - 32 - 8;
     udp[0] = (uint8_t)((1024 + flow) >> 8);
     udp[1] = (uint8_t)(1024 + flow);
-    udp[2] = 0x13, udp[3] = 0x89;
-    udp[5] = 8 + 32;
-    return 14 + 20 + 8 + 32;
+    return len;
 }
 
 static void kernel_sends(unsigned n, unsigned flow0)

@@ -73,6 +73,19 @@ static inline int xnv_port_set_persist(struct xnv_port *p, bool on) { return p->
 static inline void xnv_port_close(struct xnv_port *p) { if (p) p->ops->close(p); }
 static inline int xnv_port_sync_name(struct xnv_port *p) { return p->ops->sync_name ? p->ops->sync_name(p) : 0; }
 static inline int xnv_port_backlog(struct xnv_port *p, unsigned q) { return p->ops->backlog ? p->ops->backlog(p, q) : -1; }
+/* Whether a read of queue q may find a frame (a caller spares the read
+ * that would find nothing): yes when the last poll saw the port readable
+ * (*polled, cleared here: a count that missed a frame must not leave a
+ * thread polling a readable port in a loop), else when the port's count
+ * is not 0 or cannot tell. */
+static inline bool xnv_port_may_read(struct xnv_port *p, unsigned q, bool *polled)
+{
+    if (*polled) {
+        *polled = false;
+        return true;
+    }
+    return xnv_port_backlog(p, q) != 0;
+}
 
 /* A TAP device named `name` (created if absent, removed when closed unless
  * made persistent; an existing persistent one is attached again), one queue
