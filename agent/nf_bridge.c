@@ -197,8 +197,8 @@ static void offer(struct br_queue *q, struct xnv_idc *idc, const uint8_t *slots,
             idx[k] = slots[taken];
             f[k++] = q->fr[slots[taken]];
         }
-        if (k)
-            xnv_idc_send_many(idc, f, k, verdict);
+        if (k)    /* the peers are told at the end of the pass (pump_tx) */
+            xnv_idc_send_batch(idc, f, k, verdict, true);
         for (unsigned i = 0; i < k; i++) {
             q->fr[idx[i]] = f[i];       /* a checksum may have been completed */
             if (verdict[i] == 1)
@@ -231,10 +231,9 @@ static bool may_read_port(const struct br_queue *q)
 }
 
 /* Port -> rings and channels. */
-static void pump_tx(struct br_queue *q)
+static void pump_tx_rounds(struct br_queue *q, struct xnv_idc *idc)
 {
     struct xnv_nf_bridge *b = q->b;
-    struct xnv_idc *idc = atomic_load(&b->idc);
     if (idc && q->hold.n) {
         uint64_t ignored;
         if (read(q->roomfd, &ignored, sizeof ignored) < 0) { /* no notification: a look anyway */ }
@@ -283,6 +282,17 @@ static void pump_tx(struct br_queue *q)
         if (!flush_vif(q) || k < BR_BATCH)
             return;
     }
+}
+
+/* One pass from the port: a peer hears once of all the frames the pass
+ * gave it (several batches while the port had frames at hand), so that
+ * its channel thread wakes once for them, not once per batch. */
+static void pump_tx(struct br_queue *q)
+{
+    struct xnv_idc *idc = atomic_load(&q->b->idc);
+    pump_tx_rounds(q, idc);
+    if (idc)
+        xnv_idc_notify_owed(idc);
 }
 
 /* The calling data-path thread: named, its id kept for later changes of

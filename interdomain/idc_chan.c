@@ -161,6 +161,7 @@ void idc_tx_close(struct xnv_idc *idc, struct idc_peer *p, bool failed, const ch
         xnv_evtchn_unbind(idc->ch, (xnv_port_t)t->port);
     t->port = -1;
     t->masked = false;
+    t->notify_owed = false;
     if (t->ring_page)
         xnv_gnt_unmap(idc->hv, t->ring_page, 1);
     t->ring_page = NULL;

@@ -54,6 +54,7 @@ struct idc_tx {
     netif_rx_back_ring_t ring;
     int port;
     bool masked;                    /* port left masked: a storm pause */
+    bool notify_owed;               /* frames pushed by a call that had more at hand */
     /* the publication attached to (or that failed) */
     xnv_gref_t ref;
     unsigned evtchn;

@@ -20,9 +20,19 @@ static struct idc_peer *route(struct xnv_idc *idc, const uint8_t *dst)
     return NULL;
 }
 
-/* Lock held.  No room: wait, unless the peer has kept us waiting too long. */
+/* Lock held.  The notification p is owed for frames pushed earlier. */
+static void owed_notify(struct xnv_idc *idc, struct idc_peer *p)
+{
+    p->tx.notify_owed = false;
+    idc_notify(idc, p, p->tx.port);
+}
+
+/* Lock held.  No room: wait, unless the peer has kept us waiting too long.
+ * A peer that was not told of the frames it holds would post no buffers. */
 static int no_room(struct xnv_idc *idc, struct idc_peer *p)
 {
+    if (p->tx.notify_owed)
+        owed_notify(idc, p);
     uint64_t now = xnv_now_ns();
     if (!p->tx.full_since_ns) {
         p->tx.full_since_ns = now;
@@ -48,7 +58,8 @@ struct send_batch {
  * on take the vif (their slots go back answered with errors, and its frames
  * keep their order); the other peers' frames stand.  A frame whose channel
  * closed after it was placed was never pushed: it takes the vif too. */
-static void flush(struct xnv_idc *idc, struct send_batch *sb, const struct xnv_nf_frame *f, int *verdict)
+static void flush(struct xnv_idc *idc, struct send_batch *sb, const struct xnv_nf_frame *f, int *verdict,
+                  bool more)
 {
     if (!sb->n)
         return;
@@ -79,7 +90,9 @@ static void flush(struct xnv_idc *idc, struct send_batch *sb, const struct xnv_n
         if (p->tx.state != XNV_IDC_UP)
             continue;                   /* not this ring, or pushed already */
         if (XNV_RING_PUSH_RESPONSES(&p->tx.ring))
-            idc_notify(idc, p, p->tx.port);
+            p->tx.notify_owed = true;
+        if (p->tx.notify_owed && !more)
+            owed_notify(idc, p);
         if (bad[p - idc->peer])   /* the peer revoked or never granted its buffer */
             idc_tx_close(idc, p, true, "grant copy into the peer's buffer failed");
     }
@@ -122,7 +135,7 @@ static void place(struct xnv_idc *idc, struct send_batch *sb, struct xnv_nf_fram
     struct xnv_rx_placed pl;
     int rc = put(idc, sb, p, &f[i], &m, &pl);
     if (rc == -ENOSPC) {            /* the segments of the frames before it first */
-        flush(idc, sb, f, verdict);
+        flush(idc, sb, f, verdict, true);
         if (p->tx.state != XNV_IDC_UP) {
             verdict[i] = 0;
             return;
@@ -150,6 +163,22 @@ static void place(struct xnv_idc *idc, struct send_batch *sb, struct xnv_nf_fram
 }
 
 int xnv_idc_send_many(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n, int *verdict)
+{
+    return xnv_idc_send_batch(idc, f, n, verdict, false);
+}
+
+void xnv_idc_notify_owed(struct xnv_idc *idc)
+{
+    pthread_mutex_lock(&idc->lock);
+    for (unsigned i = 0; i < XNV_IDC_MAX_PEERS; i++) {
+        struct idc_peer *p = &idc->peer[i];
+        if (p->used && p->tx.state == XNV_IDC_UP && p->tx.notify_owed)
+            owed_notify(idc, p);
+    }
+    pthread_mutex_unlock(&idc->lock);
+}
+
+int xnv_idc_send_batch(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n, int *verdict, bool more)
 {
     if (n > IDC_SEND_MAX)
         return -EINVAL;
@@ -179,7 +208,7 @@ int xnv_idc_send_many(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n, i
         verdict[i] = 0;
     for (unsigned i = 0; i < n; i++)
         place(idc, &sb, f, i, verdict, blocked);
-    flush(idc, &sb, f, verdict);
+    flush(idc, &sb, f, verdict, more);
     idc_guard_leave();
     for (unsigned i = 0; i < n; i++)
         idc->st.full += verdict[i] == -EAGAIN;

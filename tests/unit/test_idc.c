@@ -335,6 +335,61 @@ START_TEST(a_batch_goes_in_one_grant_copy)
 }
 END_TEST
 
+/* A sender with more frames at hand sends batch after batch and tells the
+ * peer once, after the last: its channel thread wakes once for all of them.
+ * A peer whose ring fills is told at once (it would post no buffers
+ * otherwise). */
+START_TEST(batches_with_more_at_hand_wake_the_peer_once)
+{
+    struct idc_guest *a = &W.g[0], *b = &W.g[1];
+    idcw_open(&W, a);
+    idcw_open(&W, b);
+    ck_assert(idcw_pump_until_up(&W, a, b));
+    static uint8_t bufs[4][9000];
+    struct xnv_nf_frame f[4];
+    int verdict[4];
+    struct xnv_idc_peer_info p0, p1;
+    xnv_idc_peer(a->idc, (xnv_domid_t)b->dom, &p0);
+    unsigned sent = 0;
+    for (unsigned batch = 0; batch < 3; batch++) {
+        for (unsigned i = 0; i < 4; i++, sent++) {
+            idcw_frame(bufs[i], 9000, b, a);
+            bufs[i][60] = (uint8_t)sent;
+            f[i] = (struct xnv_nf_frame){ .data = bufs[i], .len = 9000 };
+        }
+        ck_assert_int_eq(xnv_idc_send_batch(a->idc, f, 4, verdict, true), 4);
+    }
+    xnv_idc_peer(a->idc, (xnv_domid_t)b->dom, &p1);
+    ck_assert_uint_eq(p1.notifies, p0.notifies);
+    xnv_idc_notify_owed(a->idc);
+    xnv_idc_peer(a->idc, (xnv_domid_t)b->dom, &p1);
+    ck_assert_uint_eq(p1.notifies, p0.notifies + 1);
+    xnv_idc_notify_owed(a->idc);          /* nothing owed now */
+    xnv_idc_peer(a->idc, (xnv_domid_t)b->dom, &p0);
+    ck_assert_uint_eq(p0.notifies, p1.notifies);
+    for (unsigned i = 0; i < sent; i++) {
+        struct xnv_nf_frame r = { .data = got, .cap = sizeof got };
+        ck_assert_int_eq(idcw_recv(&W, b, &r), 1);
+        ck_assert_uint_eq(r.len, 9000);
+        ck_assert_uint_eq(got[60], (uint8_t)i);
+    }
+    struct xnv_nf_frame none = { .data = got, .cap = sizeof got };
+    ck_assert_int_eq(xnv_idc_recv(b->idc, &none, 1), 0);   /* it asks to be told again */
+
+    /* until the ring is full, with more at hand all the while */
+    int rc = 1;
+    for (unsigned n = 0; rc == 1 && n < 1000; n++) {
+        idcw_frame(bufs[0], 9000, b, a);
+        f[0] = (struct xnv_nf_frame){ .data = bufs[0], .len = 9000 };
+        xnv_idc_send_batch(a->idc, f, 1, verdict, true);
+        rc = verdict[0];
+    }
+    ck_assert_int_eq(rc, -EAGAIN);
+    xnv_idc_peer(a->idc, (xnv_domid_t)b->dom, &p1);
+    ck_assert_uint_eq(p1.notifies, p0.notifies + 1);
+}
+END_TEST
+
 START_TEST(unknown_and_group_destinations_take_the_vif)
 {
     struct idc_guest *a = &W.g[0], *b = &W.g[1], *c = &W.g[2];
@@ -367,6 +422,7 @@ Suite *xnv_suite_idc(void)
     tcase_add_test(tc, a_full_ring_wakes_its_sender_when_the_peer_posts_buffers);
     tcase_add_test(tc, a_large_frame_is_woken_once_its_buffers_are_there);
     tcase_add_test(tc, a_batch_goes_in_one_grant_copy);
+    tcase_add_test(tc, batches_with_more_at_hand_wake_the_peer_once);
     tcase_add_test(tc, unknown_and_group_destinations_take_the_vif);
     suite_add_tcase(s, tc);
     return s;

@@ -166,6 +166,32 @@ START_TEST(peer_frames_take_the_channel_both_ways)
 }
 END_TEST
 
+/* The frames a pass of the bridge's thread sends a peer are announced to
+ * it once, when the pass ends (not once per batch, nor never: the peer's
+ * channel thread sleeps until told, or for its 200 ms look). */
+START_TEST(a_peer_is_told_when_the_pass_ends)
+{
+    ck_assert(channel_up());
+    struct agent *s = &ag[0], *d = &ag[1];
+    uint32_t len = build_tcp_frame(frame, 0, 3000);
+    memcpy(frame, d->mac, 6);
+    memcpy(frame + 6, s->mac, 6);
+    struct virtio_net_hdr vh = { 0 }, rvh;
+    for (int round = 0; round < 2; round++) {
+        ck_assert_int_eq(xnv_memport_inject(s->tap, 0, &vh, frame, len), 0);
+        ck_assert_int_eq(take(d->tap, &rvh), (int)len);
+        ck_assert_mem_eq(got, frame, len);
+    }
+    usleep(50000);                      /* the receiver idle: it asks to be told */
+    struct xnv_idc_peer_info p0, p1;
+    ck_assert_int_eq(xnv_idc_peer(s->idc, (xnv_domid_t)d->dom, &p0), 0);
+    ck_assert_int_eq(xnv_memport_inject(s->tap, 0, &vh, frame, len), 0);
+    ck_assert_int_eq(take(d->tap, &rvh), (int)len);
+    ck_assert_int_eq(xnv_idc_peer(s->idc, (xnv_domid_t)d->dom, &p1), 0);
+    ck_assert_uint_eq(p1.notifies, p0.notifies + 1);
+}
+END_TEST
+
 START_TEST(other_frames_take_the_vif)
 {
     ck_assert(channel_up());
@@ -280,6 +306,7 @@ Suite *xnv_suite_idc_bridge(void)
     tcase_set_timeout(tc, 60);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, peer_frames_take_the_channel_both_ways);
+    tcase_add_test(tc, a_peer_is_told_when_the_pass_ends);
     tcase_add_test(tc, other_frames_take_the_vif);
     tcase_add_test(tc, a_full_channel_holds_its_frames_and_no_one_elses);
     if (geteuid() == 0)
