@@ -261,8 +261,11 @@ static void pump_tx_rounds(struct br_queue *q, struct xnv_idc *idc)
             if (len < 0) {
                 /* A port that keeps failing must not make this thread spin. */
                 XNV_STAT_ADD(q->st.from_port_dropped, 1);
-                if (k == 0)
+                if (k == 0) {
+                    if (idc)
+                        xnv_idc_notify_owed(idc);   /* not a millisecond late */
                     usleep(1000);
+                }
                 break;
             }
             f->len = (uint32_t)len;

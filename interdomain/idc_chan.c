@@ -157,6 +157,8 @@ void idc_tx_close(struct xnv_idc *idc, struct idc_peer *p, bool failed, const ch
 {
     struct idc_tx *t = &p->tx;
     bool was_up = t->state == XNV_IDC_UP;
+    if (t->notify_owed && t->port >= 0)
+        idc_notify(idc, p, t->port);    /* the frames pushed before the close are the peer's */
     if (t->port >= 0)
         xnv_evtchn_unbind(idc->ch, (xnv_port_t)t->port);
     t->port = -1;

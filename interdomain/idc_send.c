@@ -27,6 +27,16 @@ static void owed_notify(struct xnv_idc *idc, struct idc_peer *p)
     idc_notify(idc, p, p->tx.port);
 }
 
+/* Lock held. */
+static void notify_all_owed(struct xnv_idc *idc)
+{
+    for (unsigned i = 0; i < XNV_IDC_MAX_PEERS; i++) {
+        struct idc_peer *p = &idc->peer[i];
+        if (p->used && p->tx.state == XNV_IDC_UP && p->tx.notify_owed)
+            owed_notify(idc, p);
+    }
+}
+
 /* Lock held.  No room: wait, unless the peer has kept us waiting too long.
  * A peer that was not told of the frames it holds would post no buffers. */
 static int no_room(struct xnv_idc *idc, struct idc_peer *p)
@@ -170,11 +180,7 @@ int xnv_idc_send_many(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n, i
 void xnv_idc_notify_owed(struct xnv_idc *idc)
 {
     pthread_mutex_lock(&idc->lock);
-    for (unsigned i = 0; i < XNV_IDC_MAX_PEERS; i++) {
-        struct idc_peer *p = &idc->peer[i];
-        if (p->used && p->tx.state == XNV_IDC_UP && p->tx.notify_owed)
-            owed_notify(idc, p);
-    }
+    notify_all_owed(idc);
     pthread_mutex_unlock(&idc->lock);
 }
 
@@ -209,6 +215,8 @@ int xnv_idc_send_batch(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n, 
     for (unsigned i = 0; i < n; i++)
         place(idc, &sb, f, i, verdict, blocked);
     flush(idc, &sb, f, verdict, more);
+    if (!more)                          /* peers owed from earlier batches too */
+        notify_all_owed(idc);
     idc_guard_leave();
     for (unsigned i = 0; i < n; i++)
         idc->st.full += verdict[i] == -EAGAIN;

@@ -81,9 +81,9 @@ int xnv_idc_send(struct xnv_idc *idc, struct xnv_nf_frame *f);
 int xnv_idc_send_many(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n, int *verdict);
 /* The same, from a caller with more frames at hand (more = true): the
  * peers are not notified of these frames yet, so that a peer wakes once
- * for several batches; xnv_idc_notify_owed() (or the next batch sent with
- * more = false) notifies them.  A peer whose ring fills is notified at
- * once. */
+ * for several batches; xnv_idc_notify_owed(), or the next call with
+ * more = false, notifies every peer owed.  A peer whose ring fills, or
+ * whose channel closes, is notified at once. */
 int xnv_idc_send_batch(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n, int *verdict, bool more);
 void xnv_idc_notify_owed(struct xnv_idc *idc);
 /* Waiting for a full ring without spinning: fn(ctx) is called from

@@ -213,6 +213,31 @@ START_TEST(failed_copy_costs_only_its_own_frame_and_peer)
 }
 END_TEST
 
+/* A batch sent with more at hand leaves the peers' notifications for later;
+ * when a failed copy closes the channel meanwhile, the peer is still told of
+ * the frame it got before the failure. */
+START_TEST(a_closing_channel_tells_its_peer_what_it_owes)
+{
+    hpeer_ring(&H, 32, 0);
+    ck_assert(wait_tx(XNV_IDC_UP));
+    ck_assert_int_eq(xnv_sim_gnt_revoke(W.w.sim, (xnv_domid_t)bad->dom, H.buf_ref[1]), 0);
+    static uint8_t fr[2][1514];
+    struct xnv_nf_frame f[2];
+    for (int i = 0; i < 2; i++) {
+        idcw_frame(fr[i], 1514, bad, vic);
+        f[i] = (struct xnv_nf_frame){ .data = fr[i], .len = 1514 };
+    }
+    int v[2];
+    ck_assert_int_eq(xnv_idc_send_batch(vic->idc, f, 2, v, true), 1);
+    ck_assert_int_eq(vic_state(true), XNV_IDC_FAILED);
+    ck_assert_int_eq(RING_GET_RESPONSE(&H.front, 0)->status, 1514);
+    struct xnv_idc_peer_info pi;
+    ck_assert_int_eq(xnv_idc_peer(vic->idc, (xnv_domid_t)bad->dom, &pi), 0);
+    ck_assert_uint_eq(pi.notifies, 1);
+    still_fine();
+}
+END_TEST
+
 /* After a stall closed the channel the hostile peer republishes at once, a
  * new serial each time, by withdrawing first, or garbage then a good ring:
  * none of it brings the channel back before retry_ms (60 s here). */
@@ -389,6 +414,7 @@ Suite *xnv_suite_idc_hostile(void)
     tcase_add_test(tc, producer_far_ahead_closes_the_channel);
     tcase_add_test(tc, bogus_buffer_grant_sends_the_frame_to_the_vif);
     tcase_add_test(tc, revoked_buffer_sends_the_frame_to_the_vif);
+    tcase_add_test(tc, a_closing_channel_tells_its_peer_what_it_owes);
     tcase_add_test(tc, too_few_buffers_stall_then_fall_back);
     tcase_add_test(tc, failed_copy_costs_only_its_own_frame_and_peer);
     tcase_add_test(tc, failed_peer_waits_retry_ms_whatever_it_publishes);
