@@ -30,7 +30,9 @@ bench_cpu_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /pr
 # seconds per gigabyte received, the bytes from the receiver's rate, as the
 # hypervisor accounts dom0's vCPUs: xl list), and the same from dom0's own
 # /proc/stat as NAME_cpu_s_per_gb_procstat (which misses the softirq work
-# the kernel's backend does from the idle task)
+# the kernel's backend does from the idle task); NAME_retransmits (the
+# sender's TCP retransmits) and NAME_peak_mbps (the best second), which tell
+# a transfer slowed by losses, or held slow from its start, from the others
 bench_iperf() {
     local path=$1 name=$2 c0 c1 x0 x1 v
     c0=$(bench_cpu_ticks); x0=$(xr_dom_cpu 0)
@@ -40,6 +42,8 @@ bench_iperf() {
     fi
     c1=$(bench_cpu_ticks); x1=$(xr_dom_cpu 0)
     bench_raw "$path" "${name}_mbps" "$v"
+    bench_raw "$path" "${name}_retransmits" "$(xr_iperf_retr)"
+    bench_raw "$path" "${name}_peak_mbps" "$(xr_iperf_peak)"
     bench_raw "$path" "${name}_cpu_s_per_gb" \
         "$(awk -v a="$x0" -v b="$x1" -v m="$v" -v s="$BENCH_SECS" \
            'BEGIN { gb = m * s / 8000; if (gb > 0) printf "%.3f", (b - a) / gb; else print "NaN" }')"
