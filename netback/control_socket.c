@@ -51,7 +51,7 @@ static void stats_json(FILE *o, const struct xnv_queue_stats *s)
                "\"notify_sent\":%llu,\"notify_recv\":%llu,\"copy_calls\":%llu,"
                "\"copy_segments\":%llu,\"stalls\":%llu,\"fastpath_packets\":%llu,"
                "\"idle_loops\":%llu,\"copy_granted\":%llu,\"rx_ahead\":%llu,"
-               "\"port_empty_reads\":%llu,\"port_reads_skipped\":%llu,\"notify_deferred\":%llu}",
+               "\"port_empty_reads\":%llu,\"port_reads_skipped\":%llu}",
             (unsigned long long)s->tx_packets, (unsigned long long)s->tx_bytes,
             (unsigned long long)s->tx_drops, (unsigned long long)s->tx_errors,
             (unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
@@ -61,7 +61,7 @@ static void stats_json(FILE *o, const struct xnv_queue_stats *s)
             (unsigned long long)s->stalls, (unsigned long long)s->fastpath_packets,
             (unsigned long long)s->idle_loops, (unsigned long long)s->copy_granted,
             (unsigned long long)s->rx_ahead, (unsigned long long)s->port_empty_reads,
-            (unsigned long long)s->port_reads_skipped, (unsigned long long)s->notify_deferred);
+            (unsigned long long)s->port_reads_skipped);
 }
 
 static void list_json(FILE *o, struct xnv_netback *nb)

@@ -415,7 +415,7 @@ unsigned xnv_netback_list(struct xnv_netback *nb, struct xnv_vif_info *out, unsi
 /* xnv_netback_stats sums the counters as an array of uint64_t: the struct
  * must hold nothing else (a new last field must be named here too). */
 _Static_assert(sizeof(struct xnv_queue_stats) % sizeof(uint64_t) == 0 &&
-               offsetof(struct xnv_queue_stats, notify_deferred) + sizeof(uint64_t) ==
+               offsetof(struct xnv_queue_stats, port_reads_skipped) + sizeof(uint64_t) ==
                    sizeof(struct xnv_queue_stats),
                "struct xnv_queue_stats must be made only of uint64_t counters");
 

@@ -45,9 +45,6 @@
 #define NB_MAX_QUEUES      XNV_PORT_MAX_QUEUES
 #define NB_TX_BATCH        64     /* packets per TX grant-copy call */
 #define NB_RX_BATCH        64     /* frames per RX grant-copy call */
-/* Passes in a row that may leave their notification of the guest to the
- * next pass, while more work is at hand (queue.c). */
-#define NB_NOTIFY_WAIT_PASSES 3
 #define NB_PORT_SKIPS_MAX  32     /* reads left out in a row on a port's count (nb_queue.port_skips) */
 #define NB_FLOW_BUCKETS    256    /* flows told apart among waiting frames (rx_order.c) */
 #define NB_ARENA_BYTES     ((1u << 20) + NB_FRAME_MAX)   /* 256 page-aligned frames and one more of the largest */
@@ -108,7 +105,6 @@ struct nb_queue {
     struct xnv_evtchn *ch;
     int port_tx, port_rx;         /* equal without split event channels */
     bool notify_tx_due, notify_rx_due;   /* this pass's notifications (nb_queue_flush_notify) */
-    unsigned notify_waits;        /* passes in a row whose notification waited (queue.c) */
     pthread_t thread;
     bool running;
     atomic_bool stop;

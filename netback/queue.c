@@ -116,35 +116,6 @@ static bool final_check(struct nb_queue *q)
     return tx_more || rx_more || ctrl_more;
 }
 
-/* After a pass that did work: may the notification it owes the guest wait
- * for the next pass?  Yes while that pass has work at hand already (requests
- * on the TX ring, or frames waiting here or counted on the port with
- * buffers posted for them), for NB_NOTIFY_WAIT_PASSES passes at most: the guest then takes
- * several passes' frames per interrupt.  Each notification hands the
- * emulated or real CPU to the guest it wakes, in the middle of a burst that
- * dom0 has not finished.  A pass with nothing at hand notifies at once, and
- * the thread never sleeps owing a notification (a pass that finds no work
- * sends it), so a lone frame, a ping, and a guest waiting for its
- * transmit completions are not delayed. */
-static bool notify_may_wait(struct nb_queue *q)
-{
-    if (!q->notify_tx_due && !q->notify_rx_due)
-        return false;
-    if (q->notify_waits >= NB_NOTIFY_WAIT_PASSES)
-        return false;
-    bool more = RING_HAS_UNCONSUMED_REQUESTS(&q->tx);
-    if (!more && (q->npend || (xnv_port_backlog(q->vif->port, q->id) > 0 && nb_rx_port_wanted(q)))) {
-        pthread_mutex_lock(&q->rx_lock);      /* other queues' threads consume it too */
-        more = RING_HAS_UNCONSUMED_REQUESTS(&q->rx);
-        pthread_mutex_unlock(&q->rx_lock);
-    }
-    if (!more)
-        return false;
-    q->notify_waits++;
-    XNV_STAT_ADD(q->stats.notify_deferred, 1);
-    return true;
-}
-
 void nb_queue_name(const struct nb_queue *q, char *buf, size_t len)
 {
     snprintf(buf, len, "vif%u.%u-q%u", (unsigned)q->vif->domid, q->vif->devid, q->id);
@@ -168,10 +139,7 @@ static void *queue_main(void *arg)
             work += nb_tx_batch(q, &now, &tx_wait);
         if (!q->fatal_why)
             work += nb_rx_batch(q, &now);
-        if (!work || q->fatal_why || !notify_may_wait(q)) {
-            nb_queue_flush_notify(q);
-            q->notify_waits = 0;
-        }
+        nb_queue_flush_notify(q);
         if (q->fatal_why) {
             nb_vif_break(q->vif, q->fatal_why);
             break;
@@ -233,7 +201,6 @@ int nb_queue_start(struct nb_queue *q)
     q->npend = 0;
     nb_rx_order_reset(q);
     q->notify_tx_due = q->notify_rx_due = false;
-    q->notify_waits = 0;
     q->carrier_off = false;
     q->stall_since_ns = 0;
     if (pthread_create(&q->thread, NULL, queue_main, q))

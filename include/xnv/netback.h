@@ -107,8 +107,6 @@ struct xnv_queue_stats {
     uint64_t port_empty_reads;    /* reads of the host interface that found nothing */
     uint64_t port_reads_skipped;  /* reads left out: the interface's count said it
                                    * was empty (a TAP's doorbell, xnv/port.h) */
-    uint64_t notify_deferred;     /* passes whose notification of the guest waited
-                                   * for the next pass (more work was at hand) */
 };
 
 struct xnv_vif_info {

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <xen/io/xenbus.h>
 #include "nb_harness.h"
-#include "../../netback/nb.h"
 #include "thread_nice.h"
 #include "skip.h"
 #include "ring_fixture.h"
@@ -578,70 +577,6 @@ START_TEST(blind_count_loses_no_frame)
 }
 END_TEST
 
-/* Takes every frame there is for the guest now, without posting its
- * buffers again, each checked against `frame` (len bytes); how many. */
-static unsigned guest_takes_all(uint32_t len)
-{
-    unsigned n = 0, slots = 0;
-    uint16_t fl, gs;
-    uint8_t gt;
-    int r;
-    while ((r = tfe_take(&fe, 0, got, sizeof got, &fl, &gt, &gs, &slots)) >= 0) {
-        ck_assert_int_eq(r, (int)len);
-        ck_assert(memcmp(got, frame, len) == 0);
-        n++;
-    }
-    return n;
-}
-
-static uint64_t wait_rx_packets(uint64_t want)
-{
-    struct xnv_queue_stats s = { 0 };
-    for (int i = 0; i < 20000; i++, usleep(100)) {
-        xnv_netback_stats(w.nb, (xnv_domid_t)dom, 0, 0, &s);
-        if (s.rx_packets >= want)
-            break;
-    }
-    return s.rx_packets;
-}
-
-/* Frames already at hand when a pass ends (here: more than one batch of
- * them waiting for the guest's buffers) are placed in the passes that
- * follow, and the guest is woken once, after the last of them, not at the
- * end of the first pass.  A lone frame afterwards is notified at once. */
-START_TEST(a_burst_wakes_the_guest_once_after_its_last_frame)
-{
-    struct xnv_queue_stats s0, s1, s2;
-    idle_queue(&s0);                      /* 8 buffers posted */
-    xnv_memport_set_counted(w.ports[0], true, false);
-    uint32_t len = build_udp_frame(frame, 100);
-    struct virtio_net_hdr vh = { 0 };
-    const unsigned burst = 8 + 2 * NB_RX_BATCH + 4;
-    for (unsigned i = 0; i < burst; i++)
-        ck_assert_int_eq(xnv_memport_inject(w.ports[0], 0, &vh, frame, len), 0);
-    ck_assert_uint_eq(wait_rx_packets(s0.rx_packets + 8), s0.rx_packets + 8);
-    s1 = s0;
-    wait_idle(&s1);                       /* the rest read, waiting for buffers */
-    ck_assert_uint_eq(guest_takes_all(len), 8);
-    tfe_post_rx(&fe, 0, burst);           /* room for all of them at once */
-    ck_assert_uint_eq(wait_rx_packets(s0.rx_packets + burst), s0.rx_packets + burst);
-    s2 = s1;
-    wait_idle(&s2);
-    ck_assert_uint_eq(guest_takes_all(len), burst - 8);
-    ck_assert_uint_eq(s2.notify_deferred - s1.notify_deferred, 2);   /* 64, 64, then 4 */
-    ck_assert_uint_eq(s2.notify_sent - s1.notify_sent, 1);
-    ck_assert_uint_eq(s2.rx_drops, s0.rx_drops);
-
-    ck_assert_int_eq(xnv_memport_inject(w.ports[0], 0, &vh, frame, len), 0);
-    unsigned errors = 0;
-    ck_assert_int_eq(tfe_recv_wait(&fe, 0, got, sizeof got, 2000, &errors), (int)len);
-    s1 = s2;
-    wait_idle(&s1);
-    ck_assert_uint_eq(s1.notify_sent - s2.notify_sent, 1);
-    ck_assert_uint_eq(s1.notify_deferred, s2.notify_deferred);
-}
-END_TEST
-
 START_TEST(close_then_reconnect)
 {
     bring_up(1);
@@ -810,7 +745,6 @@ Suite *xnv_suite_netback(void)
     tcase_add_test(c, one_event_one_channel_read);
     tcase_add_test(c, port_read_empty_once_per_frame);
     tcase_add_test(c, counted_port_never_read_empty);
-    tcase_add_test(c, a_burst_wakes_the_guest_once_after_its_last_frame);
     tcase_add_test(c, blind_count_loses_no_frame);
     tcase_add_test(c, event_channels_named_after_their_queue);
     if (geteuid() == 0)
