@@ -68,8 +68,7 @@ struct send_batch {
  * on take the vif (their slots go back answered with errors, and its frames
  * keep their order); the other peers' frames stand.  A frame whose channel
  * closed after it was placed was never pushed: it takes the vif too. */
-static void flush(struct xnv_idc *idc, struct send_batch *sb, const struct xnv_nf_frame *f, int *verdict,
-                  bool more)
+static void flush(struct xnv_idc *idc, struct send_batch *sb, const struct xnv_nf_frame *f, int *verdict)
 {
     if (!sb->n)
         return;
@@ -100,9 +99,7 @@ static void flush(struct xnv_idc *idc, struct send_batch *sb, const struct xnv_n
         if (p->tx.state != XNV_IDC_UP)
             continue;                   /* not this ring, or pushed already */
         if (XNV_RING_PUSH_RESPONSES(&p->tx.ring))
-            p->tx.notify_owed = true;
-        if (p->tx.notify_owed && !more)
-            owed_notify(idc, p);
+            p->tx.notify_owed = true;   /* told at the end of the call, or later */
         if (bad[p - idc->peer])   /* the peer revoked or never granted its buffer */
             idc_tx_close(idc, p, true, "grant copy into the peer's buffer failed");
     }
@@ -145,7 +142,7 @@ static void place(struct xnv_idc *idc, struct send_batch *sb, struct xnv_nf_fram
     struct xnv_rx_placed pl;
     int rc = put(idc, sb, p, &f[i], &m, &pl);
     if (rc == -ENOSPC) {            /* the segments of the frames before it first */
-        flush(idc, sb, f, verdict, true);
+        flush(idc, sb, f, verdict);
         if (p->tx.state != XNV_IDC_UP) {
             verdict[i] = 0;
             return;
@@ -214,8 +211,8 @@ int xnv_idc_send_batch(struct xnv_idc *idc, struct xnv_nf_frame *f, unsigned n, 
         verdict[i] = 0;
     for (unsigned i = 0; i < n; i++)
         place(idc, &sb, f, i, verdict, blocked);
-    flush(idc, &sb, f, verdict, more);
-    if (!more)                          /* peers owed from earlier batches too */
+    flush(idc, &sb, f, verdict);
+    if (!more)                          /* this call's peers, and those owed from earlier calls */
         notify_all_owed(idc);
     idc_guard_leave();
     for (unsigned i = 0; i < n; i++)
