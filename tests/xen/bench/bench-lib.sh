@@ -26,6 +26,62 @@ bench_fail() {
 # softirq over all its vCPUs (idle, iowait and steal left out)
 bench_cpu_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
 
+# bench_vif_counts SRC DST: "bytes frames" the vif of the guest end has
+# carried in the transfer's direction so far (towards the guest: the vif's
+# transmit counters; from it: receive); nothing between two guests
+bench_vif_counts() {
+    local g dir d
+    if [ "$1" = dom0 ]; then g=$2 dir=tx; elif [ "$2" = dom0 ]; then g=$1 dir=rx; else return 0; fi
+    d=$(xr_guest_domid "$g") || return 0
+    local s=/sys/class/net/vif$d.0/statistics
+    [ -r "$s/${dir}_bytes" ] && echo "$(cat "$s/${dir}_bytes") $(cat "$s/${dir}_packets")"
+}
+
+# bench_tcp_sample IP: dom0's TCP connections to IP (ss -tin), once a second
+# until killed
+bench_tcp_sample() {
+    while :; do ss -tin dst "$1"; sleep 1; done
+}
+
+# bench_tcp_stop PID: end a bench_tcp_sample (nothing when PID is empty)
+bench_tcp_stop() {
+    [ -n "$1" ] || return 0
+    kill "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+    return 0
+}
+
+# bench_tcp_last FILE: the sending connection's state in its last sample in
+# FILE (the sample that had acknowledged the most bytes: the data stream's
+# last before it closed), as "key value" lines: cwnd and ssthresh in
+# segments (ssthresh 0: still in slow start), srtt_ms, min_rtt_ms,
+# pacing_mbps, rwnd_limited_pct.  dom0's TCP sizes a TSO frame at about 1 ms
+# of its pacing rate, cwnd over srtt times 1.2 once out of slow start: these
+# tell a transfer that left slow start early from one that did not.
+bench_tcp_last() {
+    awk '
+    function rate(v,   n) {
+        n = v + 0
+        if (v ~ /Gbps$/) n *= 1000; else if (v ~ /Kbps$/) n /= 1000; else if (v ~ /[0-9]bps$/) n /= 1e6
+        return n
+    }
+    /bytes_acked:/ {
+        acked = 0
+        for (i = 1; i <= NF; i++) if ($i ~ /^bytes_acked:/) { split($i, a, ":"); acked = a[2] + 0 }
+        if (acked <= best) next
+        best = acked; delete cur; cur["ssthresh"] = 0; cur["rwnd_limited_pct"] = 0
+        for (i = 1; i <= NF; i++) {
+            if ($i ~ /^cwnd:/) { split($i, a, ":"); cur["cwnd"] = a[2] }
+            else if ($i ~ /^ssthresh:/) { split($i, a, ":"); cur["ssthresh"] = a[2] }
+            else if ($i ~ /^rtt:/) { split($i, a, "[:/]"); cur["srtt_ms"] = a[2] }
+            else if ($i ~ /^minrtt:/) { split($i, a, ":"); cur["min_rtt_ms"] = a[2] }
+            else if ($i == "pacing_rate") cur["pacing_mbps"] = sprintf("%.1f", rate($(i + 1)))
+            else if ($i ~ /^rwnd_limited:/) { match($i, /\(([0-9.]+)%\)/); cur["rwnd_limited_pct"] = substr($i, RSTART + 1, RLENGTH - 3) }
+        }
+    }
+    END { if (best > 0) for (k in cur) print k, cur[k] }' "$1"
+}
+
 # bench_iperf PATH NAME SRC DST: NAME_mbps and NAME_cpu_s_per_gb (dom0 CPU
 # seconds per gigabyte received, the bytes from the receiver's rate, as the
 # hypervisor accounts dom0's vCPUs: xl list), and the same from dom0's own
@@ -34,16 +90,35 @@ bench_cpu_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /pr
 # sender's TCP retransmits) and NAME_peak_mbps (the best second), which tell
 # a transfer slowed by losses, or held slow from its start, from the others
 bench_iperf() {
-    local path=$1 name=$2 c0 c1 x0 x1 v
+    local path=$1 name=$2 c0 c1 x0 x1 v vif0 vif1 sampler=
     c0=$(bench_cpu_ticks); x0=$(xr_dom_cpu 0)
+    vif0=$(bench_vif_counts "$3" "$4")
+    if [ "$3" = dom0 ]; then
+        bench_tcp_sample "$(xr_ip "$4")" >"$XR_RUN/bench-ss" 2>/dev/null &
+        sampler=$!
+    fi
     if ! v=$(xr_iperf "$3" "$4" "$BENCH_SECS"); then
+        bench_tcp_stop "$sampler"
         bench_fail "iperf3 $3 -> $4 ($path) failed"
         return 1
     fi
     c1=$(bench_cpu_ticks); x1=$(xr_dom_cpu 0)
+    vif1=$(bench_vif_counts "$3" "$4")
+    bench_tcp_stop "$sampler"
     bench_raw "$path" "${name}_mbps" "$v"
     bench_raw "$path" "${name}_retransmits" "$(xr_iperf_retr)"
     bench_raw "$path" "${name}_peak_mbps" "$(xr_iperf_peak)"
+    if [ -n "$vif0" ] && [ -n "$vif1" ]; then
+        bench_raw "$path" "${name}_bytes_per_frame" \
+            "$(awk -v a="$vif0" -v b="$vif1" 'BEGIN { split(a, x, " "); split(b, y, " ")
+                f = y[2] - x[2]; if (f > 0) printf "%.0f", (y[1] - x[1]) / f; else print "NaN" }')"
+    fi
+    if [ -n "$sampler" ]; then
+        local k val
+        while read -r k val; do
+            bench_raw "$path" "${name}_tcp_$k" "$val"
+        done < <(bench_tcp_last "$XR_RUN/bench-ss")
+    fi
     bench_raw "$path" "${name}_cpu_s_per_gb" \
         "$(awk -v a="$x0" -v b="$x1" -v m="$v" -v s="$BENCH_SECS" \
            'BEGIN { gb = m * s / 8000; if (gb > 0) printf "%.3f", (b - a) / gb; else print "NaN" }')"
