@@ -175,7 +175,7 @@ xr_ip() {
 # and xl is asked again).
 xr_guest_domid() {
     local f=$XR_RUN/guests/$1.domid d
-    if read -r d <"$f" 2>/dev/null && [ -n "$d" ] &&
+    if read -r d 2>/dev/null <"$f" && [ -n "$d" ] &&
        [ "$(xenstore-read "/local/domain/$d/name" 2>/dev/null)" = "$1" ]; then
         echo "$d"
         return 0

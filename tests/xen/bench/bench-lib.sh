@@ -115,9 +115,10 @@ bench_iperf() {
     fi
     if [ -n "$sampler" ]; then
         local k val
+        bench_tcp_last "$XR_RUN/bench-ss" >"$XR_RUN/bench-ss.last"
         while read -r k val; do
             bench_raw "$path" "${name}_tcp_$k" "$val"
-        done < <(bench_tcp_last "$XR_RUN/bench-ss")
+        done <"$XR_RUN/bench-ss.last"
     fi
     bench_raw "$path" "${name}_cpu_s_per_gb" \
         "$(awk -v a="$x0" -v b="$x1" -v m="$v" -v s="$BENCH_SECS" \
