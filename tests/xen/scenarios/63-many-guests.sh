@@ -15,7 +15,8 @@
 # TSO frames shrink with its rate, and each frame costs a userspace backend
 # more than the kernel's), and xnv-netbackd's own CPU per GB (all its
 # threads), frames per grant-copy call, idle passes of its queue threads
-# per frame and frames it dropped;
+# per frame and frames it dropped; from dom0, where dom0's senders left
+# slow start (HyStart's exits and their mean window, per round);
 # medians over XR_MANY_ROUNDS rounds (1 in `make check-xen`, to keep CI
 # short), and xnv / kernel.  The two
 # backends are two phases (switching unloads xen-netback, which destroys
@@ -148,7 +149,7 @@ jain() {
         awk '{ s += $1; q += $1 * $1; n++ } END { if (q > 0) printf "%.3f\n", s * s / (n * q); else print 0 }'
 }
 
-declare -A AGG FAIR RTT CPUGB FLOWLIST BPF DCPUGB FPC IDLE DROPS
+declare -A AGG FAIR RTT CPUGB FLOWLIST BPF DCPUGB FPC IDLE DROPS SSX
 TICK=$(getconf CLK_TCK)
 
 # xnv-netbackd's own figures so far (all its threads, every vif): "CPU_TICKS
@@ -170,10 +171,24 @@ daemon_counts() {
 # add ARRAY KEY VALUE: VALUE appended to ARRAY[KEY], comma-separated
 add() { local -n a=$1; a[$2]+=${a[$2]:+,}$3; }
 
+# dom0_slow_start_exits: "EXITS CWND" of dom0's CUBIC so far: the times
+# HyStart ended a slow start (either test) and the sum of the windows it
+# ended them at (docs/netback-profile.md, twenty-eighth session: a sender
+# that leaves early paces small frames from then on)
+dom0_slow_start_exits() {
+    awk '/^TcpExt:/ {
+        if (!h) { for (i = 1; i <= NF; i++) n[i] = $i; h = 1; next }
+        for (i = 1; i <= NF; i++) {
+            if (n[i] ~ /^TCPHystart(Train|Delay)Detect$/) e += $i
+            if (n[i] ~ /^TCPHystart(Train|Delay)Cwnd$/) c += $i
+        }
+    } END { print e + 0, c + 0 }' /proc/net/netstat
+}
+
 # run_pattern BACKEND PATTERN ROUND: one run of PATTERN (a second try when
 # a flow gave no figure); its figures appended under BACKEND.PATTERN
 run_pattern() {
-    local be=$1 pat=$2 tag g try args agg gb bpf d0 d1 dcpu fpc idle drops rev=
+    local be=$1 pat=$2 tag g try args agg gb bpf d0 d1 h0 h1 ssx='' dcpu fpc idle drops rev=
     [ "$pat" = from_dom0 ] && rev=" -R"
     for try in 1 2; do
         tag=$be-$pat-$3-$try
@@ -187,7 +202,9 @@ run_pattern() {
             args=(m1 "iperf3 -c ${IP[m2]} -t $SECS -f m" m3 "iperf3 -c ${IP[m4]} -t $SECS -f m") ;;
         esac
         d0=$(daemon_counts)
+        h0=$(dom0_slow_start_exits)
         together "$tag" "${args[@]}"
+        h1=$(dom0_slow_start_exits)
         d1=$(daemon_counts)
         flows "$tag"
         [ "$MISSING" = 0 ] && break
@@ -212,6 +229,12 @@ run_pattern() {
     *) bpf= ;;
     esac
     [ -z "$bpf" ] || add BPF "$be.$pat" "$bpf"
+    # where dom0's senders left slow start: "EXITS@MEAN_CWND" (from dom0 only)
+    if [ "$pat" = from_dom0 ]; then
+        ssx=$(awk -v a="$h0" -v b="$h1" 'BEGIN { split(a, x, " "); split(b, y, " ")
+            e = y[1] - x[1]; if (e > 0) printf "%d@%.0f", e, (y[2] - x[2]) / e; else print "0" }')
+        add SSX "$be.$pat" "$ssx"
+    fi
     # xnv-netbackd's share: its CPU per GB, frames per grant-copy call
     dcpu='' fpc='' idle='' drops=''
     if [ -n "$d0" ] && [ -n "$d1" ]; then
@@ -226,7 +249,7 @@ run_pattern() {
         [ "$idle" = - ] || add IDLE "$be.$pat" "$idle"
         add DROPS "$be.$pat" "$drops"
     fi
-    xr_log "$be $pat round $3: flows ${FLOWS//,/ + } = $agg Mbit/s, fairness $(jain "$FLOWS"), ping ${TOG_RTT:-lost} ms, dom0 $TOG_CPU CPU s${bpf:+, $bpf bytes per frame}${dcpu:+, xnv-netbackd $dcpu CPU s/GB, $fpc frames per copy call, $idle idle passes per frame, $drops drops}"
+    xr_log "$be $pat round $3: flows ${FLOWS//,/ + } = $agg Mbit/s, fairness $(jain "$FLOWS"), ping ${TOG_RTT:-lost} ms, dom0 $TOG_CPU CPU s${bpf:+, $bpf bytes per frame}${ssx:+, slow starts left $ssx}${dcpu:+, xnv-netbackd $dcpu CPU s/GB, $fpc frames per copy call, $idle idle passes per frame, $drops drops}"
 }
 
 rounds() {   # rounds BACKEND
@@ -323,6 +346,7 @@ for p in "${PATTERNS[@]}"; do
         [ -z "${FPC[$k]}" ] || xr_metric "${be}_${p}_frames_per_copy_call" "$(xr_median "${FPC[$k]}")"
         [ -z "${IDLE[$k]}" ] || xr_metric "${be}_${p}_idle_passes_per_frame" "$(xr_median "${IDLE[$k]}")"
         [ -z "${DROPS[$k]}" ] || xr_metric "${be}_${p}_daemon_drops" "$(xr_median "${DROPS[$k]}")"
+        [ -z "${SSX[$k]}" ] || xr_metric "${be}_${p}_slow_start_exits_rounds" "${SSX[$k]}"
     done
     for q in aggregate_mbps:aggregate_ratio fairness:fairness_ratio rtt_ms:rtt_ratio dom0_cpu_s_per_gb:dom0_cpu_ratio; do
         r=$(xr_ratio "$(xr_metric_get "xnv_${p}_${q%%:*}")" "$(xr_metric_get "kernel_${p}_${q%%:*}")")
