@@ -88,7 +88,10 @@ bench_tcp_last() {
 # /proc/stat as NAME_cpu_s_per_gb_procstat (which misses the softirq work
 # the kernel's backend does from the idle task); NAME_retransmits (the
 # sender's TCP retransmits) and NAME_peak_mbps (the best second), which tell
-# a transfer slowed by losses, or held slow from its start, from the others
+# a transfer slowed by losses, or held slow from its start, from the others;
+# NAME_bytes_per_frame on the guest's vif (dom0 <-> guest); and for a
+# sender in dom0, NAME_tcp_* of bench_tcp_last (its socket sampled once a
+# second: one `ss` a second in dom0, counted in dom0's CPU alike on every path)
 bench_iperf() {
     local path=$1 name=$2 c0 c1 x0 x1 v vif0 vif1 sampler=
     c0=$(bench_cpu_ticks); x0=$(xr_dom_cpu 0)
