@@ -86,7 +86,21 @@ xc_channel_stats() {
 xc_guest_snap() {
     # shellcheck disable=SC2016 # expanded in the guest
     xr_guest_run "$1" 'for t in $(for p in $(pidof xnv-netfront); do echo /proc/$p/task/*; done); do echo "T $(cat $t/stat)"; done
-        echo "C $(head -n1 /proc/stat)"; sed "s/^/I /" /proc/interrupts' >"$2" 2>/dev/null
+        echo "C $(head -n1 /proc/stat)"; sed "s/^/I /" /proc/interrupts
+        awk "/^TcpExt:/ { if (!h) { for (i = 1; i <= NF; i++) n[i] = \$i; h = 1; next }
+            for (i = 1; i <= NF; i++) { if (n[i] ~ /^TCPHystart(Train|Delay)Detect\$/) e += \$i
+                if (n[i] ~ /^TCPHystart(Train|Delay)Cwnd\$/) c += \$i } }
+            END { print \"H\", e + 0, c + 0 }" /proc/net/netstat' >"$2" 2>/dev/null
+}
+
+# xc_slow_start_exits BEFORE AFTER: the slow starts the guest's CUBIC ended
+# through HyStart between two snapshots and their mean window then, as
+# "EXITS@CWND" ("0": none).  A sender behind the agent's TAP that leaves
+# slow start at a few dozen segments paces small frames from then on
+# (docs/netback-profile.md, twenty-eighth session).
+xc_slow_start_exits() {
+    awk '$1 == "H" { if (FNR == NR) { e0 = $2; c0 = $3 } else { e1 = $2; c1 = $3 } }
+         END { e = e1 - e0; if (e > 0) printf "%d@%.0f\n", e, (c1 - c0) / e; else print 0 }' "$1" "$2"
 }
 
 # xc_agent_ticks FILE: CPU time of the guest's agent in a snapshot, in clock
@@ -125,7 +139,8 @@ xc_guest_kernel() {
 # bytes_per_frame (SRC's frames on the channel), frames_per_wakeup (DST's
 # channel thread: frames taken per wakeup),
 # notifies_per_frame (both agents' notifications per frame SRC sent on the
-# channel), throttled (storm pauses, both), ring_full (SRC's frames that
+# channel), slow_start_exits (xc_slow_start_exits of SRC), throttled
+# (storm pauses, both), ring_full (SRC's frames that
 # found the ring full), agent_cpu_s_per_gb_src / _dst (the agents' own CPU,
 # all threads) and guest_cpu_s_per_gb_src / _dst (the whole guest, xl list);
 # on stderr, the agents' CPU seconds by thread.
@@ -153,6 +168,7 @@ xc_counted_iperf() {
     fi
     as0=$(xc_agent_ticks "$snap.src0"); ad0=$(xc_agent_ticks "$snap.dst0")
     as1=$(xc_agent_ticks "$snap.src1"); ad1=$(xc_agent_ticks "$snap.dst1")
+    xr_metric "${tag}_slow_start_exits" "$(xc_slow_start_exits "$snap.src0" "$snap.src1")" >&2
     echo "$tag: sender's kernel: $(xc_guest_kernel "$snap.src0" "$snap.src1")" >&2
     echo "$tag: receiver's kernel: $(xc_guest_kernel "$snap.dst0" "$snap.dst1")" >&2
     # stats fields: 1 tx, 2 rx, 3 fallbacks, 4 full, 5 room, 6 throttled,
@@ -214,6 +230,9 @@ xc_measure() {
     xc_metric guest_to_guest_mbps "$XC_MBPS"
     xc_metric retransmits "$(xr_iperf_retr)"
     XC_MBPS_REV=$(xc_counted_iperf "$a" "$b" "$secs" "${XC_PREFIX:-}rev") || xr_fail "iperf3 $a -> $b failed"
+    # a figure, nothing else (a stray line on stdout would pass as one)
+    [[ $XC_MBPS =~ ^[0-9]+(\.[0-9]+)?$ && $XC_MBPS_REV =~ ^[0-9]+(\.[0-9]+)?$ ]] ||
+        xr_fail "no plain Mbit/s figure from iperf3 ($b -> $a: '$XC_MBPS', $a -> $b: '$XC_MBPS_REV')"
     xc_metric guest_to_guest_reverse_mbps "$XC_MBPS_REV"
     xc_metric retransmits_reverse "$(xr_iperf_retr)"
     local full_a room_a full_b room_b
