@@ -424,6 +424,28 @@ xr_iperf_retr() { cat "$XR_RUN/iperf-retr" 2>/dev/null || echo 0; }
 # that broke out of that part of the way (a capped dom0, docs/netback-profile.md).
 xr_iperf_peak() { cat "$XR_RUN/iperf-peak" 2>/dev/null || echo 0; }
 
+# xr_slow_start_counts [FILE]: "EXITS CWND" from the TcpExt lines of FILE
+# (default /proc/net/netstat; - for stdin): the slow starts CUBIC's HyStart
+# has ended so far (either test) and the sum of the windows it ended them at.
+# A sender behind a TAP that leaves slow start at a few dozen segments paces
+# small frames from then on (docs/netback-profile.md, twenty-eighth session).
+xr_slow_start_counts() {
+    awk '/^TcpExt:/ {
+        if (!h) { for (i = 1; i <= NF; i++) n[i] = $i; h = 1; next }
+        for (i = 1; i <= NF; i++) {
+            if (n[i] ~ /^TCPHystart(Train|Delay)Detect$/) e += $i
+            if (n[i] ~ /^TCPHystart(Train|Delay)Cwnd$/) c += $i
+        }
+    } END { print e + 0, c + 0 }' "${1:-/proc/net/netstat}"
+}
+
+# xr_slow_start_exits BEFORE AFTER: two xr_slow_start_counts as
+# "EXITS@MEAN_CWND" between them ("0": none)
+xr_slow_start_exits() {
+    awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ")
+        e = y[1] - x[1]; if (e > 0) printf "%d@%.0f\n", e, (y[2] - x[2]) / e; else print 0 }'
+}
+
 # xr_iperf_receiver: the receiver's Mbit/s in iperf3's output (-f m) on
 # stdin; nothing when there is none
 xr_iperf_receiver() {

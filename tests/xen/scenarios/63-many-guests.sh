@@ -171,20 +171,6 @@ daemon_counts() {
 # add ARRAY KEY VALUE: VALUE appended to ARRAY[KEY], comma-separated
 add() { local -n a=$1; a[$2]+=${a[$2]:+,}$3; }
 
-# dom0_slow_start_exits: "EXITS CWND" of dom0's CUBIC so far: the times
-# HyStart ended a slow start (either test) and the sum of the windows it
-# ended them at (docs/netback-profile.md, twenty-eighth session: a sender
-# that leaves early paces small frames from then on)
-dom0_slow_start_exits() {
-    awk '/^TcpExt:/ {
-        if (!h) { for (i = 1; i <= NF; i++) n[i] = $i; h = 1; next }
-        for (i = 1; i <= NF; i++) {
-            if (n[i] ~ /^TCPHystart(Train|Delay)Detect$/) e += $i
-            if (n[i] ~ /^TCPHystart(Train|Delay)Cwnd$/) c += $i
-        }
-    } END { print e + 0, c + 0 }' /proc/net/netstat
-}
-
 # run_pattern BACKEND PATTERN ROUND: one run of PATTERN (a second try when
 # a flow gave no figure); its figures appended under BACKEND.PATTERN
 run_pattern() {
@@ -202,9 +188,9 @@ run_pattern() {
             args=(m1 "iperf3 -c ${IP[m2]} -t $SECS -f m" m3 "iperf3 -c ${IP[m4]} -t $SECS -f m") ;;
         esac
         d0=$(daemon_counts)
-        h0=$(dom0_slow_start_exits)
+        h0=$(xr_slow_start_counts /proc/net/netstat)
         together "$tag" "${args[@]}"
-        h1=$(dom0_slow_start_exits)
+        h1=$(xr_slow_start_counts /proc/net/netstat)
         d1=$(daemon_counts)
         flows "$tag"
         [ "$MISSING" = 0 ] && break
@@ -231,8 +217,7 @@ run_pattern() {
     [ -z "$bpf" ] || add BPF "$be.$pat" "$bpf"
     # where dom0's senders left slow start: "EXITS@MEAN_CWND" (from dom0 only)
     if [ "$pat" = from_dom0 ]; then
-        ssx=$(awk -v a="$h0" -v b="$h1" 'BEGIN { split(a, x, " "); split(b, y, " ")
-            e = y[1] - x[1]; if (e > 0) printf "%d@%.0f", e, (y[2] - x[2]) / e; else print "0" }')
+        ssx=$(xr_slow_start_exits "$h0" "$h1")
         add SSX "$be.$pat" "$ssx"
     fi
     # xnv-netbackd's share: its CPU per GB, frames per grant-copy call

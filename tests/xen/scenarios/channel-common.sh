@@ -82,25 +82,20 @@ xc_channel_stats() {
 # xc_guest_snap NAME FILE: the guest's counters now, into FILE: a line
 # "T <stat>" per thread of its agent (of every process of that name: one
 # that restarts itself has two), "C <cpu line of /proc/stat>", an
-# "I <line>" per line of /proc/interrupts
+# "I <line>" per line of /proc/interrupts, an "N <line>" per TcpExt line of
+# /proc/net/netstat
 xc_guest_snap() {
     # shellcheck disable=SC2016 # expanded in the guest
     xr_guest_run "$1" 'for t in $(for p in $(pidof xnv-netfront); do echo /proc/$p/task/*; done); do echo "T $(cat $t/stat)"; done
         echo "C $(head -n1 /proc/stat)"; sed "s/^/I /" /proc/interrupts
-        awk "/^TcpExt:/ { if (!h) { for (i = 1; i <= NF; i++) n[i] = \$i; h = 1; next }
-            for (i = 1; i <= NF; i++) { if (n[i] ~ /^TCPHystart(Train|Delay)Detect\$/) e += \$i
-                if (n[i] ~ /^TCPHystart(Train|Delay)Cwnd\$/) c += \$i } }
-            END { print \"H\", e + 0, c + 0 }" /proc/net/netstat' >"$2" 2>/dev/null
+        grep "^TcpExt:" /proc/net/netstat | sed "s/^/N /"' >"$2" 2>/dev/null
 }
 
-# xc_slow_start_exits BEFORE AFTER: the slow starts the guest's CUBIC ended
-# through HyStart between two snapshots and their mean window then, as
-# "EXITS@CWND" ("0": none).  A sender behind the agent's TAP that leaves
-# slow start at a few dozen segments paces small frames from then on
-# (docs/netback-profile.md, twenty-eighth session).
+# xc_slow_start_exits BEFORE AFTER: xr_slow_start_exits of the guest's
+# TcpExt counters in two snapshots
 xc_slow_start_exits() {
-    awk '$1 == "H" { if (FNR == NR) { e0 = $2; c0 = $3 } else { e1 = $2; c1 = $3 } }
-         END { e = e1 - e0; if (e > 0) printf "%d@%.0f\n", e, (c1 - c0) / e; else print 0 }' "$1" "$2"
+    xr_slow_start_exits "$(sed -n 's/^N //p' "$1" | xr_slow_start_counts -)" \
+        "$(sed -n 's/^N //p' "$2" | xr_slow_start_counts -)"
 }
 
 # xc_agent_ticks FILE: CPU time of the guest's agent in a snapshot, in clock
