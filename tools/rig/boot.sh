@@ -48,10 +48,12 @@ DOM0_CMDLINE="console=hvc0 earlyprintk=xen ${DOM0_EXTRA:-}"
 # +svm,+npt: Debian's Xen has no shadow paging; NPT (HAP) is what HVM/PVH
 # guests need.  -cpu max crashes a PV dom0 under TCG.
 # thread=single: both emulated CPUs on one host thread.  Measured on this
-# 2-core kind of machine: as fast as thread=multi when the host is idle, and
-# about 5 times faster when another process keeps one host core busy (with
-# multi, a vCPU spinning on a lock or an IPI waits for a preempted host
-# thread: dom0 took 74 s instead of 12 s to boot, iperf3 fell to 2 Mbit/s).
+# 2-core kind of machine: about 5 times faster than thread=multi when another
+# process keeps one host core busy (with multi, a vCPU spinning on a lock or
+# an IPI waits for a preempted host thread: dom0 took 74 s instead of 12 s
+# to boot, iperf3 fell to 2 Mbit/s).  On an idle host, multi boots as fast
+# and moved twice as much between dom0 and a guest, for either backend
+# (docs/netback-profile.md, twenty-ninth session).
 # shellcheck disable=SC2054 # the commas belong to QEMU's option syntax
 QEMU=(qemu-system-x86_64 -accel "tcg,thread=${XNV_RIG_TCG_THREAD:-single}" -cpu "${XNV_RIG_CPU:-qemu64,+svm,+npt}"
       -smp "$SMP" -m "${XNV_RIG_MEM:-3072}" -no-reboot -nic none
