@@ -16,6 +16,11 @@
 # value,unit,event lines: task-clock (host CPU ms) and one count per probe.
 # Without perf, or where a probe cannot be placed, it says so and the
 # windows are not counted (the run itself is not affected).
+# XNV_HOSTCOUNT_PROBES=0 counts task-clock only: each probe hit is a trap
+# into the host's kernel (about 10 us of host time here), so the probes
+# weigh on the work they count.
+# XNV_HOSTCOUNT_RECORD=HZ also samples QEMU at HZ per second in each window
+# (OUTDIR/TAG.data, `perf report -i` it): where the host's time goes.
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cmd=${1:-} out=${2:-}
@@ -37,6 +42,7 @@ start)
     command -v perf >/dev/null || { echo "rig-hostcount: no perf on the host: windows not counted" >&2; exit 0; }
     probes_del
     events=task-clock
+    [ "${XNV_HOSTCOUNT_PROBES:-1}" = 0 ] && PROBES=()
     for p in "${PROBES[@]}"; do
         if perf probe -q -x "$qemu" "$p" >/dev/null 2>&1; then
             events+=",probe_qemu:$p"
@@ -45,18 +51,23 @@ start)
         fi
     done
     (
-        declare -A pid
+        declare -A pid rec
         tail -n0 -F "$log" 2>/dev/null | while read -r line; do
             case $line in
             *"XNV-HOSTCOUNT start "*)
                 tag=${line##*XNV-HOSTCOUNT start }; tag=${tag//[^A-Za-z0-9._-]/}
                 q=$(pgrep -n -f 'qemu-system-x86_64 .*-kernel') || continue
                 perf stat -x, -e "$events" -p "$q" -o "$out/$tag.csv" >/dev/null 2>&1 &
-                pid[$tag]=$! ;;
+                pid[$tag]=$!
+                if [ -n "${XNV_HOSTCOUNT_RECORD:-}" ]; then
+                    perf record -q -F "$XNV_HOSTCOUNT_RECORD" -p "$q" -o "$out/$tag.data" >/dev/null 2>&1 &
+                    rec[$tag]=$!
+                fi ;;
             *"XNV-HOSTCOUNT stop "*)
                 tag=${line##*XNV-HOSTCOUNT stop }; tag=${tag//[^A-Za-z0-9._-]/}
                 [ -n "${pid[$tag]:-}" ] && kill -INT "${pid[$tag]}" 2>/dev/null
-                unset "pid[$tag]" ;;
+                [ -n "${rec[$tag]:-}" ] && kill -INT "${rec[$tag]}" 2>/dev/null
+                unset "pid[$tag]" "rec[$tag]" ;;
             esac
         done
     ) >/dev/null 2>&1 &
