@@ -16,7 +16,8 @@
 # Environment: XNV_RIG_MEM (MiB, default 3072), XNV_RIG_SMP (emulated CPUs,
 # default 2), XNV_RIG_TCG_THREAD (single or multi, default single),
 # XNV_RIG_CPU, XEN_EXTRA and DOM0_EXTRA (appended to the Xen and dom0
-# command lines).
+# command lines), XNV_RIG_QEMU_EXTRA (more QEMU arguments, split at spaces:
+# for experiments, e.g. "-machine q35 -device amd-iommu").
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -61,6 +62,8 @@ QEMU=(qemu-system-x86_64 -accel "tcg,thread=${XNV_RIG_TCG_THREAD:-single}" -cpu 
       -initrd "$B/vmlinuz $DOM0_CMDLINE,$B/dom0-stage1.cpio.gz"
       -drive "file=$IMG,if=virtio,format=raw,snapshot=on")
 if [ -n "$JOB" ]; then QEMU+=(-drive "file=$JOB,if=virtio,format=raw"); fi
+# shellcheck disable=SC2206 # split at spaces on purpose
+if [ -n "${XNV_RIG_QEMU_EXTRA:-}" ]; then QEMU+=($XNV_RIG_QEMU_EXTRA); fi
 
 if [ "$INTERACTIVE" = 1 ]; then
     exec "${QEMU[@]}" -nographic
