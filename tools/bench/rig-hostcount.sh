@@ -17,7 +17,7 @@
 # Without perf, or where a probe cannot be placed, it says so and the
 # windows are not counted (the run itself is not affected).
 # XNV_HOSTCOUNT_PROBES=0 counts task-clock only: each probe hit is a trap
-# into the host's kernel (about 10 us of host time here), so the probes
+# into the host's kernel (about 11-13 us of host time here), so the probes
 # weigh on the work they count.
 # XNV_HOSTCOUNT_RECORD=HZ also samples QEMU at HZ per second in each window
 # (OUTDIR/TAG.data, `perf report -i` it): where the host's time goes.

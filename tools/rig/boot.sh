@@ -62,8 +62,8 @@ QEMU=(qemu-system-x86_64 -accel "tcg,thread=${XNV_RIG_TCG_THREAD:-single}" -cpu 
       -initrd "$B/vmlinuz $DOM0_CMDLINE,$B/dom0-stage1.cpio.gz"
       -drive "file=$IMG,if=virtio,format=raw,snapshot=on")
 if [ -n "$JOB" ]; then QEMU+=(-drive "file=$JOB,if=virtio,format=raw"); fi
-# shellcheck disable=SC2206 # split at spaces on purpose
-if [ -n "${XNV_RIG_QEMU_EXTRA:-}" ]; then QEMU+=($XNV_RIG_QEMU_EXTRA); fi
+read -ra QEMU_EXTRA <<<"${XNV_RIG_QEMU_EXTRA:-}"
+QEMU+=("${QEMU_EXTRA[@]}")
 
 if [ "$INTERACTIVE" = 1 ]; then
     exec "${QEMU[@]}" -nographic
